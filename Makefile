@@ -1,0 +1,158 @@
+# uptrkv build. `make` builds the library, BPF objects and the CLI;
+# `make test` builds everything again under ASan/UBSan and runs the unit and
+# end-to-end tests; `make demo` runs the demo rollout; `make bench` the
+# benchmarks. `make deps` installs the Debian packages (root, apt-get).
+
+BUILD     ?= build
+SANITIZE  ?= 0
+V         ?= 0
+
+CC        ?= gcc
+BPFTOOL   ?= bpftool
+DEPS_PKGS := clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev \
+	     libyaml-dev libcmocka-dev pkg-config jq
+
+# clang >= 15 is required: clang 14 silently drops btf_type_tag("uptr").
+CLANG ?= $(shell for c in clang-21 clang-20 clang-19 clang-18 clang-17 clang-16 clang-15 clang; do \
+	command -v $$c >/dev/null 2>&1 || continue; \
+	v=$$($$c -dumpversion 2>/dev/null | cut -d. -f1); \
+	[ -n "$$v" ] && [ $$v -ge 15 ] && { echo $$c; break; }; done)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS_BASE := -std=gnu11 -g -O2 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+	       -D_GNU_SOURCE -Ilib -Ibpf -I$(BUILD)/bpf
+ifeq ($(SANITIZE),1)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS_SAN := -fsanitize=address,undefined
+endif
+CFLAGS    ?=
+CFLAGS    += $(CFLAGS_BASE)
+LDLIBS    := -lbpf -lelf -lz -lyaml -lpthread
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+	      -Wno-unused-function -I$(BUILD)/bpf -Ibpf -Ilib
+
+LIB_SRC   := $(sort $(wildcard lib/*.c))
+LIB_OBJ   := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
+LIB_A     := $(BUILD)/libuptrkv.a
+
+BPF_SRC   := $(sort $(wildcard bpf/*.bpf.c))
+BPF_OBJ   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
+# Skeletons only for the programs libuptrkv embeds (admin) and the tests use.
+SKEL_SRC  := $(filter bpf/uptrkv_admin%.bpf.c bpf/test_%.bpf.c bpf/bench_%.bpf.c,$(BPF_SRC))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(SKEL_SRC))
+VMLINUX_H := $(BUILD)/bpf/vmlinux.h
+
+CMD_SRC   := $(filter-out cmd/demo_workload.c,$(sort $(wildcard cmd/*.c)))
+CMD_OBJ   := $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(CMD_SRC))
+UPTRKV    := $(BUILD)/uptrkv
+DEMO_WL   := $(BUILD)/uptrkv-demo-workload
+
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+E2E_SRC   := $(sort $(wildcard tests/e2e/*.c))
+E2E_BIN   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRC))
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
+
+.PHONY: all check-clang deps deps-check test test-build unit e2e bench demo clean
+.DELETE_ON_ERROR:
+
+all: check-clang $(LIB_A) $(BPF_OBJ) $(UPTRKV) $(DEMO_WL)
+
+check-clang:
+	@if [ -z "$(CLANG)" ]; then \
+	  echo "error: no clang >= 15 found. clang 14 (Debian's default) silently drops"; \
+	  echo "       btf_type_tag(\"uptr\"), which breaks uptr. Run 'make deps' (installs clang-19)"; \
+	  echo "       or pass CLANG=/path/to/clang-15-or-newer."; exit 1; fi
+
+# Installs what the build and tests need. Safe to re-run.
+deps:
+	@scripts/deps.sh $(DEPS_PKGS)
+
+deps-check:
+	@scripts/deps.sh --check-or-install $(DEPS_PKGS)
+
+$(VMLINUX_H):
+	@mkdir -p $(@D)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) $(wildcard bpf/*.h) | check-clang
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) bpf/uptrkv_layout.h $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -c $< -o $@
+
+$(LIB_A): $(LIB_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(wildcard lib/*.h) bpf/uptrkv_layout.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(UPTRKV): $(CMD_OBJ) $(LIB_A)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS_SAN) -o $@ $^ $(LDLIBS)
+
+$(DEMO_WL): $(BUILD)/cmd/demo_workload.o $(LIB_A)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS_SAN) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A) $(wildcard tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_A) $(LDLIBS) -lcmocka $(LDFLAGS_SAN)
+
+$(BUILD)/tests/e2e/%: tests/e2e/%.c $(LIB_A) $(SKELS) $(wildcard tests/e2e/*.h)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_A) $(LDLIBS) $(LDFLAGS_SAN)
+
+$(BUILD)/tests/bench/%: tests/bench/%.c $(LIB_A) $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_A) $(LDLIBS) $(LDFLAGS_SAN)
+
+# ---- tests: everything rebuilt with ASan/UBSan in build/san ----
+test: deps-check
+	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build
+	@BUILD=build/san tests/run.sh
+
+test-build: all $(UNIT_BIN) $(E2E_BIN)
+
+unit: deps-check
+	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build
+	@BUILD=build/san tests/run.sh unit
+
+e2e: deps-check
+	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build
+	@BUILD=build/san tests/run.sh e2e
+
+# Benchmarks run on the optimised, unsanitised build.
+bench: deps-check
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@BUILD=$(BUILD) tests/bench/run.sh
+
+demo: deps-check
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/demo.sh
+
+clean:
+	rm -rf build

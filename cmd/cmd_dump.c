@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "cmd.h"
+
+int do_dump(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	p_err("dump: not implemented yet");
+	return EXIT_USAGE;
+}
+
