@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Manifests and plans. Included through uptrkv.h. */
+#ifndef __UPTRKV_MANIFEST_H
+#define __UPTRKV_MANIFEST_H
+
+/* ------------------------------------------------------------------ */
+/* Manifest (lib/manifest.c)                                            */
+/* ------------------------------------------------------------------ */
+
+enum uptrkv_type {
+	UPTRKV_T_BYTES = 0,
+	UPTRKV_T_U8, UPTRKV_T_U16, UPTRKV_T_U32, UPTRKV_T_U64,
+	UPTRKV_T_S8, UPTRKV_T_S16, UPTRKV_T_S32, UPTRKV_T_S64,
+	UPTRKV_T_BOOL,
+	UPTRKV_T_STRING,
+	__UPTRKV_T_MAX,
+};
+
+enum uptrkv_resize {
+	UPTRKV_RESIZE_UNSET = 0,	/* not given: zero-extend when growing */
+	UPTRKV_RESIZE_ZERO_EXTEND,
+	UPTRKV_RESIZE_TRUNCATE,
+	UPTRKV_RESIZE_RESET,
+};
+
+#define UPTRKV_NAME_MAX 64		/* key names, including the NUL */
+#define UPTRKV_DEPLOY_NAME_MAX 32	/* [a-z0-9_-]{1,32} */
+
+struct uptrkv_key {
+	__u32 id;			/* 0..1023 */
+	char name[UPTRKV_NAME_MAX];	/* C identifier */
+	__u32 size;			/* 1..4096 */
+	enum uptrkv_type type;
+	enum uptrkv_resize resize;
+	__u8 *def;			/* size bytes: initial value, zero if no default */
+	bool has_default;
+	int line, col;			/* position of the key in the manifest */
+};
+
+struct uptrkv_manifest {
+	char *path;			/* as given by the caller */
+	char name[UPTRKV_DEPLOY_NAME_MAX + 1];
+	__u32 version;
+	char *object;			/* resolved against the manifest's folder */
+	char **programs;		/* NULL: every program with an attachable SEC */
+	size_t nr_programs;
+	char store_map[UPTRKV_NAME_MAX];	/* default "uptrkv_store" */
+	struct uptrkv_key *keys;	/* sorted by id */
+	size_t nr_keys;
+	char *text;			/* the raw file, recorded at deploy time */
+	size_t text_len;
+	__u32 layout_hash;		/* uptrkv_layout_hash() of keys */
+};
+
+struct uptrkv_diag {
+	char *file;
+	int line, col;			/* 1-based; 0 when not applicable */
+	char msg[256];			/* what was wrong and what was expected */
+};
+
+struct uptrkv_diags {
+	struct uptrkv_diag *v;
+	size_t n;
+};
+
+struct uptrkv_manifest_opts {
+	size_t sz;
+	/* Folder that relative object paths are resolved against; default
+	 * the manifest file's folder. */
+	const char *base_dir;
+	/* Name used in diagnostics when parsing from memory. */
+	const char *display_name;
+};
+
+/*
+ * Parses and checks a manifest. On failure returns -EINVAL (or -errno for
+ * I/O) and appends every problem found to *diags (which the caller frees
+ * with uptrkv_diags__free even on success).
+ */
+int uptrkv_manifest__load(const char *path, const struct uptrkv_manifest_opts *opts,
+			  struct uptrkv_manifest **out, struct uptrkv_diags *diags);
+int uptrkv_manifest__parse(const char *text, size_t len,
+			   const struct uptrkv_manifest_opts *opts,
+			   struct uptrkv_manifest **out, struct uptrkv_diags *diags);
+void uptrkv_manifest__free(struct uptrkv_manifest *m);
+const struct uptrkv_key *uptrkv_manifest__key(const struct uptrkv_manifest *m, __u32 id);
+void uptrkv_diags__free(struct uptrkv_diags *d);
+
+const char *uptrkv_type__str(enum uptrkv_type t);
+/* 32-bit FNV-1a over (id, size, type) of keys sorted by id; never 0. */
+__u32 uptrkv_layout_hash(const struct uptrkv_key *keys, size_t nr);
+
+/* ------------------------------------------------------------------ */
+/* Plan: the change between two manifests (lib/plan.c)                  */
+/* The rollout engine executes exactly this plan.                       */
+/* ------------------------------------------------------------------ */
+
+enum uptrkv_change {
+	UPTRKV_CH_UNCHANGED = 0,
+	UPTRKV_CH_ADDED,
+	UPTRKV_CH_REMOVED,
+	UPTRKV_CH_RESIZED,
+	UPTRKV_CH_RETYPED,
+	UPTRKV_CH_RENAMED,
+};
+
+/* What the migration does with a key's bytes. */
+enum uptrkv_action {
+	UPTRKV_ACT_KEEP = 0,		/* share the extent: data never touched */
+	UPTRKV_ACT_INIT,		/* new extent, written with the default */
+	UPTRKV_ACT_COPY,		/* new extent, old value zero-extended or truncated */
+	UPTRKV_ACT_DROP,		/* not in the new layout; reclaimed after the switch */
+};
+
+struct uptrkv_plan_entry {
+	__u32 id;
+	enum uptrkv_change change;	/* the primary change */
+	bool renamed;			/* also true when resized/retyped and renamed */
+	enum uptrkv_action action;
+	const struct uptrkv_key *old;	/* NULL when added */
+	const struct uptrkv_key *new;	/* NULL when removed */
+	bool refused;			/* incompatible; why says why */
+	char why[160];
+};
+
+struct uptrkv_plan {
+	__u32 old_version, new_version;	/* old_version 0: first deploy */
+	__u32 old_hash, new_hash;
+	struct uptrkv_plan_entry *v;	/* every id of either side, sorted */
+	size_t n;
+	size_t nr_changes;		/* entries whose change != UNCHANGED */
+	bool compatible;
+	__u64 bytes_before, bytes_after;	/* data bytes per task (8-byte aligned) */
+};
+
+/* old may be NULL (first deploy: every key is added). The plan points into
+ * both manifests, which must outlive it. */
+int uptrkv_plan__new(const struct uptrkv_manifest *old, const struct uptrkv_manifest *new,
+		     struct uptrkv_plan **out, struct uptrkv_error *e);
+void uptrkv_plan__free(struct uptrkv_plan *p);
+const char *uptrkv_change__str(enum uptrkv_change c);
+
+/* Data bytes a value of this size occupies in a store. */
+static inline __u32 uptrkv_alloc_size(__u32 size)
+{
+	return (size + UPTRKV_ALIGN - 1) & ~(UPTRKV_ALIGN - 1);
+}
+
+
+#endif

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The allocator and the app-side store API. Included through uptrkv.h. */
+#ifndef __UPTRKV_STORE_H
+#define __UPTRKV_STORE_H
+
+/* ------------------------------------------------------------------ */
+/* Allocator over one store's pages (lib/alloc.c, pure, no kernel)      */
+/* ------------------------------------------------------------------ */
+
+#define UPTRKV_UNITS_PER_PAGE (UPTRKV_PAGE_SIZE / UPTRKV_ALIGN)	/* 512 */
+
+struct uptrkv_alloc {
+	__u32 page_mask;			/* pages that may be used */
+	__u64 used[UPTRKV_MAX_PAGES][UPTRKV_UNITS_PER_PAGE / 64];
+};
+
+void uptrkv_alloc__init(struct uptrkv_alloc *a, __u32 page_mask);
+/* Marks an existing entry's extent used. -EINVAL if it is malformed, on an
+ * unregistered page, or past the page end; sharing an extent between two
+ * metas is allowed (the same entry marked twice). */
+int uptrkv_alloc__mark(struct uptrkv_alloc *a, __u32 ent);
+/* Marks every valid entry of a meta page. */
+int uptrkv_alloc__mark_meta(struct uptrkv_alloc *a, const struct uptrkv_meta *m);
+/* Finds room for size bytes; *ent gets a valid meta entry. -ENOSPC if none. */
+int uptrkv_alloc__alloc(struct uptrkv_alloc *a, __u32 size, __u32 *ent);
+void uptrkv_alloc__free(struct uptrkv_alloc *a, __u32 ent);
+__u32 uptrkv_alloc__free_bytes(const struct uptrkv_alloc *a);
+/* Largest value that can be allocated right now. */
+__u32 uptrkv_alloc__largest(const struct uptrkv_alloc *a);
+
+/* ------------------------------------------------------------------ */
+/* App-side store API (lib/store.c)                                     */
+/* ------------------------------------------------------------------ */
+
+struct uptrkv_store;	/* an opened store map, shared by the app's threads */
+struct uptrkv_thread;	/* the calling thread's registration */
+
+struct uptrkv_store_opts {
+	size_t sz;
+	/* Deployment directory (<bpffs>/uptrkv/<name>); when set, the store
+	 * follows the deployment's generation and layout. */
+	const char *deploy_dir;
+};
+
+int uptrkv_store__open(const char *map_path, const struct uptrkv_store_opts *opts,
+		       struct uptrkv_store **out, struct uptrkv_error *e);
+int uptrkv_store__open_fd(int map_fd, const struct uptrkv_store_opts *opts,
+			  struct uptrkv_store **out, struct uptrkv_error *e);
+void uptrkv_store__close(struct uptrkv_store *s);
+
+struct uptrkv_init_key {
+	__u32 id;
+	__u32 size;
+	const void *def;		/* NULL: zero */
+};
+
+struct uptrkv_thread_opts {
+	size_t sz;
+	__u32 reserve_bytes;		/* data bytes to register up front */
+	const struct uptrkv_init_key *keys;	/* keys created at register */
+	size_t nr_keys;
+	__u32 layout_hash;		/* recorded in the header for those keys */
+	__u32 slot;			/* meta slot the keys are written to */
+};
+
+/* Registers the calling thread's store (pidfd with PIDFD_THREAD). */
+int uptrkv_thread__register(struct uptrkv_store *s, const struct uptrkv_thread_opts *opts,
+			    struct uptrkv_thread **out, struct uptrkv_error *e);
+/* Deletes the thread's element and frees its pages. Call from the thread. */
+void uptrkv_thread__unregister(struct uptrkv_thread *t);
+/* Returns the value size copied (<= size) or -ENOENT, -EMSGSIZE, -EAGAIN. */
+int uptrkv_thread__get(struct uptrkv_thread *t, __u32 key, void *buf, __u32 size);
+/* Creates the key if missing; -EMSGSIZE if it exists with another size. */
+int uptrkv_thread__put(struct uptrkv_thread *t, __u32 key, const void *buf, __u32 size);
+int uptrkv_thread__delete(struct uptrkv_thread *t, __u32 key);
+/* Makes sure at least bytes of data space are registered. */
+int uptrkv_thread__reserve(struct uptrkv_thread *t, __u32 bytes);
+__u32 uptrkv_thread__free_bytes(struct uptrkv_thread *t);
+
+
+#endif
