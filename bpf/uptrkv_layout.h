@@ -130,9 +130,29 @@ struct uptrkv_ctl {
 	__u32 magic;
 	__u32 layout_hash[UPTRKV_NR_SLOTS];	/* layout of each program slot */
 	__u32 version[UPTRKV_NR_SLOTS];	/* manifest version of each slot */
-	__u32 reserved[10];		/* 64 bytes */
+	/*
+	 * Rollout journal, so that a re-run after a crash knows what to
+	 * finish or undo: the step reached and the generation it moves to.
+	 */
+	__u32 step;			/* UPTRKV_STEP_* */
+	__u32 target_gen;
+	__u32 owner_pid;		/* pid of the uptrkv that wrote step */
+	__u32 reserved[7];		/* 64 bytes */
+};
+
+enum uptrkv_step {
+	UPTRKV_STEP_IDLE = 0,		/* nothing in flight */
+	UPTRKV_STEP_MIGRATING,		/* new meta slot being built; old version live */
+	UPTRKV_STEP_SWITCHED,		/* gen flipped; old slot not yet reclaimed */
 };
 
 #define UPTRKV_SLOT(gen)	((gen) & 1u)
+
+#if !defined(__bpf__) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(sizeof(struct uptrkv_hdr) == 64 + 4 * UPTRKV_NR_SEQ, "hdr size");
+_Static_assert(sizeof(struct uptrkv_hdr) <= UPTRKV_PAGE_SIZE, "hdr fits a page");
+_Static_assert(sizeof(struct uptrkv_meta) == UPTRKV_PAGE_SIZE, "meta is one page");
+_Static_assert(sizeof(struct uptrkv_ctl) == 64, "ctl size");
+#endif
 
 #endif /* __UPTRKV_LAYOUT_H */
