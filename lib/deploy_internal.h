@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Deployment internals shared by deploy.c, rollout.c and status. */
+#ifndef __UPTRKV_DEPLOY_INTERNAL_H
+#define __UPTRKV_DEPLOY_INTERNAL_H
+
+#include <limits.h>
+#include "internal.h"
+
+#define UPTRKV_PIN_SYNC		"sync"
+#define UPTRKV_PIN_MAPS		"maps"
+
+/* state map: per slot, one record page then the manifest text. */
+#define UPTRKV_STATE_PAGE	4096u
+#define UPTRKV_STATE_SLOT_PAGES	64u	/* 256 KiB per slot: record + text */
+#define UPTRKV_STATE_MAGIC	0x54534b55u	/* "UKST" */
+#define UPTRKV_STATE_FORMAT	1u
+#define UPTRKV_MANIFEST_MAX	((UPTRKV_STATE_SLOT_PAGES - 1) * UPTRKV_STATE_PAGE)
+
+struct uptrkv_state_rec {
+	__u32 magic;
+	__u32 format;			/* refused when newer than ours */
+	__u32 version;
+	__u32 layout_hash;
+	__u32 text_len;
+	__u32 nr_progs;
+	__u64 deployed_at;		/* CLOCK_REALTIME seconds */
+	char base_dir[1536];		/* the manifest's folder, for object: */
+	char progs[32][UPTRKV_NAME_MAX];	/* programs deployed in this slot */
+};
+
+struct uptrkv_deploy {
+	char name[UPTRKV_DEPLOY_NAME_MAX + 1];
+	char dir[PATH_MAX];
+	int dir_fd;			/* also the lock: flock on the folder */
+	int store_fd;
+	int ctl_fd;
+	int state_fd;
+	int sync_fd;
+	volatile struct uptrkv_ctl *ctl;	/* mmap of the ctl element */
+	bool locked;
+};
+
+int uptrkv_deploy_dir(char *buf, size_t sz, const char *bpffs, const char *name);
+bool uptrkv_deploy_name_ok(const char *name);
+
+/* Creates the folder, ctl, state and sync maps of a new deployment (no
+ * store: that comes from the object). Leaves d open and locked. */
+int uptrkv_deploy__create(const char *bpffs, const char *name, struct uptrkv_deploy **out,
+			  struct uptrkv_error *e);
+/* Removes every pin and folder of the deployment (best effort, goes on
+ * after errors, returns the first). */
+int uptrkv_deploy__remove_dir(const char *dir, struct uptrkv_error *e);
+
+/* flock(LOCK_EX) on the folder, waiting up to timeout_ms. -EBUSY on timeout. */
+int uptrkv_deploy__lock(struct uptrkv_deploy *d, int timeout_ms, struct uptrkv_error *e);
+void uptrkv_deploy__unlock(struct uptrkv_deploy *d);
+
+int uptrkv_deploy__record(struct uptrkv_deploy *d, __u32 slot, const struct uptrkv_manifest *m,
+			  char progs[][UPTRKV_NAME_MAX], size_t nr_progs, struct uptrkv_error *e);
+int uptrkv_deploy__read_rec(struct uptrkv_deploy *d, __u32 slot, struct uptrkv_state_rec *rec,
+			    struct uptrkv_error *e);
+int uptrkv_deploy__clear_slot(struct uptrkv_deploy *d, __u32 slot, struct uptrkv_error *e);
+/* Waits until every BPF program run that started before the call ended. */
+int uptrkv_deploy__sync_rcu(struct uptrkv_deploy *d, struct uptrkv_error *e);
+
+int uptrkv_pin_path(char *buf, size_t sz, const char *dir, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif
