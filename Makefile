@@ -45,8 +45,8 @@ LIB_A     := $(BUILD)/libuptrkv.a
 
 BPF_SRC   := $(sort $(wildcard bpf/*.bpf.c))
 BPF_OBJ   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
-# Skeletons only for the programs libuptrkv embeds (admin) and the tests use.
-SKEL_SRC  := $(filter bpf/uptrkv_admin%.bpf.c bpf/test_%.bpf.c bpf/bench_%.bpf.c,$(BPF_SRC))
+# Skeletons for the programs libuptrkv embeds (uptrkv_*) and the tests use.
+SKEL_SRC  := $(filter bpf/uptrkv_%.bpf.c bpf/test_%.bpf.c bpf/bench_%.bpf.c,$(BPF_SRC))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(SKEL_SRC))
 VMLINUX_H := $(BUILD)/bpf/vmlinux.h
 
