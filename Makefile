@@ -36,7 +36,7 @@ CFLAGS    ?=
 CFLAGS    += $(CFLAGS_BASE)
 LDLIBS    := -lbpf -lelf -lz -lyaml -lpthread
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
 	      -Wno-unused-function -I$(BUILD)/bpf -Ibpf -Ilib
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))
