@@ -25,6 +25,14 @@ enum uptrkv_resize {
 
 #define UPTRKV_NAME_MAX 64		/* key names, including the NUL */
 #define UPTRKV_DEPLOY_NAME_MAX 32	/* [a-z0-9_-]{1,32} */
+#define UPTRKV_API_VERSION "uptrkv/v1"
+#define UPTRKV_DEFAULT_STORE_MAP "uptrkv_store"
+
+/* Limits that keep a hostile file from blowing up the parser. */
+#define UPTRKV_MANIFEST_MAX_BYTES (1u << 20)	/* 1 MiB */
+#define UPTRKV_MANIFEST_MAX_DEPTH 16		/* nested collections */
+#define UPTRKV_MANIFEST_MAX_NODES 65536	/* scalars + collections */
+#define UPTRKV_MANIFEST_MAX_DIAGS 100		/* then "too many errors" */
 
 struct uptrkv_key {
 	__u32 id;			/* 0..1023 */
@@ -38,10 +46,10 @@ struct uptrkv_key {
 };
 
 struct uptrkv_manifest {
-	char *path;			/* as given by the caller */
+	char *path;			/* as given by the caller (parse: display_name or NULL) */
 	char name[UPTRKV_DEPLOY_NAME_MAX + 1];
 	__u32 version;
-	char *object;			/* resolved against the manifest's folder */
+	char *object;			/* resolved against the manifest's folder (absolute) */
 	char **programs;		/* NULL: every program with an attachable SEC */
 	size_t nr_programs;
 	char store_map[UPTRKV_NAME_MAX];	/* default "uptrkv_store" */
@@ -87,6 +95,10 @@ const struct uptrkv_key *uptrkv_manifest__key(const struct uptrkv_manifest *m, _
 void uptrkv_diags__free(struct uptrkv_diags *d);
 
 const char *uptrkv_type__str(enum uptrkv_type t);
+/* Width of an integer or bool type in bytes; 0 for string and bytes. */
+__u32 uptrkv_type__width(enum uptrkv_type t);
+bool uptrkv_type__is_signed(enum uptrkv_type t);
+const char *uptrkv_resize__str(enum uptrkv_resize r);
 /* 32-bit FNV-1a over (id, size, type) of keys sorted by id; never 0. */
 __u32 uptrkv_layout_hash(const struct uptrkv_key *keys, size_t nr);
 
@@ -125,16 +137,23 @@ struct uptrkv_plan_entry {
 
 struct uptrkv_plan {
 	__u32 old_version, new_version;	/* old_version 0: first deploy */
+	/* new_version > old_version. The plan is computed either way (diff
+	 * shows it, rollback runs a plan backwards); rollout refuses when
+	 * false. Not part of compatible, which is about the layout only. */
+	bool version_increases;
 	__u32 old_hash, new_hash;
 	struct uptrkv_plan_entry *v;	/* every id of either side, sorted */
 	size_t n;
 	size_t nr_changes;		/* entries whose change != UNCHANGED */
-	bool compatible;
+	size_t nr_refused;		/* entries with refused set */
+	bool compatible;		/* nr_refused == 0 */
 	__u64 bytes_before, bytes_after;	/* data bytes per task (8-byte aligned) */
 };
 
 /* old may be NULL (first deploy: every key is added). The plan points into
- * both manifests, which must outlive it. */
+ * both manifests, which must outlive it. -EINVAL if the two manifests are
+ * for different deployments. An incompatible plan is still returned (0):
+ * check compatible and each entry's refused/why. */
 int uptrkv_plan__new(const struct uptrkv_manifest *old, const struct uptrkv_manifest *new,
 		     struct uptrkv_plan **out, struct uptrkv_error *e);
 void uptrkv_plan__free(struct uptrkv_plan *p);
