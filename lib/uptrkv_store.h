@@ -27,6 +27,40 @@ void uptrkv_alloc__free(struct uptrkv_alloc *a, __u32 ent);
 __u32 uptrkv_alloc__free_bytes(const struct uptrkv_alloc *a);
 /* Largest value that can be allocated right now. */
 __u32 uptrkv_alloc__largest(const struct uptrkv_alloc *a);
+/* a |= b (bitwise union of used units; page masks are or-ed too). */
+void uptrkv_alloc__merge(struct uptrkv_alloc *a, const struct uptrkv_alloc *b);
+/* Is any unit marked in a? */
+bool uptrkv_alloc__empty(const struct uptrkv_alloc *a);
+/*
+ * One compaction step: finds the lowest place (page, offset) strictly before
+ * ent's extent where a value of ent's size fits, marks it used and stores it
+ * in *new_ent. ent's own extent stays marked (it is still being read): the
+ * caller copies the value, publishes *new_ent, and only then frees ent.
+ * Returns 1 if a better place was found, 0 if not, -EINVAL if ent is bad.
+ */
+int uptrkv_alloc__compact_step(struct uptrkv_alloc *a, __u32 ent, __u32 *new_ent);
+
+/*
+ * Does meta slot `slot` of a store own space? A slot is live if its layout
+ * hash is nonzero; slot 0 of a standalone store (no UPTRKV_HDR_F_MANAGED)
+ * is always live, since standalone stores may record layout hash 0. Free
+ * space of a store is derived from the live slots only: nothing else is
+ * stored, so it is crash-safe and can be computed from a snapshot.
+ */
+static inline bool uptrkv_slot_live(const struct uptrkv_hdr *h, __u32 slot)
+{
+	if (slot >= UPTRKV_NR_SLOTS)
+		return false;
+	if (h->layout_hash[slot])
+		return true;
+	return slot == 0 && !(h->flags & UPTRKV_HDR_F_MANAGED);
+}
+
+/* mark_meta of every live slot (a must be initialised, usually with
+ * h->page_mask). meta[i] may be NULL (not readable): it is then skipped.
+ * -EINVAL if an entry is bad (the good ones are still marked). */
+int uptrkv_alloc__mark_store(struct uptrkv_alloc *a, const struct uptrkv_hdr *h,
+			     const struct uptrkv_meta *const meta[UPTRKV_NR_SLOTS]);
 
 /* ------------------------------------------------------------------ */
 /* App-side store API (lib/store.c)                                     */
@@ -60,7 +94,11 @@ struct uptrkv_thread_opts {
 	const struct uptrkv_init_key *keys;	/* keys created at register */
 	size_t nr_keys;
 	__u32 layout_hash;		/* recorded in the header for those keys */
-	__u32 slot;			/* meta slot the keys are written to */
+	__u32 slot;			/* meta slot the keys are written to
+					 * (standalone; a deployed store uses
+					 * the deployment's active slot) */
+	bool replace;			/* replace an existing element of this
+					 * thread (e.g. one kept across exec) */
 };
 
 /* Registers the calling thread's store (pidfd with PIDFD_THREAD). */

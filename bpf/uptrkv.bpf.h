@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * uptrkv BPF-side API: int-keyed values in the calling thread's own memory.
+ *
+ *	#include "vmlinux.h"
+ *	#include <bpf/bpf_helpers.h>
+ *	#include "uptrkv.bpf.h"
+ *
+ *	SEC("tp_btf/sys_enter")
+ *	int prog(u64 *ctx)
+ *	{
+ *		struct uptrkv_task_store *s = uptrkv_open(&uptrkv_store);
+ *		__u64 v;
+ *
+ *		if (!s || uptrkv_get(s, KEY_RX, &v, 8) < 0)
+ *			return 0;
+ *		v++;
+ *		uptrkv_put(s, KEY_RX, &v, 8);
+ *		return 0;
+ *	}
+ *
+ * uptrkv_open does the only helper call (bpf_task_storage_get); get, put,
+ * ptr and delete are plain loads and stores after it. Sizes passed to
+ * uptrkv_get/uptrkv_put/uptrkv_ptr must be compile-time constants; use
+ * uptrkv_get_var/uptrkv_put_var for sizes known only at run time.
+ *
+ * Errors (negative): -EINVAL key >= 1024 or a corrupt entry, -ENOENT no such
+ * key, -EMSGSIZE size mismatch, -EAGAIN a value kept changing under a reader,
+ * -EBUSY a writer holds the value's seqcount (retry later).
+ *
+ * Concurrency (see docs/store.md): every writer of a value, BPF or user
+ * space, holds the value's seqcount stripe hdr->seq[key % 512] odd while it
+ * writes. Readers of 1/2/4/8-byte values do one aligned load; readers of
+ * other sizes use the seqcount. Every reader re-checks the meta entry after
+ * reading, so a value that was deleted or moved meanwhile is not returned.
+ */
+#ifndef __UPTRKV_BPF_H
+#define __UPTRKV_BPF_H
+
+#ifndef __VMLINUX_H__
+#include "vmlinux.h"
+#endif
+#include <bpf/bpf_helpers.h>
+#include "uptrkv_layout.h"
+
+#ifndef ENOENT
+#define ENOENT		2
+#endif
+#ifndef EAGAIN
+#define EAGAIN		11
+#endif
+#ifndef EBUSY
+#define EBUSY		16
+#endif
+#ifndef EINVAL
+#define EINVAL		22
+#endif
+#ifndef EMSGSIZE
+#define EMSGSIZE	90
+#endif
+
+#ifndef UPTRKV_READ_TRIES
+#define UPTRKV_READ_TRIES	8	/* seqcount retries before -EAGAIN */
+#endif
+#ifndef UPTRKV_WRITE_TRIES
+#define UPTRKV_WRITE_TRIES	8	/* seqcount take attempts before -EBUSY */
+#endif
+/* Constant-size copies up to this size are inlined loads/stores; larger ones
+ * use bpf_probe_read_kernel (one helper call, ~45x faster than a byte loop). */
+#ifndef UPTRKV_INLINE_COPY_MAX
+#define UPTRKV_INLINE_COPY_MAX	256
+#endif
+
+/*
+ * Set by the loader (bpf_object rodata) before load: the meta slot this
+ * program version reads, and the layout hash it was built for (0: not
+ * managed by a deployment, the check is skipped).
+ */
+const volatile __u32 uptrkv_slot = 0;
+const volatile __u32 uptrkv_layout_hash = 0;
+
+/*
+ * The FWD trap (kernel-facts): a struct reached only through a __uptr
+ * pointer is emitted as FWD in BTF and the kernel then ignores the uptr
+ * field. These untagged references keep the pointee structs complete.
+ */
+struct uptrkv_hdr *uptrkv__btf_hdr SEC(".bss");
+struct uptrkv_meta *uptrkv__btf_meta SEC(".bss");
+struct uptrkv_page *uptrkv__btf_page SEC(".bss");
+
+#define UPTRKV_STORE_MAP(name)						\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_TASK_STORAGE);		\
+		__uint(map_flags, BPF_F_NO_PREALLOC);			\
+		__type(key, int);					\
+		__type(value, struct uptrkv_task_store);		\
+	} name SEC(".maps")
+
+#ifndef UPTRKV_NO_DEFAULT_STORE
+UPTRKV_STORE_MAP(uptrkv_store);
+#endif
+
+#define UPTRKV_READ_ONCE(x)	(*(volatile __typeof__(x) *)&(x))
+#define UPTRKV_WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))
+#define uptrkv__barrier_var(v)	asm volatile("" : "+r"(v))
+
+static __always_inline struct uptrkv_meta *uptrkv__meta(struct uptrkv_task_store *s)
+{
+	return (uptrkv_slot & 1) ? s->meta[1] : s->meta[0];
+}
+
+/* uptr arrays take constant indexes only. */
+static __always_inline struct uptrkv_page *uptrkv__page(struct uptrkv_task_store *s, __u32 pg)
+{
+	switch (pg) {
+	case 0: return s->data[0];
+	case 1: return s->data[1];
+	case 2: return s->data[2];
+	case 3: return s->data[3];
+	case 4: return s->data[4];
+	case 5: return s->data[5];
+	case 6: return s->data[6];
+	case 7: return s->data[7];
+	}
+	return NULL;
+}
+
+static __always_inline struct uptrkv_task_store *uptrkv__check(struct uptrkv_task_store *s)
+{
+	struct uptrkv_hdr *h;
+
+	if (!s)
+		return NULL;
+	h = s->hdr;
+	if (!h)
+		return NULL;
+	if (h->magic != UPTRKV_MAGIC || h->format != UPTRKV_FORMAT)
+		return NULL;
+	if (uptrkv_layout_hash && h->layout_hash[uptrkv_slot & 1] != uptrkv_layout_hash)
+		return NULL;
+	if (!uptrkv__meta(s))
+		return NULL;
+	return s;
+}
+
+/* The store of the current thread, or NULL if it has none or it is not
+ * usable by this program (bad magic/format, other layout). */
+static __always_inline struct uptrkv_task_store *uptrkv_open(void *map)
+{
+	return uptrkv__check(bpf_task_storage_get(map, bpf_get_current_task_btf(), 0, 0));
+}
+
+static __always_inline struct uptrkv_task_store *uptrkv_open_task(void *map, struct task_struct *task)
+{
+	return uptrkv__check(bpf_task_storage_get(map, task, 0, 0));
+}
+
+/*
+ * Finds key's value for an access of exactly `size` bytes (constant).
+ * Returns 0 and the value's address in *pp and its entry in *entp.
+ */
+static __always_inline int uptrkv__locate(struct uptrkv_task_store *s, struct uptrkv_meta *m,
+					  __u32 key, __u32 size, void **pp, __u32 *entp)
+{
+	struct uptrkv_page *p;
+	__u32 e, off;
+
+	e = UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]);
+	*entp = e;
+	if (!(e & UPTRKV_ENT_VALID))
+		return -ENOENT;
+	if (UPTRKV_ENT_SIZE(e) != size)
+		return -EMSGSIZE;
+	off = UPTRKV_ENT_OFF(e);
+	if (off > UPTRKV_PAGE_SIZE - size)
+		return -EINVAL;
+	p = uptrkv__page(s, UPTRKV_ENT_PAGE(e));
+	if (!p)
+		return -EINVAL;
+	*pp = (void *)p->bytes + off;
+	return 0;
+}
+
+static __always_inline int uptrkv__get(struct uptrkv_task_store *s, __u32 key, void *dst,
+				       const __u32 size)
+{
+	struct uptrkv_meta *m;
+	struct uptrkv_hdr *h;
+	__u32 e, s1, s2;
+	void *p;
+	int err, i;
+
+	if (key >= UPTRKV_MAX_KEYS || size < 1 || size > UPTRKV_MAX_VALUE)
+		return -EINVAL;
+	m = uptrkv__meta(s);
+	if (!m)
+		return -ENOENT;
+	if (size == 1 || size == 2 || size == 4 || size == 8) {
+		/* Single-copy atomic: no seqcount, only re-check the entry so
+		 * that a value deleted or moved meanwhile is not returned. */
+		for (i = 0; i < UPTRKV_READ_TRIES; i++) {
+			err = uptrkv__locate(s, m, key, size, &p, &e);
+			if (err)
+				return err;
+			switch (size) {
+			case 1: *(__u8 *)dst = UPTRKV_READ_ONCE(*(__u8 *)p); break;
+			case 2: *(__u16 *)dst = UPTRKV_READ_ONCE(*(__u16 *)p); break;
+			case 4: *(__u32 *)dst = UPTRKV_READ_ONCE(*(__u32 *)p); break;
+			case 8: *(__u64 *)dst = UPTRKV_READ_ONCE(*(__u64 *)p); break;
+			}
+			if (UPTRKV_READ_ONCE(m->ent[key]) == e)
+				return size;
+		}
+		return -EAGAIN;
+	}
+	h = s->hdr;
+	if (!h)
+		return -ENOENT;
+	for (i = 0; i < UPTRKV_READ_TRIES; i++) {
+		s1 = UPTRKV_READ_ONCE(h->seq[key % UPTRKV_NR_SEQ]);
+		if (s1 & 1)
+			continue;
+		err = uptrkv__locate(s, m, key, size, &p, &e);
+		if (err)
+			return err;
+		if (size <= UPTRKV_INLINE_COPY_MAX)
+			__builtin_memcpy(dst, p, size);
+		else
+			bpf_probe_read_kernel(dst, size, p);
+		/* fully ordered: the copy is done before seq is re-read */
+		s2 = __sync_fetch_and_add(&h->seq[key % UPTRKV_NR_SEQ], 0);
+		if (s2 == s1 && UPTRKV_READ_ONCE(m->ent[key]) == e)
+			return size;
+	}
+	return -EAGAIN;
+}
+
+/* Copies key's value into dst. size must be a compile-time constant equal
+ * to the value's size. Returns size, or a negative errno. */
+#define uptrkv_get(s, key, dst, size) ({					\
+	_Static_assert(__builtin_constant_p(size), "uptrkv_get: size must be constant; use uptrkv_get_var"); \
+	uptrkv__get(s, key, dst, size); })
+
+/*
+ * Pointer to key's value (no copy), or NULL if it is missing or its size is
+ * not `size` (constant). The verifier allows size bytes of access. The
+ * pointer is for this program run only; reading it gives no protection
+ * against a concurrent writer (fine for 1/2/4/8 bytes, which are single-copy
+ * atomic), and if user space deletes the key meanwhile its extent is not
+ * reused before an RCU grace period, so the memory stays the old value.
+ */
+static __always_inline void *uptrkv__ptr(struct uptrkv_task_store *s, __u32 key, const __u32 size)
+{
+	struct uptrkv_meta *m;
+	void *p;
+	__u32 e;
+
+	if (key >= UPTRKV_MAX_KEYS || size < 1 || size > UPTRKV_MAX_VALUE)
+		return NULL;
+	m = uptrkv__meta(s);
+	if (!m)
+		return NULL;
+	if (uptrkv__locate(s, m, key, size, &p, &e))
+		return NULL;
+	return p;
+}
+#define uptrkv_ptr(s, key, size) ({					\
+	_Static_assert(__builtin_constant_p(size), "uptrkv_ptr: size must be constant"); \
+	uptrkv__ptr(s, key, size); })
+
+/* Takes key's seqcount stripe (even -> odd). */
+static __always_inline int uptrkv__lock(struct uptrkv_hdr *h, __u32 key)
+{
+	__u32 v;
+	int i;
+
+	for (i = 0; i < UPTRKV_WRITE_TRIES; i++) {
+		v = UPTRKV_READ_ONCE(h->seq[key % UPTRKV_NR_SEQ]);
+		if (v & 1)
+			continue;
+		if (__sync_val_compare_and_swap(&h->seq[key % UPTRKV_NR_SEQ], v, v + 1) == v)
+			return 0;
+	}
+	return -EBUSY;
+}
+
+static __always_inline void uptrkv__unlock(struct uptrkv_hdr *h, __u32 key)
+{
+	__sync_fetch_and_add(&h->seq[key % UPTRKV_NR_SEQ], 1);
+}
+
+static __always_inline int uptrkv__put(struct uptrkv_task_store *s, __u32 key, const void *src,
+				       const __u32 size)
+{
+	struct uptrkv_meta *m;
+	struct uptrkv_hdr *h;
+	void *p;
+	__u32 e;
+	int err;
+
+	if (key >= UPTRKV_MAX_KEYS || size < 1 || size > UPTRKV_MAX_VALUE)
+		return -EINVAL;
+	m = uptrkv__meta(s);
+	h = s->hdr;
+	if (!m || !h)
+		return -ENOENT;
+	err = uptrkv__lock(h, key);
+	if (err)
+		return err;
+	/* The entry is read under the seqcount: a value is only moved with
+	 * the seqcount held, so this is where the value lives now. */
+	err = uptrkv__locate(s, m, key, size, &p, &e);
+	if (!err) {
+		switch (size) {
+		case 1: UPTRKV_WRITE_ONCE(*(__u8 *)p, *(const __u8 *)src); break;
+		case 2: UPTRKV_WRITE_ONCE(*(__u16 *)p, *(const __u16 *)src); break;
+		case 4: UPTRKV_WRITE_ONCE(*(__u32 *)p, *(const __u32 *)src); break;
+		case 8: UPTRKV_WRITE_ONCE(*(__u64 *)p, *(const __u64 *)src); break;
+		default:
+			if (size <= UPTRKV_INLINE_COPY_MAX)
+				__builtin_memcpy(p, src, size);
+			else
+				bpf_probe_read_kernel(p, size, src);
+		}
+		err = size;
+	}
+	uptrkv__unlock(h, key);
+	return err;
+}
+
+/* Overwrites key's value; the key must exist with this size (BPF never
+ * allocates: user space creates keys). size must be constant. Returns size,
+ * -ENOENT, -EMSGSIZE, -EBUSY. */
+#define uptrkv_put(s, key, src, size) ({					\
+	_Static_assert(__builtin_constant_p(size), "uptrkv_put: size must be constant; use uptrkv_put_var"); \
+	uptrkv__put(s, key, src, size); })
+
+/* Deletes key from this program's meta slot. Its space becomes free for
+ * user space's next allocation. */
+static __always_inline int uptrkv_delete(struct uptrkv_task_store *s, __u32 key)
+{
+	struct uptrkv_meta *m;
+	struct uptrkv_hdr *h;
+	__u32 e;
+
+	if (key >= UPTRKV_MAX_KEYS)
+		return -EINVAL;
+	m = uptrkv__meta(s);
+	h = s->hdr;
+	if (!m || !h)
+		return -ENOENT;
+	e = UPTRKV_READ_ONCE(m->ent[key]);
+	if (!(e & UPTRKV_ENT_VALID))
+		return -ENOENT;
+	if (__sync_val_compare_and_swap(&m->ent[key], e, 0) != e)
+		return -EAGAIN;
+	__sync_fetch_and_add(&h->struct_seq, 1);
+	return 0;
+}
+
+/* Size of key's value, or a negative errno. */
+static __always_inline int uptrkv_size(struct uptrkv_task_store *s, __u32 key)
+{
+	struct uptrkv_meta *m;
+	__u32 e;
+
+	if (key >= UPTRKV_MAX_KEYS)
+		return -EINVAL;
+	m = uptrkv__meta(s);
+	if (!m)
+		return -ENOENT;
+	e = UPTRKV_READ_ONCE(m->ent[key]);
+	if (!(e & UPTRKV_ENT_VALID))
+		return -ENOENT;
+	return UPTRKV_ENT_SIZE(e);
+}
+
+/* Entry of a variable-size access, validated so that it stays in its page. */
+static __always_inline int uptrkv__locate_var(struct uptrkv_task_store *s, struct uptrkv_meta *m,
+					      __u32 key, struct uptrkv_page **pp, __u32 *offp,
+					      __u32 *entp)
+{
+	struct uptrkv_page *p;
+	__u32 e, off, len;
+
+	e = UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]);
+	*entp = e;
+	if (!(e & UPTRKV_ENT_VALID))
+		return -ENOENT;
+	len = UPTRKV_ENT_SIZE(e);
+	off = UPTRKV_ENT_OFF(e);
+	if (len < 1 || len > UPTRKV_MAX_VALUE || off + len > UPTRKV_PAGE_SIZE)
+		return -EINVAL;
+	p = uptrkv__page(s, UPTRKV_ENT_PAGE(e));
+	if (!p)
+		return -EINVAL;
+	*pp = p;
+	*offp = off;
+	return len;
+}
+
+/*
+ * Copies key's value (any size) into dst, a buffer of dst_size bytes
+ * (dst_size constant). Returns the value's size, -EMSGSIZE if it does not
+ * fit, or another negative errno. Uses bpf_probe_read_kernel for the copy.
+ */
+static __always_inline int uptrkv__get_var(struct uptrkv_task_store *s, __u32 key, void *dst,
+					   const __u32 dst_size)
+{
+	struct uptrkv_page *p;
+	struct uptrkv_meta *m;
+	struct uptrkv_hdr *h;
+	__u32 e, off, s1, s2;
+	int len, i;
+
+	if (key >= UPTRKV_MAX_KEYS)
+		return -EINVAL;
+	m = uptrkv__meta(s);
+	h = s->hdr;
+	if (!m || !h)
+		return -ENOENT;
+	for (i = 0; i < UPTRKV_READ_TRIES; i++) {
+		s1 = UPTRKV_READ_ONCE(h->seq[key % UPTRKV_NR_SEQ]);
+		if (s1 & 1)
+			continue;
+		len = uptrkv__locate_var(s, m, key, &p, &off, &e);
+		if (len < 0)
+			return len;
+		if (len > dst_size)
+			return -EMSGSIZE;
+		/* off + len <= 4096 was checked: the source stays in the page. */
+		bpf_probe_read_kernel(dst, len, (void *)p->bytes + off);
+		s2 = __sync_fetch_and_add(&h->seq[key % UPTRKV_NR_SEQ], 0);
+		if (s2 == s1 && UPTRKV_READ_ONCE(m->ent[key]) == e)
+			return len;
+	}
+	return -EAGAIN;
+}
+#define uptrkv_get_var(s, key, dst, dst_size) ({				\
+	_Static_assert(__builtin_constant_p(dst_size), "uptrkv_get_var: dst_size must be constant"); \
+	uptrkv__get_var(s, key, dst, dst_size); })
+
+/* One power-of-two chunk of a variable-size write: constant length C at a
+ * bounded offset, so the verifier can prove it stays in the page. */
+#define UPTRKV__PUT_CHUNK(C)							\
+	if (len & (C)) {							\
+		__u32 o = off + done;						\
+		if (o > UPTRKV_PAGE_SIZE - (C))					\
+			goto out;						\
+		uptrkv__barrier_var(o);						\
+		bpf_probe_read_kernel((void *)p->bytes + o, (C), (const char *)src + done); \
+		done += (C);							\
+	}
+
+/*
+ * Overwrites key's value from src; len must equal the value's size (it may
+ * be a run-time value). src must hold len bytes (it is read with
+ * bpf_probe_read_kernel). Returns len or a negative errno.
+ */
+static __always_inline int uptrkv_put_var(struct uptrkv_task_store *s, __u32 key, const void *src,
+					  __u32 len)
+{
+	struct uptrkv_page *p;
+	struct uptrkv_meta *m;
+	struct uptrkv_hdr *h;
+	__u32 e, off, done = 0;
+	int err, vlen;
+
+	if (key >= UPTRKV_MAX_KEYS || len < 1 || len > UPTRKV_MAX_VALUE)
+		return -EINVAL;
+	m = uptrkv__meta(s);
+	h = s->hdr;
+	if (!m || !h)
+		return -ENOENT;
+	err = uptrkv__lock(h, key);
+	if (err)
+		return err;
+	vlen = uptrkv__locate_var(s, m, key, &p, &off, &e);
+	if (vlen < 0) {
+		err = vlen;
+		goto out;
+	}
+	if ((__u32)vlen != len) {
+		err = -EMSGSIZE;
+		goto out;
+	}
+	err = -EINVAL;
+	UPTRKV__PUT_CHUNK(4096)
+	UPTRKV__PUT_CHUNK(2048)
+	UPTRKV__PUT_CHUNK(1024)
+	UPTRKV__PUT_CHUNK(512)
+	UPTRKV__PUT_CHUNK(256)
+	UPTRKV__PUT_CHUNK(128)
+	UPTRKV__PUT_CHUNK(64)
+	UPTRKV__PUT_CHUNK(32)
+	UPTRKV__PUT_CHUNK(16)
+	UPTRKV__PUT_CHUNK(8)
+	UPTRKV__PUT_CHUNK(4)
+	UPTRKV__PUT_CHUNK(2)
+	UPTRKV__PUT_CHUNK(1)
+	err = len;
+out:
+	uptrkv__unlock(h, key);
+	return err;
+}
+
+#endif /* __UPTRKV_BPF_H */

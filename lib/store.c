@@ -1,0 +1,882 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * App-side store API: open a store map, register the calling thread's
+ * memory, get/put/delete values, grow on demand. See docs/store.md.
+ *
+ * Memory of one registered thread: one 3-page anonymous mapping (hdr, meta
+ * slot 0, meta slot 1) plus one anonymous page per data page, registered
+ * lazily. Free space is derived from the live meta slots on every
+ * allocation; extents that stopped being referenced since the previous scan
+ * are quarantined until an RCU grace period has passed, so a BPF program
+ * that is still reading an old entry never sees its extent reused.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include "internal.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+#define META_PAGES (1 + UPTRKV_NR_SLOTS)	/* hdr + meta[0] + meta[1] */
+#define USER_READ_TRIES 1000
+#define COMPACT_PASSES 3
+
+struct uptrkv_store {
+	int map_fd;
+	int dir_fd;			/* deploy dir, for flock; -1 if standalone */
+	int ctl_fd;
+	void *ctl_mem;
+	const struct uptrkv_ctl *ctl;	/* NULL if standalone */
+	pthread_mutex_t lock;		/* guards the grace-period maps */
+	int grace_outer_fd, grace_inner_fd;
+	bool grace_failed;
+};
+
+struct uptrkv_thread {
+	struct uptrkv_store *s;
+	pid_t pid, tid;
+	int pidfd;
+	void *meta_mem;			/* META_PAGES pages */
+	struct uptrkv_hdr *hdr;
+	struct uptrkv_meta *meta[UPTRKV_NR_SLOTS];
+	struct uptrkv_page *data[UPTRKV_MAX_PAGES];
+	__u32 page_mask;
+	__u32 slot;			/* standalone: the slot keys live in */
+	struct uptrkv_alloc seen;	/* referenced at the last scan */
+	struct uptrkv_alloc quar;	/* freed since the last grace period */
+	struct uptrkv_alloc view;	/* scratch: what may not be allocated */
+};
+
+/* ------------------------------------------------------------------ */
+/* store                                                              */
+/* ------------------------------------------------------------------ */
+
+static int check_store_map(int fd, struct uptrkv_error *e)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	const struct btf_type *t;
+	const char *name;
+	struct btf *btf;
+	int err;
+
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (err)
+		return uptrkv_errno(e, -errno, "store map: get info");
+	if (info.type != BPF_MAP_TYPE_TASK_STORAGE)
+		return uptrkv_err(e, -EINVAL, "store map '%s': not a uptrkv store: map type %u is not task storage",
+				  info.name, info.type);
+	if (info.key_size != sizeof(int) || info.value_size != sizeof(struct uptrkv_task_store))
+		return uptrkv_err(e, -EINVAL,
+				  "store map '%s': not a uptrkv store: key/value size %u/%u, expected %zu/%zu",
+				  info.name, info.key_size, info.value_size, sizeof(int),
+				  sizeof(struct uptrkv_task_store));
+	if (!info.btf_id || !info.btf_value_type_id)
+		return uptrkv_err(e, -EINVAL, "store map '%s': not a uptrkv store: no BTF value type",
+				  info.name);
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!btf)
+		return uptrkv_errno(e, -errno, "store map '%s': load BTF %u", info.name, info.btf_id);
+	t = btf__type_by_id(btf, info.btf_value_type_id);
+	name = t ? btf__name_by_offset(btf, t->name_off) : NULL;
+	err = name && !strcmp(name, "uptrkv_task_store") ? 0 : -EINVAL;
+	if (err)
+		uptrkv_err(e, err, "store map '%s': not a uptrkv store: value type is '%s', expected 'uptrkv_task_store'",
+			   info.name, name ? name : "?");
+	btf__free(btf);
+	return err;
+}
+
+static int open_ctl(struct uptrkv_store *s, const char *dir, struct uptrkv_error *e)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[4096];
+	void *mem;
+
+	s->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dir_fd < 0)
+		return uptrkv_errno(e, -errno, "open deployment %s", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, UPTRKV_PIN_CTL);
+	s->ctl_fd = bpf_obj_get(path);
+	if (s->ctl_fd < 0)
+		return uptrkv_errno(e, -errno, "open %s", path);
+	if (bpf_obj_get_info_by_fd(s->ctl_fd, &info, &len))
+		return uptrkv_errno(e, -errno, "%s: get info", path);
+	if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != sizeof(struct uptrkv_ctl) ||
+	    !(info.map_flags & BPF_F_MMAPABLE))
+		return uptrkv_err(e, -EINVAL, "%s: not a uptrkv control map (type %u, value size %u, flags 0x%x)",
+				  path, info.type, info.value_size, info.map_flags);
+	mem = mmap(NULL, UPTRKV_PAGE_SIZE, PROT_READ, MAP_SHARED, s->ctl_fd, 0);
+	if (mem == MAP_FAILED)
+		return uptrkv_errno(e, -errno, "%s: mmap", path);
+	s->ctl_mem = mem;
+	s->ctl = mem;
+	if (__atomic_load_n(&s->ctl->magic, __ATOMIC_ACQUIRE) != UPTRKV_CTL_MAGIC)
+		return uptrkv_err(e, -EINVAL, "%s: bad control magic 0x%x", path, s->ctl->magic);
+	return 0;
+}
+
+static struct uptrkv_store *store_new(void)
+{
+	struct uptrkv_store *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->map_fd = s->dir_fd = s->ctl_fd = -1;
+	s->grace_outer_fd = s->grace_inner_fd = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	return s;
+}
+
+static int store_finish(struct uptrkv_store *s, const struct uptrkv_store_opts *opts,
+			struct uptrkv_error *e)
+{
+	const char *dir = UPTRKV_OPTS_GET(opts, deploy_dir, NULL);
+	int err;
+
+	err = check_store_map(s->map_fd, e);
+	if (!err && dir)
+		err = open_ctl(s, dir, e);
+	return err;
+}
+
+int uptrkv_store__open_fd(int map_fd, const struct uptrkv_store_opts *opts,
+			  struct uptrkv_store **out, struct uptrkv_error *e)
+{
+	struct uptrkv_store *s;
+	int err;
+
+	*out = NULL;
+	if (map_fd < 0)
+		return uptrkv_err(e, -EBADF, "open store: bad map fd %d", map_fd);
+	s = store_new();
+	if (!s)
+		return uptrkv_err(e, -ENOMEM, "open store: out of memory");
+	s->map_fd = fcntl(map_fd, F_DUPFD_CLOEXEC, 3);
+	if (s->map_fd < 0) {
+		err = uptrkv_errno(e, -errno, "open store: dup map fd");
+		goto fail;
+	}
+	err = store_finish(s, opts, e);
+	if (err)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	uptrkv_store__close(s);
+	return err;
+}
+
+int uptrkv_store__open(const char *map_path, const struct uptrkv_store_opts *opts,
+		       struct uptrkv_store **out, struct uptrkv_error *e)
+{
+	const char *dir = UPTRKV_OPTS_GET(opts, deploy_dir, NULL);
+	struct uptrkv_store *s;
+	char path[4096];
+	int err;
+
+	*out = NULL;
+	if (!map_path && dir) {
+		snprintf(path, sizeof(path), "%s/%s", dir, UPTRKV_PIN_STORE);
+		map_path = path;
+	}
+	if (!map_path)
+		return uptrkv_err(e, -EINVAL, "open store: no map path and no deployment");
+	s = store_new();
+	if (!s)
+		return uptrkv_err(e, -ENOMEM, "open store: out of memory");
+	s->map_fd = bpf_obj_get(map_path);
+	if (s->map_fd < 0) {
+		err = uptrkv_errno(e, -errno, "open store %s", map_path);
+		goto fail;
+	}
+	err = store_finish(s, opts, e);
+	if (err)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	uptrkv_store__close(s);
+	return err;
+}
+
+void uptrkv_store__close(struct uptrkv_store *s)
+{
+	if (!s)
+		return;
+	if (s->ctl_mem)
+		munmap(s->ctl_mem, UPTRKV_PAGE_SIZE);
+	if (s->ctl_fd >= 0)
+		close(s->ctl_fd);
+	if (s->dir_fd >= 0)
+		close(s->dir_fd);
+	if (s->map_fd >= 0)
+		close(s->map_fd);
+	if (s->grace_outer_fd >= 0)
+		close(s->grace_outer_fd);
+	if (s->grace_inner_fd >= 0)
+		close(s->grace_inner_fd);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/*
+ * Waits until every non-sleepable BPF program run that started before the
+ * call has finished: updating an ARRAY_OF_MAPS element from the syscall
+ * calls synchronize_rcu(). The two small maps are created on first use.
+ */
+static int grace_period(struct uptrkv_store *s)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+	int zero = 0, err = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->grace_outer_fd < 0 && !s->grace_failed) {
+		s->grace_inner_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "uptrkv_gp_in", 4, 4, 1, NULL);
+		if (s->grace_inner_fd >= 0) {
+			o.inner_map_fd = s->grace_inner_fd;
+			s->grace_outer_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "uptrkv_gp",
+							   4, 4, 1, &o);
+		}
+		if (s->grace_outer_fd < 0)
+			s->grace_failed = true;
+	}
+	if (s->grace_failed)
+		err = -EPERM;
+	else if (bpf_map_update_elem(s->grace_outer_fd, &zero, &s->grace_inner_fd, BPF_ANY))
+		err = -errno;
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* thread helpers                                                     */
+/* ------------------------------------------------------------------ */
+
+static inline bool is_deployed(const struct uptrkv_thread *t)
+{
+	return t->s->ctl != NULL;
+}
+
+static inline __u32 cur_slot(const struct uptrkv_thread *t)
+{
+	if (is_deployed(t))
+		return UPTRKV_SLOT(__atomic_load_n(&t->s->ctl->gen, __ATOMIC_ACQUIRE));
+	return t->slot;
+}
+
+/* Structural changes (new key, delete, grow, compaction) exclude a rollout,
+ * which holds LOCK_EX on the deployment directory while it migrates. */
+static int struct_lock(struct uptrkv_thread *t)
+{
+	if (getpid() != t->pid)
+		return -ECHILD;	/* handle inherited across fork */
+	if (t->s->dir_fd >= 0 && flock(t->s->dir_fd, LOCK_SH))
+		return -errno;
+	return 0;
+}
+
+static void struct_unlock(struct uptrkv_thread *t)
+{
+	if (t->s->dir_fd >= 0)
+		flock(t->s->dir_fd, LOCK_UN);
+}
+
+static void seq_lock(struct uptrkv_hdr *h, __u32 key)
+{
+	__u32 *seq = &h->seq[key % UPTRKV_NR_SEQ];
+	unsigned int spins = 0;
+
+	for (;;) {
+		__u32 v = __atomic_load_n(seq, __ATOMIC_RELAXED);
+
+		if (!(v & 1) && __atomic_compare_exchange_n(seq, &v, v + 1, false, __ATOMIC_SEQ_CST,
+							    __ATOMIC_RELAXED))
+			break;
+		if (++spins % 64 == 0)
+			sched_yield();
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static void seq_unlock(struct uptrkv_hdr *h, __u32 key)
+{
+	__atomic_fetch_add(&h->seq[key % UPTRKV_NR_SEQ], 1, __ATOMIC_RELEASE);
+}
+
+static bool atomic_size(__u32 size)
+{
+	return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+static void store_value(void *dst, const void *src, __u32 size)
+{
+	switch (size) {
+	case 1: { __u8 v; memcpy(&v, src, 1); __atomic_store_n((__u8 *)dst, v, __ATOMIC_RELAXED); break; }
+	case 2: { __u16 v; memcpy(&v, src, 2); __atomic_store_n((__u16 *)dst, v, __ATOMIC_RELAXED); break; }
+	case 4: { __u32 v; memcpy(&v, src, 4); __atomic_store_n((__u32 *)dst, v, __ATOMIC_RELAXED); break; }
+	case 8: { __u64 v; memcpy(&v, src, 8); __atomic_store_n((__u64 *)dst, v, __ATOMIC_RELAXED); break; }
+	default: memcpy(dst, src, size);
+	}
+}
+
+static void load_value(void *dst, const void *src, __u32 size)
+{
+	switch (size) {
+	case 1: { __u8 v = __atomic_load_n((const __u8 *)src, __ATOMIC_RELAXED); memcpy(dst, &v, 1); break; }
+	case 2: { __u16 v = __atomic_load_n((const __u16 *)src, __ATOMIC_RELAXED); memcpy(dst, &v, 2); break; }
+	case 4: { __u32 v = __atomic_load_n((const __u32 *)src, __ATOMIC_RELAXED); memcpy(dst, &v, 4); break; }
+	case 8: { __u64 v = __atomic_load_n((const __u64 *)src, __ATOMIC_RELAXED); memcpy(dst, &v, 8); break; }
+	default: memcpy(dst, src, size);
+	}
+}
+
+/* Address of an entry's value; NULL if the entry is malformed or its page
+ * is not registered (never trust shared memory). */
+static void *ent_addr(const struct uptrkv_thread *t, __u32 ent)
+{
+	__u32 pg = UPTRKV_ENT_PAGE(ent), size = UPTRKV_ENT_SIZE(ent), off = UPTRKV_ENT_OFF(ent);
+
+	if (!UPTRKV_ENT_IS_VALID(ent) || (ent & UPTRKV_ENT_RSVD_MASK) || size < 1 ||
+	    size > UPTRKV_MAX_VALUE || off + size > UPTRKV_PAGE_SIZE || !t->data[pg])
+		return NULL;
+	return t->data[pg]->bytes + off;
+}
+
+static const struct uptrkv_meta *const *metas(const struct uptrkv_thread *t)
+{
+	return (const struct uptrkv_meta *const *)t->meta;
+}
+
+/*
+ * Rebuilds the used-space bitmap from the live meta slots. Extents that were
+ * referenced at the previous scan and are not now (deleted or moved, by us
+ * or by BPF) join the quarantine. t->view = used | quarantine.
+ */
+static void scan(struct uptrkv_thread *t)
+{
+	struct uptrkv_alloc cur;
+
+	uptrkv_alloc__init(&cur, t->page_mask);
+	/* Malformed entries are skipped: they own nothing. */
+	uptrkv_alloc__mark_store(&cur, t->hdr, metas(t));
+	for (__u32 pg = 0; pg < UPTRKV_MAX_PAGES; pg++)
+		for (__u32 w = 0; w < UPTRKV_UNITS_PER_PAGE / 64; w++)
+			t->quar.used[pg][w] |= t->seen.used[pg][w] & ~cur.used[pg][w];
+	t->seen = cur;
+	t->view = cur;
+	uptrkv_alloc__merge(&t->view, &t->quar);
+}
+
+static void release_quarantine(struct uptrkv_thread *t)
+{
+	if (uptrkv_alloc__empty(&t->quar))
+		return;
+	if (grace_period(t->s))
+		return;	/* cannot prove readers are gone: keep it */
+	uptrkv_alloc__init(&t->quar, t->page_mask);
+	t->view = t->seen;
+}
+
+static void store_ptrs(const struct uptrkv_thread *t, struct uptrkv_task_store *v,
+		       struct uptrkv_page *extra, __u32 extra_idx)
+{
+	memset(v, 0, sizeof(*v));
+	v->hdr = t->hdr;
+	for (__u32 i = 0; i < UPTRKV_NR_SLOTS; i++)
+		v->meta[i] = t->meta[i];
+	for (__u32 i = 0; i < UPTRKV_MAX_PAGES; i++)
+		v->data[i] = i == extra_idx ? extra : t->data[i];
+}
+
+static void *map_pages(size_t n)
+{
+	void *p = mmap(NULL, n * UPTRKV_PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Adds one data page. Before registration only locally; afterwards with a
+ * BPF_EXIST update that carries every current pointer plus the new one. */
+static int grow(struct uptrkv_thread *t, bool registered)
+{
+	struct uptrkv_task_store v;
+	struct uptrkv_page *pg;
+	__u32 i;
+
+	for (i = 0; i < UPTRKV_MAX_PAGES; i++)
+		if (!t->data[i])
+			break;
+	if (i == UPTRKV_MAX_PAGES)
+		return -ENOSPC;
+	pg = map_pages(1);
+	if (!pg)
+		return -ENOMEM;
+	if (registered) {
+		store_ptrs(t, &v, pg, i);
+		if (bpf_map_update_elem(t->s->map_fd, &t->pidfd, &v, BPF_EXIST)) {
+			int err = -errno;
+
+			munmap(pg, UPTRKV_PAGE_SIZE);
+			return err;
+		}
+	}
+	t->data[i] = pg;
+	t->page_mask |= 1u << i;
+	t->seen.page_mask = t->quar.page_mask = t->view.page_mask = t->page_mask;
+	__atomic_store_n(&t->hdr->page_mask, t->page_mask, __ATOMIC_RELEASE);
+	return 0;
+}
+
+struct kent { __u32 key, ent; };
+
+static int cmp_kent(const void *a, const void *b)
+{
+	__u32 x = ((const struct kent *)a)->ent & ~UPTRKV_ENT_VALID;
+	__u32 y = ((const struct kent *)b)->ent & ~UPTRKV_ENT_VALID;
+	/* page then offset: bits 13-24 */
+	x >>= UPTRKV_ENT_OFF_SHIFT;
+	y >>= UPTRKV_ENT_OFF_SHIFT;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One compaction pass over the live slot: each value, in address order,
+ * moves to the lowest hole before it that fits. A move holds the value's
+ * seqcount (writers wait; BPF writers get -EBUSY), copies, publishes the
+ * new entry, and quarantines the old extent. Compaction is only done when
+ * exactly one meta slot is live: two slots may share an extent, and two
+ * entries cannot be switched in one store.
+ */
+static int compact(struct uptrkv_thread *t)
+{
+	struct kent *v;
+	__u32 n = 0, live = 0, slot = 0;
+	int moved = 0;
+
+	for (__u32 s = 0; s < UPTRKV_NR_SLOTS; s++)
+		if (uptrkv_slot_live(t->hdr, s)) {
+			live++;
+			slot = s;
+		}
+	if (live != 1)
+		return 0;
+	v = malloc(sizeof(*v) * UPTRKV_MAX_KEYS);
+	if (!v)
+		return -ENOMEM;
+	for (__u32 k = 0; k < UPTRKV_MAX_KEYS; k++) {
+		__u32 e = __atomic_load_n(&t->meta[slot]->ent[k], __ATOMIC_ACQUIRE);
+
+		if (ent_addr(t, e))
+			v[n++] = (struct kent){ k, e };
+	}
+	qsort(v, n, sizeof(*v), cmp_kent);
+	for (__u32 i = 0; i < n; i++) {
+		__u32 *slotp = &t->meta[slot]->ent[v[i].key], ne;
+		void *src, *dst;
+
+		if (uptrkv_alloc__compact_step(&t->view, v[i].ent, &ne) != 1)
+			continue;
+		seq_lock(t->hdr, v[i].key);
+		if (__atomic_load_n(slotp, __ATOMIC_ACQUIRE) != v[i].ent) {
+			/* deleted by BPF meanwhile */
+			seq_unlock(t->hdr, v[i].key);
+			uptrkv_alloc__free(&t->view, ne);
+			continue;
+		}
+		src = ent_addr(t, v[i].ent);
+		dst = ent_addr(t, ne);
+		memcpy(dst, src, UPTRKV_ENT_SIZE(ne));
+		__atomic_store_n(slotp, ne, __ATOMIC_RELEASE);
+		__atomic_fetch_add(&t->hdr->struct_seq, 1, __ATOMIC_RELEASE);
+		seq_unlock(t->hdr, v[i].key);
+		uptrkv_alloc__mark(&t->seen, ne);
+		uptrkv_alloc__mark(&t->quar, v[i].ent);
+		moved++;
+	}
+	free(v);
+	return moved;
+}
+
+/* Finds room for size bytes; grows or compacts as needed. */
+static int alloc_extent(struct uptrkv_thread *t, __u32 size, bool registered, __u32 *ent)
+{
+	int err, pass = 0;
+
+	scan(t);
+	for (;;) {
+		err = uptrkv_alloc__alloc(&t->view, size, ent);
+		if (!err) {
+			uptrkv_alloc__mark(&t->seen, *ent);
+			return 0;
+		}
+		if (!uptrkv_alloc__empty(&t->quar)) {
+			struct uptrkv_alloc before = t->quar;
+
+			release_quarantine(t);
+			if (memcmp(&before, &t->quar, sizeof(before)))
+				continue;
+		}
+		/* Fragmented: enough free bytes, no hole large enough. */
+		if (registered && pass < COMPACT_PASSES &&
+		    uptrkv_alloc__free_bytes(&t->view) >= (size + 7) / 8 * 8) {
+			pass++;
+			if (compact(t) > 0)
+				continue;
+		}
+		err = grow(t, registered);
+		if (err)
+			return err == -ENOSPC ? -ENOSPC : err;
+		scan(t);
+	}
+}
+
+/* Writes an existing value; -ENOENT if it is gone, -EMSGSIZE on size
+ * mismatch. */
+static int write_existing(struct uptrkv_thread *t, struct uptrkv_meta *m, __u32 key,
+			  const void *buf, __u32 size)
+{
+	__u32 e;
+	void *p;
+	int err = 0;
+
+	seq_lock(t->hdr, key);
+	/* Under the seqcount: a move cannot happen now. */
+	e = __atomic_load_n(&m->ent[key], __ATOMIC_ACQUIRE);
+	if (!UPTRKV_ENT_IS_VALID(e))
+		err = -ENOENT;
+	else if (UPTRKV_ENT_SIZE(e) != size)
+		err = -EMSGSIZE;
+	else if (!(p = ent_addr(t, e)))
+		err = -EINVAL;
+	else
+		store_value(p, buf, size);
+	seq_unlock(t->hdr, key);
+	return err;
+}
+
+/* Creates key in meta m with the given bytes. */
+static int create_key(struct uptrkv_thread *t, struct uptrkv_meta *m, __u32 key,
+		      const void *buf, __u32 size, bool registered)
+{
+	__u32 ne, zero = 0;
+	void *p;
+	int err;
+
+	err = alloc_extent(t, size, registered, &ne);
+	if (err)
+		return err;
+	p = ent_addr(t, ne);
+	if (buf)
+		memcpy(p, buf, size);
+	else
+		memset(p, 0, size);
+	/* Publish: one aligned 32-bit store after the bytes (release). */
+	if (!__atomic_compare_exchange_n(&m->ent[key], &zero, ne, false, __ATOMIC_RELEASE,
+					 __ATOMIC_RELAXED)) {
+		uptrkv_alloc__free(&t->seen, ne);
+		return -EEXIST;
+	}
+	__atomic_fetch_add(&t->hdr->struct_seq, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* thread API                                                         */
+/* ------------------------------------------------------------------ */
+
+static void thread_free(struct uptrkv_thread *t)
+{
+	for (__u32 i = 0; i < UPTRKV_MAX_PAGES; i++)
+		if (t->data[i])
+			munmap(t->data[i], UPTRKV_PAGE_SIZE);
+	if (t->meta_mem)
+		munmap(t->meta_mem, META_PAGES * UPTRKV_PAGE_SIZE);
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	free(t);
+}
+
+int uptrkv_thread__register(struct uptrkv_store *s, const struct uptrkv_thread_opts *opts,
+			    struct uptrkv_thread **out, struct uptrkv_error *e)
+{
+	const struct uptrkv_init_key *keys = UPTRKV_OPTS_GET(opts, keys, NULL);
+	size_t nr_keys = UPTRKV_OPTS_GET(opts, nr_keys, 0);
+	__u32 reserve = UPTRKV_OPTS_GET(opts, reserve_bytes, 0);
+	__u32 hash = UPTRKV_OPTS_GET(opts, layout_hash, 0);
+	__u32 slot = UPTRKV_OPTS_GET(opts, slot, 0);
+	bool replace = UPTRKV_OPTS_GET(opts, replace, false);
+	struct uptrkv_task_store v;
+	struct uptrkv_thread *t;
+	bool locked = false;
+	__u32 gen = 0;
+	int err;
+
+	*out = NULL;
+	if (!s)
+		return uptrkv_err(e, -EINVAL, "register thread: no store");
+	if (nr_keys && !keys)
+		return uptrkv_err(e, -EINVAL, "register thread: nr_keys without keys");
+	if (slot >= UPTRKV_NR_SLOTS)
+		return uptrkv_err(e, -EINVAL, "register thread: slot %u out of range (0..%u)", slot,
+				  UPTRKV_NR_SLOTS - 1);
+	if (reserve > UPTRKV_MAX_PAGES * UPTRKV_PAGE_SIZE)
+		return uptrkv_err(e, -ENOSPC, "register thread: reserve of %u bytes exceeds %u",
+				  reserve, UPTRKV_MAX_PAGES * UPTRKV_PAGE_SIZE);
+	for (size_t i = 0; i < nr_keys; i++) {
+		if (keys[i].id >= UPTRKV_MAX_KEYS)
+			return uptrkv_err(e, -EINVAL, "register thread: key %u out of range (0..%u)",
+					  keys[i].id, UPTRKV_MAX_KEYS - 1);
+		if (keys[i].size < 1 || keys[i].size > UPTRKV_MAX_VALUE)
+			return uptrkv_err(e, -EINVAL, "register thread: key %u: size %u out of range (1..%u)",
+					  keys[i].id, keys[i].size, UPTRKV_MAX_VALUE);
+		for (size_t j = 0; j < i; j++)
+			if (keys[j].id == keys[i].id)
+				return uptrkv_err(e, -EINVAL, "register thread: key %u given twice",
+						  keys[i].id);
+	}
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return uptrkv_err(e, -ENOMEM, "register thread: out of memory");
+	t->s = s;
+	t->pid = getpid();
+	t->tid = gettid();
+	t->pidfd = -1;
+
+	if (s->dir_fd >= 0) {
+		if (flock(s->dir_fd, LOCK_SH)) {
+			err = uptrkv_errno(e, -errno, "register thread: lock deployment");
+			goto fail;
+		}
+		locked = true;
+		gen = __atomic_load_n(&s->ctl->gen, __ATOMIC_ACQUIRE);
+		slot = UPTRKV_SLOT(gen);
+		if (hash && hash != s->ctl->layout_hash[slot]) {
+			err = uptrkv_err(e, -ESTALE,
+					 "register thread: built for layout 0x%08x, deployment runs 0x%08x (version %u)",
+					 hash, s->ctl->layout_hash[slot], s->ctl->version[slot]);
+			goto fail;
+		}
+		hash = s->ctl->layout_hash[slot];
+		if (!hash) {
+			err = uptrkv_err(e, -EINVAL, "register thread: deployment slot %u has no layout", slot);
+			goto fail;
+		}
+	} else if (slot != 0 && !hash) {
+		err = uptrkv_err(e, -EINVAL, "register thread: meta slot %u needs a nonzero layout hash",
+				 slot);
+		goto fail;
+	}
+	t->slot = slot;
+
+	t->meta_mem = map_pages(META_PAGES);
+	if (!t->meta_mem) {
+		err = uptrkv_errno(e, -errno, "register thread: mmap");
+		goto fail;
+	}
+	t->hdr = t->meta_mem;
+	for (__u32 i = 0; i < UPTRKV_NR_SLOTS; i++)
+		t->meta[i] = (void *)((char *)t->meta_mem + (1 + i) * UPTRKV_PAGE_SIZE);
+	t->hdr->magic = UPTRKV_MAGIC;
+	t->hdr->format = UPTRKV_FORMAT;
+	t->hdr->flags = s->ctl ? UPTRKV_HDR_F_MANAGED : 0;
+	t->hdr->owner_tid = (__u32)t->tid;
+	t->hdr->layout_hash[slot] = hash;
+	t->hdr->meta_gen[slot] = gen;
+	uptrkv_alloc__init(&t->seen, 0);
+	uptrkv_alloc__init(&t->quar, 0);
+
+	/* Build everything privately, then register in one update. */
+	while (t->page_mask != (1u << UPTRKV_MAX_PAGES) - 1 &&
+	       __builtin_popcount(t->page_mask) * UPTRKV_PAGE_SIZE < reserve) {
+		err = grow(t, false);
+		if (err) {
+			err = uptrkv_errno(e, err, "register thread: reserve %u bytes", reserve);
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < nr_keys; i++) {
+		err = create_key(t, t->meta[slot], keys[i].id, keys[i].def, keys[i].size, false);
+		if (err) {
+			err = uptrkv_errno(e, err, "register thread: create key %u (%u bytes)",
+					   keys[i].id, keys[i].size);
+			goto fail;
+		}
+	}
+
+	t->pidfd = (int)syscall(SYS_pidfd_open, t->tid, PIDFD_THREAD);
+	if (t->pidfd < 0) {
+		err = uptrkv_errno(e, -errno, "register thread: pidfd_open(%d, PIDFD_THREAD)", t->tid);
+		goto fail;
+	}
+	store_ptrs(t, &v, NULL, UPTRKV_MAX_PAGES);
+	if (bpf_map_update_elem(s->map_fd, &t->pidfd, &v, replace ? BPF_ANY : BPF_NOEXIST)) {
+		err = -errno;
+		if (err == -EEXIST)
+			err = uptrkv_err(e, err,
+					 "register thread %d: it already has a store (registered twice, or kept across exec; set opts.replace)",
+					 t->tid);
+		else
+			err = uptrkv_errno(e, err, "register thread %d: store map update", t->tid);
+		goto fail;
+	}
+	if (locked)
+		flock(s->dir_fd, LOCK_UN);
+	*out = t;
+	return 0;
+fail:
+	if (locked)
+		flock(s->dir_fd, LOCK_UN);
+	thread_free(t);
+	return err;
+}
+
+void uptrkv_thread__unregister(struct uptrkv_thread *t)
+{
+	if (!t)
+		return;
+	/* In a fork child the pidfd names the parent's thread: leave it. */
+	if (getpid() == t->pid)
+		bpf_map_delete_elem(t->s->map_fd, &t->pidfd);
+	/* The kernel unpins the pages after a grace period; until then they
+	 * stay allocated even though they are unmapped here. */
+	thread_free(t);
+}
+
+int uptrkv_thread__get(struct uptrkv_thread *t, __u32 key, void *buf, __u32 size)
+{
+	struct uptrkv_meta *m;
+
+	if (!t || key >= UPTRKV_MAX_KEYS || !buf)
+		return -EINVAL;
+	m = t->meta[cur_slot(t)];
+	for (int i = 0; i < USER_READ_TRIES; i++) {
+		__u32 e = __atomic_load_n(&m->ent[key], __ATOMIC_ACQUIRE), vsize, s1, s2;
+		__u32 *seq = &t->hdr->seq[key % UPTRKV_NR_SEQ];
+		void *p;
+
+		if (!UPTRKV_ENT_IS_VALID(e))
+			return -ENOENT;
+		vsize = UPTRKV_ENT_SIZE(e);
+		p = ent_addr(t, e);
+		if (!p)
+			return -EINVAL;
+		if (vsize > size)
+			return -EMSGSIZE;
+		if (atomic_size(vsize)) {
+			load_value(buf, p, vsize);
+			if (__atomic_load_n(&m->ent[key], __ATOMIC_ACQUIRE) == e)
+				return (int)vsize;
+			continue;
+		}
+		s1 = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+		if (s1 & 1) {
+			if (i % 64 == 63)
+				sched_yield();
+			continue;
+		}
+		memcpy(buf, p, vsize);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s2 = __atomic_load_n(seq, __ATOMIC_RELAXED);
+		if (s1 == s2 && __atomic_load_n(&m->ent[key], __ATOMIC_ACQUIRE) == e)
+			return (int)vsize;
+	}
+	return -EAGAIN;
+}
+
+int uptrkv_thread__put(struct uptrkv_thread *t, __u32 key, const void *buf, __u32 size)
+{
+	struct uptrkv_meta *m;
+	int err;
+
+	if (!t || key >= UPTRKV_MAX_KEYS || !buf || size < 1 || size > UPTRKV_MAX_VALUE)
+		return -EINVAL;
+	m = t->meta[cur_slot(t)];
+	for (int tries = 0; tries < 16; tries++) {
+		err = write_existing(t, m, key, buf, size);
+		if (err != -ENOENT)
+			return err;
+		err = struct_lock(t);
+		if (err)
+			return err;
+		m = t->meta[cur_slot(t)];
+		err = create_key(t, m, key, buf, size, true);
+		struct_unlock(t);
+		if (err != -EEXIST)
+			return err;
+	}
+	return -EAGAIN;
+}
+
+int uptrkv_thread__delete(struct uptrkv_thread *t, __u32 key)
+{
+	struct uptrkv_meta *m;
+	__u32 e;
+	int err;
+
+	if (!t || key >= UPTRKV_MAX_KEYS)
+		return -EINVAL;
+	err = struct_lock(t);
+	if (err)
+		return err;
+	m = t->meta[cur_slot(t)];
+	e = __atomic_load_n(&m->ent[key], __ATOMIC_ACQUIRE);
+	if (!UPTRKV_ENT_IS_VALID(e))
+		err = -ENOENT;
+	else if (!__atomic_compare_exchange_n(&m->ent[key], &e, 0, false, __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED))
+		err = -ENOENT;	/* deleted by BPF meanwhile */
+	else
+		__atomic_fetch_add(&t->hdr->struct_seq, 1, __ATOMIC_RELEASE);
+	/* The extent joins the quarantine at the next scan. */
+	struct_unlock(t);
+	return err;
+}
+
+int uptrkv_thread__reserve(struct uptrkv_thread *t, __u32 bytes)
+{
+	int err = 0;
+
+	if (!t)
+		return -EINVAL;
+	if (bytes > UPTRKV_MAX_PAGES * UPTRKV_PAGE_SIZE)
+		return -ENOSPC;
+	err = struct_lock(t);
+	if (err)
+		return err;
+	scan(t);
+	while (uptrkv_alloc__free_bytes(&t->seen) < bytes) {
+		err = grow(t, true);
+		if (err)
+			break;
+		scan(t);
+	}
+	struct_unlock(t);
+	return err;
+}
+
+__u32 uptrkv_thread__free_bytes(struct uptrkv_thread *t)
+{
+	if (!t)
+		return 0;
+	scan(t);
+	return uptrkv_alloc__free_bytes(&t->seen);
+}
