@@ -1,6 +1,222 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Admin access to other processes' stores, and dump. Included through uptrkv.h. */
+/*
+ * Admin access to other processes' stores, and dump. Included through
+ * uptrkv.h; the ABI part at the top is also included by
+ * bpf/uptrkv_admin.bpf.c (after vmlinux.h and uptrkv_layout.h).
+ *
+ * A process's uptr pages cannot be reached from another process's user
+ * space (a map lookup returns the uptr fields as 0), so every access goes
+ * through the admin BPF programs: an iter/task program lists the registered
+ * tasks, and SEC("syscall") programs run with BPF_PROG_TEST_RUN copy a
+ * task's regions out (snapshot) or apply a batch of writes to them.
+ */
 #ifndef __UPTRKV_ADMIN_H
 #define __UPTRKV_ADMIN_H
 
+/* ------------------------------------------------------------------ */
+/* ABI shared with bpf/uptrkv_admin.bpf.c                               */
+/* ------------------------------------------------------------------ */
+
+/* Regions of a store, as numbered in writes and in the present mask. */
+enum uptrkv_region {
+	UPTRKV_R_HDR = 0,
+	UPTRKV_R_META0 = 1,
+	UPTRKV_R_META1 = 2,
+	UPTRKV_R_DATA0 = 3,		/* data page i is UPTRKV_R_DATA0 + i */
+	__UPTRKV_R_MAX = UPTRKV_R_DATA0 + UPTRKV_MAX_PAGES,
+};
+#define UPTRKV_R_META(slot)	(UPTRKV_R_META0 + (slot))
+#define UPTRKV_R_DATA(i)	(UPTRKV_R_DATA0 + (i))
+#define UPTRKV_R_BIT(r)		(1u << (r))
+
+/* One record of the list iterator (bpf_seq_write). */
+struct uptrkv_task_ref {
+	__u32 tgid;
+	__u32 tid;
+	__u32 magic;			/* hdr->magic, 0 if no hdr registered */
+	__u16 format;			/* hdr->format */
+	__u16 flags;			/* hdr->flags */
+	__u32 present;			/* UPTRKV_R_BIT() of every non-NULL region */
+	__u32 page_mask;		/* hdr->page_mask */
+};
+
+/*
+ * A snapshot of one task's store, filled in place by two program runs
+ * (BPF_PROG_TEST_RUN copies a syscall program's context back to the
+ * caller's buffer, so no second copy is needed). Two, because a program
+ * can only address its context at offsets below 32 KiB (the 16-bit insn
+ * offset; a moved ctx pointer may not be dereferenced): the first run's
+ * context is everything before data[UPTRKV_SNAP_SPLIT], the second's is
+ * the rest, struct uptrkv_snap_tail. The second run reads the seqcounts
+ * again after the last page was copied.
+ */
+#define UPTRKV_SNAP_SPLIT	4u	/* first data page of the second run */
+
+struct uptrkv_snapshot {
+	__s32 tid;			/* in */
+	__u32 present;			/* out: UPTRKV_R_BIT() of copied regions */
+	/* The header, read first: hdr.seq is the "before" seqcount array. */
+	struct uptrkv_hdr hdr;
+	struct uptrkv_meta meta[UPTRKV_NR_SLOTS];
+	struct uptrkv_page data[UPTRKV_MAX_PAGES];
+	/* Read again after every region was copied. */
+	__u32 seq_after[UPTRKV_NR_SEQ];
+	__u32 struct_seq_after;
+	/* Internal: the second run's input and output. */
+	__s32 tail_tid;
+	__u32 tail_present;
+};
+
+/* The second run's view of the end of struct uptrkv_snapshot. */
+struct uptrkv_snap_tail {
+	struct uptrkv_page data[UPTRKV_MAX_PAGES - UPTRKV_SNAP_SPLIT];
+	__u32 seq_after[UPTRKV_NR_SEQ];
+	__u32 struct_seq_after;
+	__s32 tid;
+	__u32 present;
+};
+
+#define UPTRKV_SNAP_HEAD_SIZE	__builtin_offsetof(struct uptrkv_snapshot, data[UPTRKV_SNAP_SPLIT])
+
+/* Write batch operations. */
+enum uptrkv_write_op {
+	UPTRKV_W_COPY = 0,		/* copy len bytes from the user address src */
+	UPTRKV_W_STORE32 = 1,		/* atomic (xchg) 32-bit store of val, 4-aligned */
+	UPTRKV_W_ADD32 = 2,		/* atomic 32-bit add of val, 4-aligned */
+};
+
+/* One write. Lives in the caller's memory; the program reads it there. */
+struct uptrkv_write {
+	__u8 op;			/* enum uptrkv_write_op */
+	__u8 region;			/* enum uptrkv_region */
+	__u16 off;			/* byte offset in the region */
+	__u16 len;			/* COPY: 1..4096 (hdr: up to its size) */
+	__u16 rsvd;
+	__u32 val;			/* STORE32, ADD32 */
+	__u32 rsvd2;
+	__u64 src;			/* COPY: user address of len bytes */
+};
+
+/* The write program's context. */
+struct uptrkv_write_ctx {
+	__s32 tid;			/* in */
+	__u32 nr;			/* in: writes at writes[0..nr) */
+	__u64 writes;			/* in: user address of struct uptrkv_write[] */
+	__u32 need;			/* in: regions the batch touches; all or nothing */
+	__u32 done;			/* out: writes applied */
+	__s32 err;			/* out: 0 or why writes[done] failed */
+	__u32 present;			/* out: UPTRKV_R_BIT() of registered regions */
+};
+
+/* Largest batch one program run applies (bpf_loop bound). */
+#define UPTRKV_WRITE_BATCH_MAX	65536u
+
+#ifndef __bpf__
+/* ------------------------------------------------------------------ */
+/* Admin handle (lib/admin.c)                                           */
+/* ------------------------------------------------------------------ */
+
+struct uptrkv_admin;
+
+struct uptrkv_admin_opts {
+	size_t sz;
+	/* Load the programs with libbpf debug output (the caller's libbpf
+	 * print callback decides where it goes). Reserved, may be 0. */
+	__u32 flags;
+};
+
+/*
+ * Loads the admin programs against the store map store_fd (a task-storage
+ * map with struct uptrkv_task_store values). The fd is duplicated; the
+ * caller keeps its own. -EINVAL "not an uptrkv store map" if it is not one;
+ * -EPERM when CAP_BPF/CAP_PERFMON are missing.
+ */
+int uptrkv_admin__open(int store_fd, const struct uptrkv_admin_opts *opts,
+		       struct uptrkv_admin **out, struct uptrkv_error *e);
+void uptrkv_admin__close(struct uptrkv_admin *a);
+
+/* Checks that fd is an uptrkv store map, without loading anything. */
+int uptrkv_store_map__check(int fd, struct uptrkv_error *e);
+
+/*
+ * Every task that has an element in the store, in the order the kernel
+ * walks tasks. *tasks is malloc'ed (free() it); *n may be 0.
+ */
+int uptrkv_admin__list(struct uptrkv_admin *a, struct uptrkv_task_ref **tasks, size_t *n,
+		       struct uptrkv_error *e);
+
+/*
+ * Copies tid's regions into *snap (45 KiB; callers usually heap-allocate
+ * it and reuse it). -ESRCH: no such task; -ENOENT: the task has no store
+ * element; -EFAULT: its element has no header. Regions that are not
+ * registered are left zeroed and their bit in snap->present is clear.
+ */
+int uptrkv_admin__snapshot(struct uptrkv_admin *a, __u32 tid, struct uptrkv_snapshot *snap,
+			   struct uptrkv_error *e);
+
+/*
+ * Applies n writes to tid's store, in order, in as few program runs as
+ * possible (one per UPTRKV_WRITE_BATCH_MAX writes). Each batch checks that
+ * every region it touches is registered before writing anything (-EFAULT
+ * otherwise). Arguments are checked in user space first (-EINVAL: bad
+ * region, offset, length or alignment). -ESRCH, -ENOENT as for snapshot.
+ * Writes are plain stores into live memory: a value that BPF programs or
+ * the application may read concurrently must be unpublished, single-word,
+ * or bracketed with ADD32 on its seq.
+ */
+int uptrkv_admin__write(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_write *w,
+			size_t n, struct uptrkv_error *e);
+
+/* Write constructors. */
+static inline struct uptrkv_write uptrkv_write__copy(__u8 region, __u16 off,
+						     const void *src, __u16 len)
+{
+	struct uptrkv_write w = { .op = UPTRKV_W_COPY, .region = region, .off = off,
+				  .len = len, .src = (__u64)(unsigned long)src };
+	return w;
+}
+
+static inline struct uptrkv_write uptrkv_write__store32(__u8 region, __u16 off, __u32 val)
+{
+	struct uptrkv_write w = { .op = UPTRKV_W_STORE32, .region = region, .off = off,
+				  .len = 4, .val = val };
+	return w;
+}
+
+static inline struct uptrkv_write uptrkv_write__add32(__u8 region, __u16 off, __u32 val)
+{
+	struct uptrkv_write w = { .op = UPTRKV_W_ADD32, .region = region, .off = off,
+				  .len = 4, .val = val };
+	return w;
+}
+
+/* Size of a region: the header is smaller than a page. */
+static inline __u32 uptrkv_region__size(unsigned int region)
+{
+	return region == UPTRKV_R_HDR ? sizeof(struct uptrkv_hdr) : UPTRKV_PAGE_SIZE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading a snapshot                                                   */
+/* ------------------------------------------------------------------ */
+
+/* -EPROTO (with a message) unless the header's magic and format are ours. */
+int uptrkv_snapshot__check(const struct uptrkv_snapshot *s, struct uptrkv_error *e);
+
+/*
+ * The value of key in meta slot slot: *ptr points into s->data, *size is
+ * its size. -ENOENT: no such key (or slot/meta not registered); -EFAULT:
+ * its data page is not registered; -EUCLEAN: malformed entry.
+ */
+int uptrkv_snapshot__value(const struct uptrkv_snapshot *s, unsigned int slot, __u32 key,
+			   const void **ptr, __u32 *size);
+
+/*
+ * True if the copy of key's value can be trusted: 1/2/4/8-byte values are
+ * single-copy atomic; longer ones need their seq even and unchanged across
+ * the copy. Also false if the meta changed during the copy.
+ */
+bool uptrkv_snapshot__stable(const struct uptrkv_snapshot *s, __u32 key, __u32 size);
+
+#endif /* !__bpf__ */
 #endif

@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Admin programs: list, read and write other tasks' uptrkv stores.
+ *
+ * libuptrkv embeds this object (skeleton uptrkv_admin) and, before loading,
+ * points uptrkv_store at the deployment's store map with
+ * bpf_map__reuse_fd(), so these programs see the same elements as the
+ * deployed programs and the applications.
+ *
+ * Self-contained on purpose: it only needs vmlinux.h and the layout, not
+ * the BPF API header of user programs.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#ifndef __uptr
+#define __uptr __attribute__((btf_type_tag("uptr")))
+#endif
+#include "uptrkv_layout.h"
+#include "uptrkv_admin.h"
+
+#ifndef EINVAL
+#define EPERM	1
+#define ENOENT	2
+#define ESRCH	3
+#define EFAULT	14
+#define EINVAL	22
+#endif
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* The exact definition user programs use; replaced by reuse_fd at load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct uptrkv_task_store);
+} uptrkv_store SEC(".maps");
+
+/*
+ * Untagged references: without them clang emits the pointee structs as FWD
+ * (they are only reached through uptr-tagged pointers) and the kernel
+ * would not treat the fields as uptr.
+ */
+struct uptrkv_hdr *__uptrkv_admin_hdr_ref;
+struct uptrkv_meta *__uptrkv_admin_meta_ref;
+struct uptrkv_page *__uptrkv_admin_page_ref;
+
+struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
+void bpf_task_release(struct task_struct *p) __ksym;
+
+static __always_inline __u32 present_mask(struct uptrkv_task_store *st)
+{
+	__u32 m = 0;
+
+	if (st->hdr)
+		m |= UPTRKV_R_BIT(UPTRKV_R_HDR);
+	if (st->meta[0])
+		m |= UPTRKV_R_BIT(UPTRKV_R_META0);
+	if (st->meta[1])
+		m |= UPTRKV_R_BIT(UPTRKV_R_META1);
+#pragma unroll
+	for (int i = 0; i < UPTRKV_MAX_PAGES; i++)
+		if (st->data[i])
+			m |= UPTRKV_R_BIT(UPTRKV_R_DATA(i));
+	return m;
+}
+
+/* ---------------------------------------------------------------- list */
+
+SEC("iter/task")
+int uptrkv_admin_list(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct uptrkv_task_store *st;
+	struct uptrkv_task_ref r = {};
+	struct uptrkv_hdr *h;
+
+	if (!task)
+		return 0;
+	st = bpf_task_storage_get(&uptrkv_store, task, 0, 0);
+	if (!st)
+		return 0;
+	r.tgid = task->tgid;
+	r.tid = task->pid;
+	r.present = present_mask(st);
+	h = st->hdr;
+	if (h) {
+		r.magic = h->magic;
+		r.format = h->format;
+		r.flags = h->flags;
+		r.page_mask = h->page_mask;
+	}
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+/* ------------------------------------------------------------ snapshot */
+
+/*
+ * Looks the task's element up. Returns it with *taskp holding a reference
+ * the caller releases, or NULL with *err set.
+ */
+static __always_inline struct uptrkv_task_store *
+store_of(__s32 tid, struct task_struct **taskp, int *err)
+{
+	struct uptrkv_task_store *st;
+	struct task_struct *task;
+
+	*taskp = NULL;
+	if (tid <= 0) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	task = bpf_task_from_pid(tid);
+	if (!task) {
+		*err = -ESRCH;
+		return NULL;
+	}
+	st = bpf_task_storage_get(&uptrkv_store, task, 0, 0);
+	if (!st) {
+		bpf_task_release(task);
+		*err = -ENOENT;
+		return NULL;
+	}
+	*taskp = task;
+	return st;
+}
+
+/*
+ * Helpers cannot write into a syscall program's context on this kernel
+ * (bpf_probe_read_kernel's dst must be stack, map value or mem, not ctx),
+ * and clang does not inline a 4 KiB __builtin_memcpy for BPF. So regions
+ * are copied by fully unrolled 8-byte loads and stores at constant
+ * offsets: no helper call, no loop at run time, every access checked
+ * statically. About 11K instructions in all, verified once at load.
+ */
+#define COPY_U64S(dst, src, size)					\
+	do {								\
+		__u64 *__d = (__u64 *)(dst);				\
+		const __u64 *__s = (const __u64 *)(src);		\
+		_Pragma("clang loop unroll(full)")			\
+		for (int __j = 0; __j < (int)((size) / 8); __j++)	\
+			__d[__j] = __s[__j];				\
+	} while (0)
+
+SEC("syscall")
+int uptrkv_admin_snapshot(struct uptrkv_snapshot *s)
+{
+	struct uptrkv_task_store *st;
+	struct task_struct *task;
+	struct uptrkv_hdr *h;
+	void *p;
+	int err = 0;
+
+	st = store_of(s->tid, &task, &err);
+	if (!st)
+		return err;
+	h = st->hdr;
+	if (!h) {
+		err = -EFAULT;
+		goto out;
+	}
+	s->present = present_mask(st);
+	COPY_U64S(&s->hdr, h, sizeof(s->hdr));
+	p = st->meta[0];
+	if (p)
+		COPY_U64S(&s->meta[0], p, sizeof(s->meta[0]));
+	p = st->meta[1];
+	if (p)
+		COPY_U64S(&s->meta[1], p, sizeof(s->meta[1]));
+#pragma unroll
+	for (int i = 0; i < UPTRKV_SNAP_SPLIT; i++) {
+		p = st->data[i];
+		if (p)
+			COPY_U64S(&s->data[i], p, sizeof(s->data[i]));
+	}
+out:
+	bpf_task_release(task);
+	return err;
+}
+
+/* The second run: the last data pages, then the seqcounts again. */
+SEC("syscall")
+int uptrkv_admin_snapshot_tail(struct uptrkv_snap_tail *s)
+{
+	struct uptrkv_task_store *st;
+	struct task_struct *task;
+	struct uptrkv_hdr *h;
+	void *p;
+	int err = 0;
+
+	st = store_of(s->tid, &task, &err);
+	if (!st)
+		return err;
+	h = st->hdr;
+	if (!h) {
+		err = -EFAULT;
+		goto out;
+	}
+	s->present = present_mask(st);
+#pragma unroll
+	for (int i = 0; i < UPTRKV_MAX_PAGES - UPTRKV_SNAP_SPLIT; i++) {
+		p = st->data[UPTRKV_SNAP_SPLIT + i];
+		if (p)
+			COPY_U64S(&s->data[i], p, sizeof(s->data[i]));
+	}
+	/* Second read: a seq that moved means the value may be torn. */
+	s->struct_seq_after = h->struct_seq;
+	COPY_U64S(s->seq_after, h->seq, sizeof(s->seq_after));
+out:
+	bpf_task_release(task);
+	return err;
+}
+
+/* --------------------------------------------------------------- write */
+
+/*
+ * Writing len bytes at a variable offset: the verifier cannot relate two
+ * variables (off + len <= 4096), so the copy is split into power-of-two
+ * pieces, each of a constant size c at an offset the code bounds to
+ * [0, limit - c]. The functions are global so that each is verified once,
+ * not once per region and call site.
+ */
+#define COPY_PIECE(base, limit, c)					\
+	do {								\
+		if (len & (c)) {					\
+			off &= 0xfff;					\
+			if (off > (limit) - (c))			\
+				return -EINVAL;				\
+			if (bpf_copy_from_user((void *)(base) + off, (c), \
+					       (const void *)src))	\
+				return -EFAULT;				\
+			off += (c);					\
+			src += (c);					\
+		}							\
+	} while (0)
+
+__noinline int put_page(struct uptrkv_page *pg, __u32 off, __u32 len, __u64 src)
+{
+	if (!pg)
+		return -EFAULT;
+	if (len == 4096) {
+		if (off)
+			return -EINVAL;
+		if (bpf_copy_from_user(pg, 4096, (const void *)src))
+			return -EFAULT;
+		return 0;
+	}
+	COPY_PIECE(pg, 4096, 2048);
+	COPY_PIECE(pg, 4096, 1024);
+	COPY_PIECE(pg, 4096, 512);
+	COPY_PIECE(pg, 4096, 256);
+	COPY_PIECE(pg, 4096, 128);
+	COPY_PIECE(pg, 4096, 64);
+	COPY_PIECE(pg, 4096, 32);
+	COPY_PIECE(pg, 4096, 16);
+	COPY_PIECE(pg, 4096, 8);
+	COPY_PIECE(pg, 4096, 4);
+	COPY_PIECE(pg, 4096, 2);
+	COPY_PIECE(pg, 4096, 1);
+	return 0;
+}
+
+__noinline int put_hdr(struct uptrkv_hdr *h, __u32 off, __u32 len, __u64 src)
+{
+	if (!h)
+		return -EFAULT;
+	if (len > sizeof(*h))
+		return -EINVAL;
+	COPY_PIECE(h, sizeof(*h), 2048);
+	COPY_PIECE(h, sizeof(*h), 1024);
+	COPY_PIECE(h, sizeof(*h), 512);
+	COPY_PIECE(h, sizeof(*h), 256);
+	COPY_PIECE(h, sizeof(*h), 128);
+	COPY_PIECE(h, sizeof(*h), 64);
+	COPY_PIECE(h, sizeof(*h), 32);
+	COPY_PIECE(h, sizeof(*h), 16);
+	COPY_PIECE(h, sizeof(*h), 8);
+	COPY_PIECE(h, sizeof(*h), 4);
+	COPY_PIECE(h, sizeof(*h), 2);
+	COPY_PIECE(h, sizeof(*h), 1);
+	return 0;
+}
+
+/*
+ * 32-bit store and add on live memory. The store is an xchg: one aligned
+ * 32-bit write (readers see the old or the new entry) that is also a full
+ * barrier, so the value bytes written before it in the batch are visible
+ * before a meta entry that publishes them.
+ */
+__noinline int word_page(struct uptrkv_page *pg, __u32 off, __u32 op, __u32 val)
+{
+	__u32 *w;
+
+	if (!pg)
+		return -EFAULT;
+	if (off & 3)
+		return -EINVAL;
+	off &= 0xfff;
+	if (off > 4096 - 4)
+		return -EINVAL;
+	w = (void *)pg + off;
+	if (op == UPTRKV_W_STORE32)
+		__sync_lock_test_and_set(w, val);
+	else
+		__sync_fetch_and_add(w, val);
+	return 0;
+}
+
+__noinline int word_hdr(struct uptrkv_hdr *h, __u32 off, __u32 op, __u32 val)
+{
+	__u32 *w;
+
+	if (!h)
+		return -EFAULT;
+	if (off & 3)
+		return -EINVAL;
+	off &= 0xfff;
+	if (off > sizeof(*h) - 4)
+		return -EINVAL;
+	w = (void *)h + off;
+	if (op == UPTRKV_W_STORE32)
+		__sync_lock_test_and_set(w, val);
+	else
+		__sync_fetch_and_add(w, val);
+	return 0;
+}
+
+static __always_inline struct uptrkv_page *page_of(struct uptrkv_task_store *st, __u32 r)
+{
+	switch (r) {
+	case UPTRKV_R_META0: return (void *)st->meta[0];
+	case UPTRKV_R_META1: return (void *)st->meta[1];
+	case UPTRKV_R_DATA0 + 0: return st->data[0];
+	case UPTRKV_R_DATA0 + 1: return st->data[1];
+	case UPTRKV_R_DATA0 + 2: return st->data[2];
+	case UPTRKV_R_DATA0 + 3: return st->data[3];
+	case UPTRKV_R_DATA0 + 4: return st->data[4];
+	case UPTRKV_R_DATA0 + 5: return st->data[5];
+	case UPTRKV_R_DATA0 + 6: return st->data[6];
+	case UPTRKV_R_DATA0 + 7: return st->data[7];
+	}
+	return NULL;
+}
+
+struct write_loop {
+	struct uptrkv_task_store *st;
+	__u64 writes;
+	int err;
+};
+
+static int write_one(__u32 i, struct write_loop *l)
+{
+	struct uptrkv_write w;
+	struct uptrkv_page *pg;
+	int err;
+
+	if (bpf_copy_from_user(&w, sizeof(w), (const void *)(l->writes + (__u64)i * sizeof(w)))) {
+		l->err = -EFAULT;
+		return 1;
+	}
+	if (w.region >= __UPTRKV_R_MAX) {
+		l->err = -EINVAL;
+		return 1;
+	}
+	if (w.op == UPTRKV_W_COPY) {
+		if (w.region == UPTRKV_R_HDR) {
+			err = put_hdr(l->st->hdr, w.off, w.len, w.src);
+		} else {
+			pg = page_of(l->st, w.region);
+			err = put_page(pg, w.off, w.len, w.src);
+		}
+	} else if (w.op == UPTRKV_W_STORE32 || w.op == UPTRKV_W_ADD32) {
+		if (w.region == UPTRKV_R_HDR) {
+			err = word_hdr(l->st->hdr, w.off, w.op, w.val);
+		} else {
+			pg = page_of(l->st, w.region);
+			err = word_page(pg, w.off, w.op, w.val);
+		}
+	} else {
+		err = -EINVAL;
+	}
+	if (err) {
+		l->err = err;
+		return 1;
+	}
+	return 0;
+}
+
+SEC("syscall")
+int uptrkv_admin_write(struct uptrkv_write_ctx *c)
+{
+	struct write_loop l = {};
+	struct task_struct *task;
+	__u32 nr = c->nr;
+	int err = 0;
+	long done;
+
+	c->done = 0;
+	c->err = 0;
+	if (nr > UPTRKV_WRITE_BATCH_MAX)
+		return -EINVAL;
+	l.st = store_of(c->tid, &task, &err);
+	if (!l.st)
+		goto out_noref;
+	c->present = present_mask(l.st);
+	/* All or nothing for missing regions: check before the first write. */
+	if ((c->need & c->present) != c->need) {
+		err = -EFAULT;
+		goto out;
+	}
+	l.writes = c->writes;
+	done = bpf_loop(nr, write_one, &l, 0);
+	if (done < 0) {
+		err = done;
+		goto out;
+	}
+	err = l.err;
+	/* bpf_loop counts the iteration that stopped the loop. */
+	c->done = err ? done - 1 : done;
+out:
+	bpf_task_release(task);
+out_noref:
+	c->err = err;
+	return err;
+}

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Admin access to live stores through the admin BPF programs
+ * (bpf/uptrkv_admin.bpf.c): list the registered tasks, snapshot a task's
+ * regions, apply batches of writes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "internal.h"
+
+/*
+ * The skeleton is generated with the name uptrkv_admin, which is also the
+ * name of this module's public handle and functions: rename the
+ * skeleton's identifiers while its header is included.
+ */
+#define uptrkv_admin			uptrkv_admin_skel
+#define uptrkv_admin__assert		uptrkv_admin_skel__assert
+#define uptrkv_admin__attach		uptrkv_admin_skel__attach
+#define uptrkv_admin__bss		uptrkv_admin_skel__bss
+#define uptrkv_admin__create_skeleton	uptrkv_admin_skel__create_skeleton
+#define uptrkv_admin__destroy		uptrkv_admin_skel__destroy
+#define uptrkv_admin__detach		uptrkv_admin_skel__detach
+#define uptrkv_admin__elf_bytes		uptrkv_admin_skel__elf_bytes
+#define uptrkv_admin__load		uptrkv_admin_skel__load
+#define uptrkv_admin__open		uptrkv_admin_skel__open
+#define uptrkv_admin__open_and_load	uptrkv_admin_skel__open_and_load
+#define uptrkv_admin__open_opts		uptrkv_admin_skel__open_opts
+#include "uptrkv_admin.skel.h"
+#undef uptrkv_admin
+#undef uptrkv_admin__assert
+#undef uptrkv_admin__attach
+#undef uptrkv_admin__bss
+#undef uptrkv_admin__create_skeleton
+#undef uptrkv_admin__destroy
+#undef uptrkv_admin__detach
+#undef uptrkv_admin__elf_bytes
+#undef uptrkv_admin__load
+#undef uptrkv_admin__open
+#undef uptrkv_admin__open_and_load
+#undef uptrkv_admin__open_opts
+
+struct uptrkv_admin {
+	struct uptrkv_admin_skel *skel;
+	struct bpf_link *iter;		/* attached on the first list */
+	int store_fd;			/* our dup of the caller's fd */
+	int snap_fd, tail_fd, write_fd;
+};
+
+_Static_assert(offsetof(struct uptrkv_snapshot, seq_after) -
+	       offsetof(struct uptrkv_snapshot, data[UPTRKV_SNAP_SPLIT]) ==
+	       offsetof(struct uptrkv_snap_tail, seq_after), "snapshot tail layout");
+_Static_assert(offsetof(struct uptrkv_snapshot, seq_after) % 8 == 0 &&
+	       offsetof(struct uptrkv_snapshot, data) % 8 == 0,
+	       "8-byte ctx accesses must be aligned");
+_Static_assert(sizeof(struct uptrkv_snapshot) - UPTRKV_SNAP_HEAD_SIZE ==
+	       sizeof(struct uptrkv_snap_tail), "snapshot tail size");
+_Static_assert(UPTRKV_SNAP_HEAD_SIZE < 32768 && sizeof(struct uptrkv_snap_tail) < 32768,
+	       "each run's context is addressable with 16-bit offsets");
+
+#define CAP_HINT "needs CAP_BPF and CAP_PERFMON (run as root)"
+
+static int check_value_btf(const struct bpf_map_info *info, struct uptrkv_error *e)
+{
+	const struct btf_type *t;
+	struct btf *btf;
+	const char *name;
+	int err = 0;
+
+	if (!info->btf_id || !info->btf_value_type_id)
+		return uptrkv_err(e, -EINVAL,
+				  "not an uptrkv store map: map '%s' has no BTF value type",
+				  info->name);
+	btf = btf__load_from_kernel_by_id(info->btf_id);
+	if (!btf)
+		return uptrkv_errno(e, -errno, "not an uptrkv store map: reading BTF of map '%s'",
+				    info->name);
+	t = btf__type_by_id(btf, info->btf_value_type_id);
+	name = t ? btf__name_by_offset(btf, t->name_off) : NULL;
+	if (!t || !btf_is_struct(t) || !name || strcmp(name, "uptrkv_task_store"))
+		err = uptrkv_err(e, -EINVAL,
+				 "not an uptrkv store map: map '%s' has value type '%s', expected struct uptrkv_task_store",
+				 info->name, name && *name ? name : "?");
+	btf__free(btf);
+	return err;
+}
+
+int uptrkv_store_map__check(int fd, struct uptrkv_error *e)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return uptrkv_errno(e, -errno, "not an uptrkv store map: fd %d", fd);
+	if (info.type != BPF_MAP_TYPE_TASK_STORAGE)
+		return uptrkv_err(e, -EINVAL,
+				  "not an uptrkv store map: map '%s' has type %u, expected task storage",
+				  info.name, info.type);
+	if (info.value_size != sizeof(struct uptrkv_task_store))
+		return uptrkv_err(e, -EINVAL,
+				  "not an uptrkv store map: map '%s' has %u-byte values, expected %zu",
+				  info.name, info.value_size, sizeof(struct uptrkv_task_store));
+	return check_value_btf(&info, e);
+}
+
+int uptrkv_admin__open(int store_fd, const struct uptrkv_admin_opts *opts,
+		       struct uptrkv_admin **out, struct uptrkv_error *e)
+{
+	struct uptrkv_admin *a;
+	int err;
+
+	(void)opts;
+	*out = NULL;
+	err = uptrkv_store_map__check(store_fd, e);
+	if (err)
+		return err;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return uptrkv_err(e, -ENOMEM, "admin: out of memory");
+	a->store_fd = -1;
+	a->skel = uptrkv_admin_skel__open();
+	if (!a->skel) {
+		err = uptrkv_errno(e, -errno, "opening the admin BPF object");
+		goto err_out;
+	}
+	err = bpf_map__reuse_fd(a->skel->maps.uptrkv_store, store_fd);
+	if (err) {
+		err = uptrkv_errno(e, err < 0 ? err : -EINVAL, "admin: reusing the store map");
+		goto err_out;
+	}
+	err = uptrkv_admin_skel__load(a->skel);
+	if (err) {
+		err = err < 0 ? err : -EINVAL;
+		if (err == -EPERM || err == -EACCES)
+			uptrkv_errno(e, err, "loading the admin BPF programs (" CAP_HINT ")");
+		else
+			uptrkv_errno(e, err, "loading the admin BPF programs");
+		goto err_out;
+	}
+	a->store_fd = bpf_map__fd(a->skel->maps.uptrkv_store);
+	a->snap_fd = bpf_program__fd(a->skel->progs.uptrkv_admin_snapshot);
+	a->tail_fd = bpf_program__fd(a->skel->progs.uptrkv_admin_snapshot_tail);
+	a->write_fd = bpf_program__fd(a->skel->progs.uptrkv_admin_write);
+	*out = a;
+	return 0;
+err_out:
+	uptrkv_admin__close(a);
+	return err;
+}
+
+void uptrkv_admin__close(struct uptrkv_admin *a)
+{
+	if (!a)
+		return;
+	bpf_link__destroy(a->iter);
+	uptrkv_admin_skel__destroy(a->skel);
+	free(a);
+}
+
+/* ---------------------------------------------------------------- list */
+
+static int read_all(int fd, char **buf, size_t *len)
+{
+	size_t cap = 64 * 1024, n = 0;
+	char *b = malloc(cap), *nb;
+	ssize_t r;
+
+	if (!b)
+		return -ENOMEM;
+	for (;;) {
+		if (cap - n < 4096) {
+			nb = realloc(b, cap * 2);
+			if (!nb) {
+				free(b);
+				return -ENOMEM;
+			}
+			b = nb;
+			cap *= 2;
+		}
+		r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			r = -errno;
+			free(b);
+			return r;
+		}
+		if (r == 0)
+			break;
+		n += r;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+int uptrkv_admin__list(struct uptrkv_admin *a, struct uptrkv_task_ref **tasks, size_t *n,
+		       struct uptrkv_error *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, err;
+
+	*tasks = NULL;
+	*n = 0;
+	if (!a->iter) {
+		a->iter = bpf_program__attach_iter(a->skel->progs.uptrkv_admin_list, NULL);
+		if (!a->iter) {
+			err = -errno;
+			a->iter = NULL;
+			return uptrkv_errno(e, err, "listing stores: attaching the task iterator");
+		}
+	}
+	fd = bpf_iter_create(bpf_link__fd(a->iter));
+	if (fd < 0)
+		return uptrkv_errno(e, -errno, "listing stores: creating the task iterator");
+	err = read_all(fd, &buf, &len);
+	close(fd);
+	if (err)
+		return uptrkv_errno(e, err, "listing stores: reading the task iterator");
+	if (len % sizeof(struct uptrkv_task_ref)) {
+		free(buf);
+		return uptrkv_err(e, -EPROTO, "listing stores: iterator returned %zu bytes", len);
+	}
+	*tasks = (struct uptrkv_task_ref *)buf;
+	*n = len / sizeof(struct uptrkv_task_ref);
+	if (!*n) {
+		free(buf);
+		*tasks = NULL;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ snapshot */
+
+static const char *run_err_str(int err)
+{
+	switch (err) {
+	case -ESRCH: return "no such task";
+	case -ENOENT: return "the task has no uptrkv store element";
+	case -EFAULT: return "a region the operation needs is not registered";
+	case -EINVAL: return "invalid argument";
+	default: return NULL;
+	}
+}
+
+static int run_prog(int prog_fd, void *ctx, size_t ctx_sz, const char *what, __u32 tid,
+		    struct uptrkv_error *e)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .ctx_in = ctx, .ctx_size_in = ctx_sz);
+	const char *why;
+	int err;
+
+	err = bpf_prog_test_run_opts(prog_fd, &topts);
+	if (err) {
+		err = -errno;
+		if (err == -EPERM || err == -EACCES)
+			return uptrkv_errno(e, err, "%s tid %u (" CAP_HINT ")", what, tid);
+		return uptrkv_errno(e, err, "%s tid %u: running the admin program", what, tid);
+	}
+	err = (int)topts.retval;
+	if (!err)
+		return 0;
+	why = run_err_str(err);
+	if (why)
+		return uptrkv_err(e, err, "%s tid %u: %s", what, tid, why);
+	return uptrkv_errno(e, err, "%s tid %u", what, tid);
+}
+
+int uptrkv_admin__snapshot(struct uptrkv_admin *a, __u32 tid, struct uptrkv_snapshot *snap,
+			   struct uptrkv_error *e)
+{
+	int err;
+
+	if (!tid || tid > INT32_MAX)
+		return uptrkv_err(e, -EINVAL, "snapshot: bad tid %u", tid);
+	snap->tid = tid;
+	snap->present = 0;
+	err = run_prog(a->snap_fd, snap, UPTRKV_SNAP_HEAD_SIZE, "snapshot of", tid, e);
+	if (err)
+		return err;
+	snap->tail_tid = tid;
+	snap->tail_present = 0;
+	err = run_prog(a->tail_fd, &snap->data[UPTRKV_SNAP_SPLIT], sizeof(struct uptrkv_snap_tail),
+		       "snapshot of", tid, e);
+	if (err)
+		return err;
+	/* Regions registered or dropped between the two runs: a changed
+	 * store, read it again. */
+	if (snap->tail_present != snap->present)
+		return uptrkv_err(e, -EAGAIN, "snapshot of tid %u: the store changed during the copy",
+				  tid);
+	/* The program leaves absent regions as they were in our buffer. */
+	for (unsigned int s = 0; s < UPTRKV_NR_SLOTS; s++)
+		if (!(snap->present & UPTRKV_R_BIT(UPTRKV_R_META(s))))
+			memset(&snap->meta[s], 0, sizeof(snap->meta[s]));
+	for (unsigned int i = 0; i < UPTRKV_MAX_PAGES; i++)
+		if (!(snap->present & UPTRKV_R_BIT(UPTRKV_R_DATA(i))))
+			memset(&snap->data[i], 0, sizeof(snap->data[i]));
+	return 0;
+}
+
+/* --------------------------------------------------------------- write */
+
+static int check_write(const struct uptrkv_write *w, size_t i, struct uptrkv_error *e)
+{
+	__u32 rsz;
+
+	if (w->region >= __UPTRKV_R_MAX)
+		return uptrkv_err(e, -EINVAL, "write %zu: bad region %u", i, w->region);
+	rsz = uptrkv_region__size(w->region);
+	switch (w->op) {
+	case UPTRKV_W_COPY:
+		if (!w->len || w->off + (__u32)w->len > rsz)
+			return uptrkv_err(e, -EINVAL, "write %zu: %u bytes at %u do not fit region %u",
+					  i, w->len, w->off, w->region);
+		if (!w->src)
+			return uptrkv_err(e, -EINVAL, "write %zu: no source", i);
+		return 0;
+	case UPTRKV_W_STORE32:
+	case UPTRKV_W_ADD32:
+		if ((w->off & 3) || w->off + 4u > rsz)
+			return uptrkv_err(e, -EINVAL, "write %zu: bad 32-bit offset %u in region %u",
+					  i, w->off, w->region);
+		return 0;
+	default:
+		return uptrkv_err(e, -EINVAL, "write %zu: bad op %u", i, w->op);
+	}
+}
+
+int uptrkv_admin__write(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_write *w,
+			size_t n, struct uptrkv_error *e)
+{
+	struct uptrkv_write_ctx c;
+	size_t i, done = 0, batch;
+	__u32 need;
+	int err;
+
+	if (!tid || tid > INT32_MAX)
+		return uptrkv_err(e, -EINVAL, "write: bad tid %u", tid);
+	while (done < n) {
+		batch = n - done;
+		if (batch > UPTRKV_WRITE_BATCH_MAX)
+			batch = UPTRKV_WRITE_BATCH_MAX;
+		need = 0;
+		for (i = done; i < done + batch; i++) {
+			err = check_write(&w[i], i, e);
+			if (err)
+				return err;
+			need |= UPTRKV_R_BIT(w[i].region);
+		}
+		memset(&c, 0, sizeof(c));
+		c.tid = tid;
+		c.nr = batch;
+		c.writes = (__u64)(unsigned long)&w[done];
+		c.need = need;
+		err = run_prog(a->write_fd, &c, sizeof(c), "writing to", tid, e);
+		if (err) {
+			if (err != -ESRCH && err != -ENOENT && c.done < batch && c.err)
+				uptrkv_err(e, err, "writing to tid %u: write %zu (region %u, offset %u) failed: %s",
+					   tid, done + c.done, w[done + c.done].region,
+					   w[done + c.done].off, strerror(-err));
+			return err;
+		}
+		done += batch;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------- reading snaps */
+
+int uptrkv_snapshot__check(const struct uptrkv_snapshot *s, struct uptrkv_error *e)
+{
+	if (s->hdr.magic != UPTRKV_MAGIC)
+		return uptrkv_err(e, -EPROTO,
+				  "tid %d: store header has magic 0x%08x, expected 0x%08x: not an uptrkv store, refusing to decode it",
+				  s->tid, s->hdr.magic, UPTRKV_MAGIC);
+	if (s->hdr.format != UPTRKV_FORMAT)
+		return uptrkv_err(e, -EPROTO,
+				  "tid %d: store format %u is not understood (this uptrkv reads format %u), refusing to decode it",
+				  s->tid, s->hdr.format, UPTRKV_FORMAT);
+	return 0;
+}
+
+int uptrkv_snapshot__value(const struct uptrkv_snapshot *s, unsigned int slot, __u32 key,
+			   const void **ptr, __u32 *size)
+{
+	__u32 ent, page, off, sz;
+
+	if (slot >= UPTRKV_NR_SLOTS || key >= UPTRKV_MAX_KEYS)
+		return -ENOENT;
+	if (!(s->present & UPTRKV_R_BIT(UPTRKV_R_META(slot))))
+		return -ENOENT;
+	ent = s->meta[slot].ent[key];
+	if (!UPTRKV_ENT_IS_VALID(ent))
+		return -ENOENT;
+	page = UPTRKV_ENT_PAGE(ent);
+	off = UPTRKV_ENT_OFF(ent);
+	sz = UPTRKV_ENT_SIZE(ent);
+	if ((ent & UPTRKV_ENT_RSVD_MASK) || !sz || sz > UPTRKV_MAX_VALUE ||
+	    off + sz > UPTRKV_PAGE_SIZE)
+		return -EUCLEAN;
+	if (!(s->present & UPTRKV_R_BIT(UPTRKV_R_DATA(page))))
+		return -EFAULT;
+	*ptr = s->data[page].bytes + off;
+	*size = sz;
+	return 0;
+}
+
+bool uptrkv_snapshot__stable(const struct uptrkv_snapshot *s, __u32 key, __u32 size)
+{
+	__u32 before = s->hdr.seq[key % UPTRKV_NR_SEQ];
+	__u32 after = s->seq_after[key % UPTRKV_NR_SEQ];
+
+	if (s->hdr.struct_seq != s->struct_seq_after)
+		return false;
+	if (size == 1 || size == 2 || size == 4 || size == 8)
+		return true;
+	return !(before & 1) && before == after;
+}

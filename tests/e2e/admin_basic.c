@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * End-to-end test of the admin layer (lib/admin.c, bpf/uptrkv_admin.bpf.c)
+ * against real stores of this process's own threads, so every result can
+ * be checked against the memory the threads registered.
+ *
+ *   admin_basic [NR_PERF_THREADS]	(default 1000; 0 skips the timing part)
+ *
+ * Prints "admin: ..." timing lines; exits 0 when every check passed.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+#include <bpf/libbpf.h>
+#include "dump_reg.h"
+#include "test_dump.skel.h"
+
+static int fails;
+
+#define CHECK(cond, ...)						\
+	do {								\
+		if (!(cond)) {						\
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);			\
+			fputc('\n', stderr);				\
+			fails++;					\
+		}							\
+	} while (0)
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct worker {
+	pthread_t th;
+	int map_fd;
+	unsigned int npages, nkeys;
+	__u32 magic;
+	bool do_register;
+	struct treg reg;
+	pid_t tid;
+	int err;
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int ready, stop;
+
+static __u64 key_val(pid_t tid, __u32 key)
+{
+	return ((__u64)tid << 32) | (key * 2654435761u);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	w->tid = syscall(SYS_gettid);
+	if (w->do_register) {
+		w->err = treg_register(&w->reg, w->map_fd, w->npages, w->magic, UPTRKV_FORMAT);
+		for (__u32 k = 0; !w->err && k < w->nkeys; k++) {
+			__u64 v = key_val(w->tid, k);
+
+			w->err = treg_put(&w->reg, 0, k, &v, sizeof(v));
+		}
+	}
+	pthread_mutex_lock(&mu);
+	ready++;
+	pthread_cond_broadcast(&cv);
+	while (!stop)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	if (w->do_register && !w->err)
+		treg_unregister(&w->reg, w->map_fd);
+	return NULL;
+}
+
+static int start_workers(struct worker *w, int n)
+{
+	pthread_attr_t at;
+
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, 256 * 1024);
+	ready = stop = 0;
+	for (int i = 0; i < n; i++)
+		if (pthread_create(&w[i].th, &at, worker_main, &w[i]))
+			return -1;
+	pthread_attr_destroy(&at);
+	pthread_mutex_lock(&mu);
+	while (ready < n)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	return 0;
+}
+
+static void stop_workers(struct worker *w, int n)
+{
+	pthread_mutex_lock(&mu);
+	stop = 1;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	for (int i = 0; i < n; i++)
+		pthread_join(w[i].th, NULL);
+}
+
+static void test_not_a_store(void)
+{
+	struct uptrkv_error e = {};
+	struct uptrkv_admin *a;
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "not_store", 4, 88, 1, NULL);
+	CHECK(fd >= 0, "create array");
+	err = uptrkv_admin__open(fd, NULL, &a, &e);
+	CHECK(err == -EINVAL && strstr(e.msg, "not an uptrkv store map"),
+	      "array accepted as store: %d %s", err, e.msg);
+	close(fd);
+}
+
+static bool tid_listed(const struct uptrkv_task_ref *r, size_t n, pid_t tid)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((pid_t)r[i].tid == tid)
+			return r[i].tgid == (__u32)getpid() && r[i].magic == UPTRKV_MAGIC;
+	return false;
+}
+
+static void test_list_snapshot(struct uptrkv_admin *a, struct worker *w, int n,
+			       struct uptrkv_snapshot *s)
+{
+	struct uptrkv_task_ref *r;
+	struct uptrkv_error e = {};
+	size_t nr;
+	int err;
+
+	err = uptrkv_admin__list(a, &r, &nr, &e);
+	CHECK(!err, "list: %s", e.msg);
+	for (int i = 0; i < n; i++)
+		CHECK(tid_listed(r, nr, w[i].tid) == w[i].do_register, "tid %d listed wrongly",
+		      w[i].tid);
+	free(r);
+
+	for (int i = 0; i < n; i++) {
+		err = uptrkv_admin__snapshot(a, w[i].tid, s, &e);
+		if (!w[i].do_register) {
+			CHECK(err == -ENOENT, "snapshot of unregistered tid: %d", err);
+			continue;
+		}
+		CHECK(!err, "snapshot %d: %s", w[i].tid, e.msg);
+		CHECK(!uptrkv_snapshot__check(s, &e), "check: %s", e.msg);
+		CHECK(s->present == (0x7u | (((1u << w[i].npages) - 1) << UPTRKV_R_DATA0)),
+		      "present 0x%x", s->present);
+		CHECK(!memcmp(&s->hdr, w[i].reg.hdr, sizeof(s->hdr)), "hdr differs");
+		CHECK(!memcmp(&s->meta[0], w[i].reg.meta[0], 4096), "meta0 differs");
+		for (__u32 k = 0; k < w[i].nkeys; k++) {
+			const void *p;
+			__u32 sz;
+			__u64 v;
+
+			err = uptrkv_snapshot__value(s, 0, k, &p, &sz);
+			CHECK(!err && sz == 8, "key %u: %d", k, err);
+			if (err)
+				break;
+			memcpy(&v, p, 8);
+			CHECK(v == key_val(w[i].tid, k), "key %u value", k);
+			CHECK(uptrkv_snapshot__stable(s, k, sz), "key %u unstable", k);
+		}
+		CHECK(uptrkv_snapshot__value(s, 0, 1023, &(const void *){0}, &(__u32){0}) == -ENOENT,
+		      "missing key found");
+		CHECK(uptrkv_snapshot__value(s, 1, 0, &(const void *){0}, &(__u32){0}) == -ENOENT,
+		      "slot 1 key found");
+	}
+	err = uptrkv_admin__snapshot(a, 0x3ffffff0, s, &e);
+	CHECK(err == -ESRCH && strstr(e.msg, "no such task"), "snapshot of no task: %d %s", err,
+	      e.msg);
+}
+
+static void test_write(struct uptrkv_admin *a, struct worker *w)
+{
+	static __u8 src[3 * 4096];
+	struct uptrkv_write wr[64];
+	struct uptrkv_error e = {};
+	struct treg *t = &w->reg;
+	__u8 *page = t->data[w->npages - 1]->bytes;
+	__u8 want[4096];
+	size_t n = 0;
+	int err;
+
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = i * 7 + 3;
+	memcpy(want, page, sizeof(want));
+	/* Every length 1..40 at odd offsets, then big pieces. */
+	for (__u16 len = 1, off = 1; len <= 40; off += len + 1, len++) {
+		wr[n++] = uptrkv_write__copy(UPTRKV_R_DATA(w->npages - 1), off, src + len, len);
+		memcpy(want + off, src + len, len);
+	}
+	wr[n++] = uptrkv_write__copy(UPTRKV_R_DATA(w->npages - 1), 1024, src + 5, 3071);
+	memcpy(want + 1024, src + 5, 3071);
+	wr[n++] = uptrkv_write__copy(UPTRKV_R_DATA(w->npages - 2), 0, src + 9, 4096);
+	wr[n++] = uptrkv_write__copy(UPTRKV_R_META1, 4092, src, 4);
+	wr[n++] = uptrkv_write__store32(UPTRKV_R_META1, 8, UPTRKV_ENT(1, 16, 24));
+	wr[n++] = uptrkv_write__add32(UPTRKV_R_HDR, offsetof(struct uptrkv_hdr, seq[7]), 2);
+	wr[n++] = uptrkv_write__copy(UPTRKV_R_HDR, offsetof(struct uptrkv_hdr, reserved), src, 28);
+	err = uptrkv_admin__write(a, w->tid, wr, n, &e);
+	CHECK(!err, "write: %s", e.msg);
+	CHECK(!memcmp(page, want, sizeof(want)), "page bytes differ after write");
+	CHECK(!memcmp(t->data[w->npages - 2], src + 9, 4096), "whole page write");
+	CHECK(!memcmp(t->meta[1]->ent + 1023, src, 4), "meta1 tail write");
+	CHECK(t->meta[1]->ent[2] == UPTRKV_ENT(1, 16, 24), "store32");
+	CHECK(t->hdr->seq[7] == 2, "add32");
+	CHECK(!memcmp(t->hdr->reserved, src, 28), "hdr write");
+
+	/* A batch touching a missing region writes nothing. */
+	memcpy(want, page, sizeof(want));
+	n = 0;
+	wr[n++] = uptrkv_write__copy(UPTRKV_R_DATA(w->npages - 1), 0, src + 100, 64);
+	wr[n++] = uptrkv_write__copy(UPTRKV_R_DATA(7), 0, src, 8);
+	err = uptrkv_admin__write(a, w->tid, wr, n, &e);
+	CHECK(err == -EFAULT, "missing region: %d %s", err, e.msg);
+	CHECK(!memcmp(page, want, sizeof(want)), "partial write on -EFAULT");
+
+	/* Bad arguments are refused before anything runs. */
+	wr[0] = uptrkv_write__copy(UPTRKV_R_DATA(0), 4000, src, 97);
+	CHECK(uptrkv_admin__write(a, w->tid, wr, 1, &e) == -EINVAL, "past page end");
+	wr[0] = uptrkv_write__copy(UPTRKV_R_HDR, 2100, src, 13);
+	CHECK(uptrkv_admin__write(a, w->tid, wr, 1, &e) == -EINVAL, "past hdr end");
+	wr[0] = uptrkv_write__store32(UPTRKV_R_META0, 2, 0);
+	CHECK(uptrkv_admin__write(a, w->tid, wr, 1, &e) == -EINVAL, "unaligned store32");
+	wr[0] = uptrkv_write__copy(UPTRKV_R_DATA(0), 0, src, 8);
+	CHECK(uptrkv_admin__write(a, 0x3ffffff0, wr, 1, &e) == -ESRCH, "write to no task");
+}
+
+/* Like a BPF program of a deployment writing its store. */
+static void test_bpf_writer(struct test_dump *skel, struct uptrkv_admin *a, struct worker *w,
+			    struct uptrkv_snapshot *s)
+{
+	struct { __s32 tid; __u32 key; __u64 add; } c = { w->tid, 5, 1000 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &c, .ctx_size_in = sizeof(c));
+	struct uptrkv_error e = {};
+	const void *p;
+	__u32 sz;
+	__u64 v;
+
+	CHECK(!bpf_prog_test_run_opts(bpf_program__fd(skel->progs.test_dump_bump), &o) &&
+	      !o.retval, "bump: %d", (int)o.retval);
+	CHECK(!uptrkv_admin__snapshot(a, w->tid, s, &e), "snapshot: %s", e.msg);
+	CHECK(!uptrkv_snapshot__value(s, 0, 5, &p, &sz), "key 5");
+	memcpy(&v, p, 8);
+	CHECK(v == key_val(w->tid, 5) + 1000, "bpf write not seen");
+}
+
+static void test_perf(struct uptrkv_admin *a, int map_fd, int n, struct uptrkv_snapshot *s)
+{
+	struct worker *w = calloc(n, sizeof(*w));
+	struct uptrkv_write *wr = calloc(2 * UPTRKV_MAX_KEYS, sizeof(*wr));
+	struct uptrkv_task_ref *r = NULL;
+	struct uptrkv_error e = {};
+	static __u64 vals[UPTRKV_MAX_KEYS];
+	double t0, t1, t2, t3;
+	size_t nr;
+	int err = 0;
+
+	for (int i = 0; i < n; i++)
+		w[i] = (struct worker){ .map_fd = map_fd, .npages = 4, .nkeys = UPTRKV_MAX_KEYS,
+					.magic = UPTRKV_MAGIC, .do_register = true };
+	if (start_workers(w, n)) {
+		CHECK(0, "cannot start %d threads", n);
+		goto out;
+	}
+	for (int i = 0; i < n; i++)
+		CHECK(!w[i].err, "register: %d", w[i].err);
+	for (__u32 k = 0; k < UPTRKV_MAX_KEYS; k++)
+		vals[k] = ~(__u64)k;
+	/* A migration: every key copied to pages 2-3 and published in meta 1. */
+	t0 = now();
+	err = uptrkv_admin__list(a, &r, &nr, &e);
+	CHECK(!err && nr >= (size_t)n, "list %zu: %s", nr, e.msg);
+	t1 = now();
+	for (int i = 0; i < n && !err; i++) {
+		size_t m = 0;
+
+		for (__u32 k = 0; k < UPTRKV_MAX_KEYS; k++) {
+			__u32 page = 2 + k / 512, off = (k % 512) * 8;
+
+			wr[m++] = uptrkv_write__copy(UPTRKV_R_DATA(page), off, &vals[k], 8);
+			wr[m++] = uptrkv_write__store32(UPTRKV_R_META1, k * 4,
+							UPTRKV_ENT(page, off, 8));
+		}
+		err = uptrkv_admin__write(a, w[i].tid, wr, m, &e);
+		CHECK(!err, "perf write: %s", e.msg);
+	}
+	t2 = now();
+	for (int i = 0; i < n && !err; i++) {
+		err = uptrkv_admin__snapshot(a, w[i].tid, s, &e);
+		CHECK(!err, "perf snapshot: %s", e.msg);
+	}
+	t3 = now();
+	for (int i = 0; i < n && !err; i++) {
+		__u64 v;
+
+		memcpy(&v, w[i].reg.data[3]->bytes + 4088, 8);
+		CHECK(v == ~(__u64)1023 && w[i].reg.meta[1]->ent[1023] == UPTRKV_ENT(3, 4088, 8),
+		      "perf write not applied");
+	}
+	printf("admin: list of %zu tasks: %.1f ms\n", nr, (t1 - t0) * 1e3);
+	printf("admin: write %d threads x %u keys (value + meta entry): %.1f ms\n", n,
+	       UPTRKV_MAX_KEYS, (t2 - t1) * 1e3);
+	printf("admin: snapshot %d threads: %.1f ms\n", n, (t3 - t2) * 1e3);
+	stop_workers(w, n);
+out:
+	free(r);
+	free(wr);
+	free(w);
+}
+
+int main(int argc, char **argv)
+{
+	int nperf = argc > 1 ? atoi(argv[1]) : 1000;
+	struct worker w[6] = {};
+	struct uptrkv_snapshot *s = calloc(1, sizeof(*s));
+	struct uptrkv_error e = {};
+	struct uptrkv_admin *a = NULL;
+	struct test_dump *skel;
+	int map_fd, err;
+
+	skel = test_dump__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "loading test_dump: %s\n", strerror(errno));
+		return 1;
+	}
+	map_fd = bpf_map__fd(skel->maps.uptrkv_store);
+	test_not_a_store();
+	err = uptrkv_admin__open(map_fd, NULL, &a, &e);
+	CHECK(!err, "admin open: %s", e.msg);
+	if (err)
+		goto out;
+	for (int i = 0; i < 6; i++)
+		w[i] = (struct worker){ .map_fd = map_fd, .npages = 2 + i, .nkeys = 100 + i,
+					.magic = UPTRKV_MAGIC, .do_register = i != 3 };
+	start_workers(w, 6);
+	for (int i = 0; i < 6; i++)
+		CHECK(!w[i].err, "register %d: %s", i, strerror(-w[i].err));
+	test_list_snapshot(a, w, 6, s);
+	test_write(a, &w[5]);
+	test_bpf_writer(skel, a, &w[4], s);
+	stop_workers(w, 6);
+	if (nperf > 0)
+		test_perf(a, map_fd, nperf, s);
+out:
+	uptrkv_admin__close(a);
+	test_dump__destroy(skel);
+	free(s);
+	if (fails) {
+		fprintf(stderr, "%d checks failed\n", fails);
+		return 1;
+	}
+	printf("admin: all checks passed\n");
+	return 0;
+}
