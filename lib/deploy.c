@@ -485,7 +485,8 @@ static int manifest_dir(const struct uptrkv_manifest *m, char *buf, size_t sz,
 }
 
 int uptrkv_deploy__record(struct uptrkv_deploy *d, __u32 slot, const struct uptrkv_manifest *m,
-			  char progs[][UPTRKV_NAME_MAX], size_t nr_progs, struct uptrkv_error *e)
+			  const struct uptrkv_state_prog *progs, size_t nr_progs,
+			  struct uptrkv_error *e)
 {
 	__u32 base = slot * UPTRKV_STATE_SLOT_PAGES;
 	struct uptrkv_state_rec *rec;
@@ -518,8 +519,7 @@ int uptrkv_deploy__record(struct uptrkv_deploy *d, __u32 slot, const struct uptr
 	rec->text_len = m->text_len;
 	rec->deployed_at = time(NULL);
 	rec->nr_progs = nr_progs;
-	for (size_t i = 0; i < nr_progs; i++)
-		snprintf(rec->progs[i], sizeof(rec->progs[i]), "%s", progs[i]);
+	memcpy(rec->progs, progs, nr_progs * sizeof(*progs));
 	err = manifest_dir(m, rec->base_dir, sizeof(rec->base_dir), e);
 	if (err)
 		return err;

@@ -16,6 +16,15 @@
 #define UPTRKV_STATE_FORMAT	1u
 #define UPTRKV_MANIFEST_MAX	((UPTRKV_STATE_SLOT_PAGES - 1) * UPTRKV_STATE_PAGE)
 
+#define UPTRKV_HOOK_NAME_MAX	96
+#define UPTRKV_MAX_PROGS	16
+
+/* A program of a deployed version and the hook it is dispatched from. */
+struct uptrkv_state_prog {
+	char name[UPTRKV_NAME_MAX];
+	char hook[UPTRKV_HOOK_NAME_MAX];
+};
+
 struct uptrkv_state_rec {
 	__u32 magic;
 	__u32 format;			/* refused when newer than ours */
@@ -24,8 +33,8 @@ struct uptrkv_state_rec {
 	__u32 text_len;
 	__u32 nr_progs;
 	__u64 deployed_at;		/* CLOCK_REALTIME seconds */
-	char base_dir[1536];		/* the manifest's folder, for object: */
-	char progs[32][UPTRKV_NAME_MAX];	/* programs deployed in this slot */
+	char base_dir[1024];		/* the manifest's folder, for object: */
+	struct uptrkv_state_prog progs[UPTRKV_MAX_PROGS];
 };
 
 struct uptrkv_deploy {
@@ -56,7 +65,8 @@ int uptrkv_deploy__lock(struct uptrkv_deploy *d, int timeout_ms, struct uptrkv_e
 void uptrkv_deploy__unlock(struct uptrkv_deploy *d);
 
 int uptrkv_deploy__record(struct uptrkv_deploy *d, __u32 slot, const struct uptrkv_manifest *m,
-			  char progs[][UPTRKV_NAME_MAX], size_t nr_progs, struct uptrkv_error *e);
+			  const struct uptrkv_state_prog *progs, size_t nr_progs,
+			  struct uptrkv_error *e);
 int uptrkv_deploy__read_rec(struct uptrkv_deploy *d, __u32 slot, struct uptrkv_state_rec *rec,
 			    struct uptrkv_error *e);
 int uptrkv_deploy__clear_slot(struct uptrkv_deploy *d, __u32 slot, struct uptrkv_error *e);

@@ -44,4 +44,64 @@ __u32 uptrkv_deploy__gen(const struct uptrkv_deploy *d);
 int uptrkv_deploy__manifest(struct uptrkv_deploy *d, int slot, struct uptrkv_manifest **out,
 			    struct uptrkv_error *e);
 
+/* ------------------------------------------------------------------ */
+/* Rollout, rollback, undeploy (lib/rollout.c)                          */
+/* ------------------------------------------------------------------ */
+
+/* Named points a test can stop the rollout at (opts->test_hook). */
+#define UPTRKV_TP_PREFLIGHT	"preflight"	/* verified, nothing changed yet */
+#define UPTRKV_TP_MIGRATE	"migrate"	/* half of the stores migrated */
+#define UPTRKV_TP_SWITCH	"switch"	/* all migrated, just before the flip */
+#define UPTRKV_TP_SWITCHED	"switched"	/* just after the flip */
+#define UPTRKV_TP_RECLAIM	"reclaim"	/* old slot partly reclaimed */
+
+struct uptrkv_rollout_opts {
+	size_t sz;
+	const char *bpffs;		/* default UPTRKV_DEFAULT_BPFFS */
+	bool dry_run;			/* preflight only, change nothing */
+	bool no_mount;			/* do not mount bpffs when missing */
+	int lock_timeout_ms;		/* wait for another command; default 10000 */
+	/* Set (e.g. by a SIGINT handler) to stop: before the switch the
+	 * rollout is undone, after it the rollout is finished. */
+	volatile const int *cancel;
+	/* Progress: step name, items done and total (total 0: no count). */
+	void (*progress)(void *ctx, const char *step, size_t done, size_t total);
+	void *progress_ctx;
+	/* Called at each UPTRKV_TP_* point; tests kill the process there. */
+	void (*test_hook)(void *ctx, const char *point);
+	void *test_hook_ctx;
+};
+
+struct uptrkv_rollout_result {
+	char name[UPTRKV_DEPLOY_NAME_MAX + 1];
+	__u32 from_version;		/* 0: first deploy */
+	__u32 to_version;
+	__u32 gen;			/* generation now live */
+	bool first_deploy;
+	bool nothing_to_do;		/* already deployed: idempotent success */
+	bool dry_run;
+	bool recovered;			/* finished or undid a crashed rollout first */
+	bool rolled_back;		/* failed after the switch and was undone */
+	size_t nr_stores;		/* live stores found */
+	size_t nr_migrated;
+	size_t nr_gone;			/* threads that exited during the rollout */
+	size_t nr_recopied;		/* resized values copied again after the switch */
+	struct uptrkv_plan *plan;	/* owned; NULL when nothing to do */
+	struct uptrkv_manifest *old_manifest;	/* owned; the plan points into it */
+	struct uptrkv_manifest *prev_manifest;	/* owned; rollback's target */
+	double ms_preflight, ms_migrate, ms_switch, ms_reclaim, ms_total;
+};
+
+/* Deploys or upgrades to m. 0 on success; negative errno with e filled when
+ * refused or failed, in which case the old version still runs unchanged. */
+int uptrkv_rollout(const struct uptrkv_manifest *m, const struct uptrkv_rollout_opts *opts,
+		   struct uptrkv_rollout_result *res, struct uptrkv_error *e);
+/* Returns deployment name to the version in its other slot. */
+int uptrkv_rollback(const char *name, const struct uptrkv_rollout_opts *opts,
+		    struct uptrkv_rollout_result *res, struct uptrkv_error *e);
+/* Detaches every program and removes the deployment's pins. */
+int uptrkv_undeploy(const char *name, const struct uptrkv_rollout_opts *opts,
+		    struct uptrkv_error *e);
+void uptrkv_rollout_result__free(struct uptrkv_rollout_result *res);
+
 #endif

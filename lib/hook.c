@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Hooks. Tracing programs (tp_btf, raw_tp, uprobe, fentry) cannot be
+ * replaced through BPF_LINK_UPDATE, and replacing several links one by one
+ * would not be atomic anyway. So each hook gets an entry program, attached
+ * once, that tail-calls slot (ctl.gen & 1) of the hook's own prog array
+ * (a prog array accepts one hook's programs only). A rollout fills the idle
+ * slot of every hook and then flips ctl.gen: one store switches them all.
+ */
+#include <bpf/bpf.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "hook.h"
+#include "uptrkv_entry.skel.h"
+
+static int hook_path(char *buf, size_t sz, struct uptrkv_deploy *d, const char *hook,
+		     const char *leaf)
+{
+	if (leaf)
+		return uptrkv_pin_path(buf, sz, d->dir, "%s/%s/%s", UPTRKV_PIN_HOOKS, hook, leaf);
+	return uptrkv_pin_path(buf, sz, d->dir, "%s/%s", UPTRKV_PIN_HOOKS, hook);
+}
+
+static struct bpf_link *attach_entry(struct bpf_program *prog, const struct uptrkv_hook_spec *h)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = h->retprobe, .func_name = h->target);
+	char cat[128];
+	const char *slash;
+
+	switch (h->kind) {
+	case UPTRKV_AK_TRACE:
+		return bpf_program__attach_trace(prog);
+	case UPTRKV_AK_LSM:
+		return bpf_program__attach_lsm(prog);
+	case UPTRKV_AK_RAW_TP:
+		return bpf_program__attach_raw_tracepoint(prog, h->target);
+	case UPTRKV_AK_UPROBE:
+		return bpf_program__attach_uprobe_opts(prog, -1, h->path, h->offset, &uo);
+	case UPTRKV_AK_TP:
+		slash = strchr(h->target, '/');
+		if (!slash) {
+			errno = EINVAL;
+			return NULL;
+		}
+		snprintf(cat, sizeof(cat), "%.*s", (int)(slash - h->target), h->target);
+		return bpf_program__attach_tracepoint(prog, cat, slash + 1);
+	}
+	errno = EOPNOTSUPP;
+	return NULL;
+}
+
+static int load_entry(struct uptrkv_deploy *d, const struct uptrkv_hook_spec *h, int disp_fd,
+		      struct uptrkv_entry **out, struct uptrkv_error *e)
+{
+	struct uptrkv_entry *skel;
+	struct bpf_program *prog;
+	int err;
+
+	skel = uptrkv_entry__open();
+	if (!skel)
+		return uptrkv_errno(e, -errno, "open the entry program");
+	prog = skel->progs.uptrkv_entry;
+	bpf_program__set_type(prog, h->type);
+	bpf_program__set_expected_attach_type(prog, h->eat);
+	if (h->kind == UPTRKV_AK_TRACE || h->kind == UPTRKV_AK_LSM) {
+		err = bpf_program__set_attach_target(prog, 0, h->target);
+		if (err) {
+			err = uptrkv_errno(e, err, "entry for %s: attach target %s", h->sec, h->target);
+			goto err;
+		}
+	}
+	err = bpf_map__reuse_fd(skel->maps.uptrkv_ctl, d->ctl_fd);
+	err = err ?: bpf_map__reuse_fd(skel->maps.uptrkv_disp, disp_fd);
+	if (err) {
+		err = uptrkv_errno(e, err, "entry for %s: reuse maps", h->sec);
+		goto err;
+	}
+	err = uptrkv_entry__load(skel);
+	if (err) {
+		err = uptrkv_errno(e, err, "entry for %s: load", h->sec);
+		goto err;
+	}
+	*out = skel;
+	return 0;
+err:
+	uptrkv_entry__destroy(skel);
+	return err;
+}
+
+static int pin_link(struct bpf_link *link, const char *path, struct uptrkv_error *e)
+{
+	int err = bpf_link__pin(link, path);
+
+	if (err)
+		return uptrkv_errno(e, err, "pin %s", path);
+	/* The pin keeps the link; destroying ours must not detach it (a perf
+	 * link's detach would also disable the uprobe's perf event). */
+	bpf_link__disconnect(link);
+	close(bpf_link__fd(link));
+	return 0;
+}
+
+static int create_hook(struct uptrkv_deploy *d, const struct uptrkv_vprog *p, const char *dir,
+		       struct uptrkv_error *e)
+{
+	char path[PATH_MAX];
+	struct uptrkv_entry *skel = NULL;
+	struct bpf_link *link = NULL;
+	int disp_fd, err;
+
+	disp_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "uptrkv_disp", 4, 4, UPTRKV_NR_SLOTS, NULL);
+	if (disp_fd < 0)
+		return uptrkv_errno(e, -errno, "hook %s: create prog array", p->hook);
+	err = load_entry(d, &p->spec, disp_fd, &skel, e);
+	if (err)
+		goto out;
+	link = attach_entry(skel->progs.uptrkv_entry, &p->spec);
+	if (!link) {
+		err = uptrkv_errno(e, -errno, "hook %s: attach entry program", p->spec.sec);
+		goto out;
+	}
+	if (mkdir(dir, 0700)) {
+		err = uptrkv_errno(e, -errno, "create %s", dir);
+		goto out;
+	}
+	hook_path(path, sizeof(path), d, p->hook, "disp");
+	if (bpf_obj_pin(disp_fd, path)) {
+		err = uptrkv_errno(e, -errno, "pin %s", path);
+		goto out;
+	}
+	hook_path(path, sizeof(path), d, p->hook, "link");
+	err = pin_link(link, path, e);
+out:
+	if (err && !access(dir, F_OK))
+		uptrkv_deploy__remove_dir(dir, NULL);
+	bpf_link__destroy(link);
+	uptrkv_entry__destroy(skel);
+	close(disp_fd);
+	return err;
+}
+
+int uptrkv_hook__ensure(struct uptrkv_deploy *d, const struct uptrkv_vprog *p,
+			struct uptrkv_error *e)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+
+	uptrkv_pin_path(dir, sizeof(dir), d->dir, "%s", UPTRKV_PIN_HOOKS);
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return uptrkv_errno(e, -errno, "create %s", dir);
+	hook_path(dir, sizeof(dir), d, p->hook, NULL);
+	hook_path(path, sizeof(path), d, p->hook, "link");
+	if (!access(path, F_OK))
+		return 0;
+	/* A folder without a link is what a crash mid-create leaves. */
+	if (!access(dir, F_OK))
+		uptrkv_deploy__remove_dir(dir, NULL);
+	return create_hook(d, p, dir, e);
+}
+
+int uptrkv_hook__set(struct uptrkv_deploy *d, const char *hook, __u32 slot, int prog_fd,
+		     struct uptrkv_error *e)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	hook_path(path, sizeof(path), d, hook, "disp");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return uptrkv_errno(e, -errno, "hook %s: open %s", hook, path);
+	if (prog_fd >= 0) {
+		if (bpf_map_update_elem(fd, &slot, &prog_fd, BPF_ANY))
+			err = uptrkv_errno(e, -errno, "hook %s: put program in slot %u", hook, slot);
+	} else if (bpf_map_delete_elem(fd, &slot) && errno != ENOENT) {
+		err = uptrkv_errno(e, -errno, "hook %s: empty slot %u", hook, slot);
+	}
+	close(fd);
+	return err;
+}
+
+int uptrkv_hook__list(struct uptrkv_deploy *d, char ***names, size_t *n, struct uptrkv_error *e)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	char **v = NULL;
+	size_t nr = 0;
+	DIR *dh;
+
+	*names = NULL;
+	*n = 0;
+	uptrkv_pin_path(dir, sizeof(dir), d->dir, "%s", UPTRKV_PIN_HOOKS);
+	dh = opendir(dir);
+	if (!dh)
+		return errno == ENOENT ? 0 : uptrkv_errno(e, -errno, "list %s", dir);
+	while ((de = readdir(dh))) {
+		char **nv;
+
+		if (de->d_name[0] == '.')
+			continue;
+		nv = realloc(v, (nr + 1) * sizeof(*v));
+		if (!nv || !(nv[nr] = strdup(de->d_name))) {
+			closedir(dh);
+			uptrkv_strv__free(nv ? nv : v, nr);
+			return uptrkv_err(e, -ENOMEM, "out of memory");
+		}
+		v = nv;
+		nr++;
+	}
+	closedir(dh);
+	*names = v;
+	*n = nr;
+	return 0;
+}
+
+static const struct uptrkv_vprog *prog_for_hook(const struct uptrkv_version *v, const char *hook)
+{
+	for (size_t i = 0; i < v->nr_progs; i++)
+		if (!strcmp(v->progs[i].hook, hook))
+			return &v->progs[i];
+	return NULL;
+}
+
+int uptrkv_hook__fill_slot(struct uptrkv_deploy *d, const struct uptrkv_version *v,
+			   struct uptrkv_error *e)
+{
+	char **hooks = NULL;
+	size_t n = 0;
+	int err;
+
+	err = uptrkv_hook__list(d, &hooks, &n, e);
+	for (size_t i = 0; !err && i < n; i++) {
+		const struct uptrkv_vprog *p = prog_for_hook(v, hooks[i]);
+
+		err = uptrkv_hook__set(d, hooks[i], v->slot, p ? p->fd : -1, e);
+	}
+	uptrkv_strv__free(hooks, n);
+	return err;
+}

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The new layout is built beside the live one. Unchanged and renamed keys
+ * get the very same meta entry in the new slot, so both versions read and
+ * write one copy of the bytes and nothing written during the rollout can be
+ * lost. Only added and resized keys get new extents, in space that neither
+ * the live meta nor anyone else references, so writing them is invisible
+ * until the switch.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "migrate.h"
+
+static const __u8 zero_page[UPTRKV_PAGE_SIZE];
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap = *cap ? *cap : 16;
+	void *np;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	np = realloc(*p, ncap * elem);
+	if (!np)
+		return -ENOMEM;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+/* Appends bytes to buf; returns their offset or -ENOMEM. */
+static long buf_add(struct uptrkv_mig *m, const void *src, size_t len)
+{
+	size_t off = m->buf_len;
+
+	if (grow((void **)&m->buf, &m->buf_cap, m->buf_len + len, 1))
+		return -ENOMEM;
+	memcpy(m->buf + off, src, len);
+	m->buf_len += len;
+	return off;
+}
+
+/* A COPY write whose src is an offset into buf until finish() fixes it. */
+static int add_copy(struct uptrkv_mig *m, __u8 region, __u16 off, size_t buf_off, __u16 len)
+{
+	if (grow((void **)&m->w, &m->cap_w, m->nr_w + 1, sizeof(*m->w)))
+		return -ENOMEM;
+	m->w[m->nr_w++] = uptrkv_write__copy(region, off, (void *)buf_off, len);
+	return 0;
+}
+
+static int add_store32(struct uptrkv_mig *m, __u8 region, __u16 off, __u32 val)
+{
+	if (grow((void **)&m->w, &m->cap_w, m->nr_w + 1, sizeof(*m->w)))
+		return -ENOMEM;
+	m->w[m->nr_w++] = uptrkv_write__store32(region, off, val);
+	return 0;
+}
+
+/* Converts an old value to the new size: zero-extended or truncated. A
+ * truncated string keeps its terminating NUL. */
+static void convert(__u8 *dst, __u32 dst_size, const void *src, __u32 src_size,
+		    enum uptrkv_type type)
+{
+	memset(dst, 0, dst_size);
+	memcpy(dst, src, src_size < dst_size ? src_size : dst_size);
+	if (type == UPTRKV_T_STRING && src_size > dst_size)
+		dst[dst_size - 1] = '\0';
+}
+
+static int place(struct uptrkv_mig *m, struct uptrkv_alloc *a, __u32 id, const void *bytes,
+		 __u32 size, __u32 *ent, struct uptrkv_error *e)
+{
+	long off;
+	int err;
+
+	err = uptrkv_alloc__alloc(a, size, ent);
+	if (err)
+		return uptrkv_err(e, -ENOSPC,
+				  "thread %u: no space for key %u (%u bytes) beside the live layout; "
+				  "%u bytes free, largest hole %u: the application must reserve more "
+				  "(uptrkv_thread__reserve)", m->tid, id, size,
+				  uptrkv_alloc__free_bytes(a), uptrkv_alloc__largest(a));
+	off = buf_add(m, bytes, size);
+	if (off < 0)
+		return uptrkv_err(e, -ENOMEM, "out of memory");
+	m->meta.ent[id] = *ent;
+	return add_copy(m, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(*ent)), UPTRKV_ENT_OFF(*ent), off, size);
+}
+
+static int do_copy(struct uptrkv_mig *m, struct uptrkv_alloc *a, const struct uptrkv_plan_entry *pe,
+		   const struct uptrkv_snapshot *s, struct uptrkv_error *e)
+{
+	__u32 id = pe->id, old_size, ent;
+	__u8 val[UPTRKV_MAX_VALUE];
+	struct uptrkv_mig_copy *c;
+	const void *old;
+	long old_off;
+	int err;
+
+	if (uptrkv_snapshot__value(s, m->from, id, &old, &old_size))
+		return 1;	/* not in this store: initialise instead */
+	if (!uptrkv_snapshot__stable(s, id, old_size))
+		return uptrkv_err(e, -EAGAIN, "thread %u: key %u changed during the snapshot", m->tid, id);
+	convert(val, pe->new->size, old, old_size, pe->new->type);
+	old_off = buf_add(m, old, old_size);
+	if (old_off < 0)
+		return uptrkv_err(e, -ENOMEM, "out of memory");
+	err = place(m, a, id, val, pe->new->size, &ent, e);
+	if (err)
+		return err;
+	if (grow((void **)&m->copies, &m->cap_copies, m->nr_copies + 1, sizeof(*c)))
+		return uptrkv_err(e, -ENOMEM, "out of memory");
+	c = &m->copies[m->nr_copies++];
+	c->id = id;
+	c->old_ent = s->meta[m->from].ent[id];
+	c->new_ent = ent;
+	c->old_off = old_off;
+	c->new_off = m->buf_len - pe->new->size;
+	c->new_type = pe->new->type;
+	m->nr_copy++;
+	return 0;
+}
+
+static int migrate_key(struct uptrkv_mig *m, struct uptrkv_alloc *a, const struct uptrkv_plan_entry *pe,
+		       const struct uptrkv_snapshot *s, struct uptrkv_error *e)
+{
+	__u32 old_ent = s->meta[m->from].ent[pe->id], ent;
+	int ret;
+
+	switch (pe->action) {
+	case UPTRKV_ACT_KEEP:
+		if (!UPTRKV_ENT_IS_VALID(old_ent)) {
+			/* Deleted in this store: stays deleted. */
+			m->nr_missing++;
+			return 0;
+		}
+		m->meta.ent[pe->id] = old_ent;
+		m->nr_keep++;
+		return 0;
+	case UPTRKV_ACT_DROP:
+		m->nr_drop += UPTRKV_ENT_IS_VALID(old_ent);
+		return 0;
+	case UPTRKV_ACT_COPY:
+		ret = do_copy(m, a, pe, s, e);
+		if (ret <= 0)
+			return ret;
+		/* The key was missing: give it its default. */
+		__attribute__((fallthrough));
+	case UPTRKV_ACT_INIT:
+		m->nr_init++;
+		return place(m, a, pe->id, pe->new->def, pe->new->size, &ent, e);
+	}
+	return uptrkv_err(e, -EINVAL, "bad plan action %d", pe->action);
+}
+
+/* Keys the store has that neither manifest names: the app's own. */
+static void keep_unplanned(struct uptrkv_mig *m, const struct uptrkv_plan *p,
+			   const struct uptrkv_snapshot *s)
+{
+	size_t j = 0;
+
+	for (__u32 id = 0; id < UPTRKV_MAX_KEYS; id++) {
+		while (j < p->n && p->v[j].id < id)
+			j++;
+		if (j < p->n && p->v[j].id == id)
+			continue;
+		if (UPTRKV_ENT_IS_VALID(s->meta[m->from].ent[id])) {
+			m->meta.ent[id] = s->meta[m->from].ent[id];
+			m->nr_keep++;
+		}
+	}
+}
+
+static int finish(struct uptrkv_mig *m, __u32 hash, __u32 gen, struct uptrkv_error *e)
+{
+	long off = buf_add(m, &m->meta, sizeof(m->meta));
+	int err;
+
+	if (off < 0)
+		return uptrkv_err(e, -ENOMEM, "out of memory");
+	err = add_copy(m, UPTRKV_R_META(m->to), 0, off, sizeof(m->meta));
+	err = err ?: add_store32(m, UPTRKV_R_HDR, offsetof(struct uptrkv_hdr, meta_gen[m->to]), gen);
+	/* Last: the slot counts as live (owns space) only from here on. */
+	err = err ?: add_store32(m, UPTRKV_R_HDR, offsetof(struct uptrkv_hdr, layout_hash[m->to]), hash);
+	if (err)
+		return uptrkv_err(e, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < m->nr_w; i++)
+		if (m->w[i].op == UPTRKV_W_COPY)
+			m->w[i].src = (__u64)(unsigned long)(m->buf + m->w[i].src);
+	return 0;
+}
+
+static __u32 free_after(const struct uptrkv_mig *m, const struct uptrkv_snapshot *s)
+{
+	struct uptrkv_alloc a;
+
+	uptrkv_alloc__init(&a, s->hdr.page_mask);
+	uptrkv_alloc__mark_meta(&a, &m->meta);
+	return uptrkv_alloc__free_bytes(&a);
+}
+
+int uptrkv_mig__build(const struct uptrkv_plan *p, const struct uptrkv_snapshot *s,
+		      __u32 from, __u32 to, __u32 gen, struct uptrkv_mig *m,
+		      struct uptrkv_error *e)
+{
+	struct uptrkv_alloc a;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->tid = s->tid;
+	m->from = from;
+	m->to = to;
+	err = uptrkv_snapshot__check(s, e);
+	if (err)
+		return err;
+	uptrkv_alloc__init(&a, s->hdr.page_mask);
+	err = uptrkv_alloc__mark_meta(&a, &s->meta[from]);
+	if (err)
+		return uptrkv_err(e, err, "thread %u: meta slot %u is corrupt", m->tid, from);
+	for (size_t i = 0; i < p->n; i++) {
+		err = migrate_key(m, &a, &p->v[i], s, e);
+		if (err)
+			return err;
+	}
+	keep_unplanned(m, p, s);
+	err = finish(m, p->new_hash, gen, e);
+	m->bytes_free_after = free_after(m, s);
+	return err;
+}
+
+int uptrkv_mig__recopy(struct uptrkv_mig *m, const struct uptrkv_snapshot *now,
+		       struct uptrkv_write **w, size_t *nr, struct uptrkv_error *e)
+{
+	size_t cap = 0, seq_off;
+	bool multi;
+
+	*w = NULL;
+	*nr = 0;
+	for (size_t i = 0; i < m->nr_copies; i++) {
+		const struct uptrkv_mig_copy *c = &m->copies[i];
+		__u32 old_size = UPTRKV_ENT_SIZE(c->old_ent), new_size = UPTRKV_ENT_SIZE(c->new_ent);
+		const void *old_now, *new_now;
+		__u32 sz;
+
+		/* Both extents are still what the migration left in place? */
+		if (now->meta[m->from].ent[c->id] != c->old_ent ||
+		    now->meta[m->to].ent[c->id] != c->new_ent ||
+		    uptrkv_snapshot__value(now, m->from, c->id, &old_now, &sz) ||
+		    uptrkv_snapshot__value(now, m->to, c->id, &new_now, &sz))
+			continue;
+		if (!memcmp(old_now, m->buf + c->old_off, old_size))
+			continue;	/* the old version did not write it again */
+		if (memcmp(new_now, m->buf + c->new_off, new_size))
+			continue;	/* the new version wrote it: newer, keep it */
+		convert(m->buf + c->new_off, new_size, old_now, old_size, c->new_type);
+		if (grow((void **)w, &cap, *nr + 3, sizeof(**w))) {
+			free(*w);
+			*w = NULL;
+			*nr = 0;
+			return uptrkv_err(e, -ENOMEM, "out of memory");
+		}
+		/* Multi-word values: readers retry while the seq is odd. */
+		seq_off = offsetof(struct uptrkv_hdr, seq) + 4 * (c->id % UPTRKV_NR_SEQ);
+		multi = !(new_size == 1 || new_size == 2 || new_size == 4 || new_size == 8);
+		if (multi)
+			(*w)[(*nr)++] = uptrkv_write__add32(UPTRKV_R_HDR, seq_off, 1);
+		(*w)[(*nr)++] = uptrkv_write__copy(UPTRKV_R_DATA(UPTRKV_ENT_PAGE(c->new_ent)),
+						   UPTRKV_ENT_OFF(c->new_ent), m->buf + c->new_off,
+						   new_size);
+		if (multi)
+			(*w)[(*nr)++] = uptrkv_write__add32(UPTRKV_R_HDR, seq_off, 1);
+	}
+	return 0;
+}
+
+void uptrkv_mig__free(struct uptrkv_mig *m)
+{
+	free(m->w);
+	free(m->buf);
+	free(m->copies);
+	memset(m, 0, sizeof(*m));
+}
+
+size_t uptrkv_mig__retire_writes(__u32 slot, struct uptrkv_write w[2])
+{
+	w[0] = uptrkv_write__store32(UPTRKV_R_HDR, offsetof(struct uptrkv_hdr, layout_hash[slot]), 0);
+	w[1] = uptrkv_write__copy(UPTRKV_R_META(slot), 0, zero_page, sizeof(zero_page));
+	return 2;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Migrating one store from meta slot `from` to slot `to`, as a list of admin
+ * writes computed from a snapshot. Pure: no kernel, so it is unit tested.
+ */
+#ifndef __UPTRKV_MIGRATE_H
+#define __UPTRKV_MIGRATE_H
+
+#include "internal.h"
+
+/* A resized key: what was copied, so that the second pass after the switch
+ * can tell whether the old version wrote it again. */
+struct uptrkv_mig_copy {
+	__u32 id;
+	__u32 old_ent, new_ent;
+	size_t old_off;			/* offset in buf of the old bytes copied */
+	size_t new_off;			/* offset in buf of the new bytes written */
+	enum uptrkv_type new_type;
+};
+
+struct uptrkv_mig {
+	__u32 tid;
+	__u32 from, to;
+	struct uptrkv_meta meta;	/* the new meta of slot `to` */
+	struct uptrkv_write *w;		/* data, then meta, then header */
+	size_t nr_w, cap_w;
+	__u8 *buf;			/* bytes the writes copy from */
+	size_t buf_len, buf_cap;
+	struct uptrkv_mig_copy *copies;
+	size_t nr_copies, cap_copies;
+	size_t nr_keep, nr_init, nr_copy, nr_drop, nr_missing;
+	__u32 bytes_free_after;		/* free bytes once `from` is reclaimed */
+};
+
+/*
+ * Builds the writes that put the plan's layout in slot `to` of the store in
+ * snap, sharing every unchanged key's bytes with slot `from`. Keys in the
+ * store that neither manifest knows are kept. -ENOSPC (with the tid and the
+ * bytes missing in e) if the store cannot hold both layouts at once;
+ * -EAGAIN if a resized key was being written during the snapshot.
+ */
+int uptrkv_mig__build(const struct uptrkv_plan *p, const struct uptrkv_snapshot *snap,
+		      __u32 from, __u32 to, __u32 gen, struct uptrkv_mig *m,
+		      struct uptrkv_error *e);
+/* The writes of the second pass: resized keys that the old version wrote
+ * after the copy and the new version has not written since the switch. */
+int uptrkv_mig__recopy(struct uptrkv_mig *m, const struct uptrkv_snapshot *now,
+		       struct uptrkv_write **w, size_t *nr, struct uptrkv_error *e);
+void uptrkv_mig__free(struct uptrkv_mig *m);
+
+/* The writes that retire a slot: layout hash 0 first, then a zero meta. */
+size_t uptrkv_mig__retire_writes(__u32 slot, struct uptrkv_write w[2]);
+
+#endif

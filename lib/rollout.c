@@ -1,0 +1,619 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The rollout state machine (docs/design.md has the full argument):
+ *
+ *   preflight   load and verify the new object against the live maps,
+ *               snapshot every live store and plan its migration in
+ *               memory. Nothing visible has changed; any failure ends here.
+ *   MIGRATING   journal it; pin the new programs; fill the idle slot of
+ *               every hook; build the new meta slot of every store beside
+ *               the live one. The old version still runs, on the old slot.
+ *   SWITCHED    one store to ctl.gen flips every hook and every store's
+ *               meta at once; then wait an RCU grace period, so no old
+ *               program is still running, copy again resized values that
+ *               the old version wrote after the copy, and retire the old
+ *               slot in every store.
+ *   IDLE        done.
+ *
+ * Everything before the flip is undone on failure (the idle slot is simply
+ * dropped). A failure after the flip and before reclaim flips back. The
+ * journal in ctl lets a re-run finish or undo what a killed run left.
+ */
+#include <bpf/bpf.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "hook.h"
+#include "migrate.h"
+#include "version.h"
+
+#define SNAPSHOT_TRIES 8
+
+struct rollout {
+	const struct uptrkv_rollout_opts *opts;
+	struct uptrkv_rollout_result *res;
+	struct uptrkv_error *e;
+	struct uptrkv_deploy *d;
+	struct uptrkv_admin *admin;
+	struct uptrkv_version *v;
+	struct uptrkv_plan *plan;	/* res->plan */
+	__u32 gen, from, to;
+	struct uptrkv_mig *migs;
+	size_t nr_migs;
+	struct uptrkv_snapshot *snap;	/* scratch, 45 KiB */
+	bool recorded;			/* slot `to` holds the new record */
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static const char *opt_bpffs(const struct uptrkv_rollout_opts *o)
+{
+	const char *b = UPTRKV_OPTS_GET(o, bpffs, NULL);
+
+	return b ? b : UPTRKV_DEFAULT_BPFFS;
+}
+
+static void progress(struct rollout *c, const char *step, size_t done, size_t total)
+{
+	void (*fn)(void *, const char *, size_t, size_t) = UPTRKV_OPTS_GET(c->opts, progress, NULL);
+
+	if (fn)
+		fn(UPTRKV_OPTS_GET(c->opts, progress_ctx, NULL), step, done, total);
+}
+
+static void test_point(struct rollout *c, const char *point)
+{
+	void (*fn)(void *, const char *) = UPTRKV_OPTS_GET(c->opts, test_hook, NULL);
+
+	if (fn)
+		fn(UPTRKV_OPTS_GET(c->opts, test_hook_ctx, NULL), point);
+}
+
+static bool cancelled(struct rollout *c)
+{
+	volatile const int *flag = UPTRKV_OPTS_GET(c->opts, cancel, NULL);
+
+	return flag && *flag;
+}
+
+static void journal(struct rollout *c, __u32 step, __u32 target_gen)
+{
+	volatile struct uptrkv_ctl *ctl = c->d->ctl;
+
+	ctl->target_gen = target_gen;
+	ctl->owner_pid = getpid();
+	__atomic_store_n(&ctl->step, step, __ATOMIC_SEQ_CST);
+}
+
+/* The one store that switches every hook and every store's meta view. */
+static void flip(struct rollout *c, __u32 gen)
+{
+	__atomic_store_n(&c->d->ctl->gen, gen, __ATOMIC_SEQ_CST);
+}
+
+static bool task_gone(int err)
+{
+	return err == -ESRCH || err == -ENOENT;
+}
+
+static int open_admin(struct rollout *c)
+{
+	if (c->admin || c->d->store_fd < 0)
+		return 0;
+	return uptrkv_admin__open(c->d->store_fd, NULL, &c->admin, c->e);
+}
+
+static int snapshot(struct rollout *c, __u32 tid)
+{
+	return uptrkv_admin__snapshot(c->admin, tid, c->snap, c->e);
+}
+
+/* Applies writes to every listed store; threads that exited are skipped. */
+static int write_all(struct rollout *c, const struct uptrkv_write *w, size_t n, bool best_effort)
+{
+	struct uptrkv_task_ref *tasks = NULL;
+	size_t nr = 0;
+	int err;
+
+	if (!c->admin)
+		return 0;
+	err = uptrkv_admin__list(c->admin, &tasks, &nr, c->e);
+	for (size_t i = 0; !err && i < nr; i++) {
+		err = uptrkv_admin__write(c->admin, tasks[i].tid, w, n, c->e);
+		if (task_gone(err) || err == -EFAULT || (err && best_effort))
+			err = 0;
+	}
+	free(tasks);
+	return err;
+}
+
+/* ---- preflight: plan every store's migration in memory ---- */
+
+static bool in_layout(const struct rollout *c, const struct uptrkv_snapshot *s)
+{
+	return s->hdr.magic == UPTRKV_MAGIC && s->hdr.layout_hash[c->from] == c->plan->old_hash;
+}
+
+static int plan_store(struct rollout *c, __u32 tid, struct uptrkv_mig *m)
+{
+	int err = -EAGAIN;
+
+	for (int try = 0; try < SNAPSHOT_TRIES && err == -EAGAIN; try++) {
+		err = snapshot(c, tid);
+		if (err)
+			return err;
+		if (!in_layout(c, c->snap))
+			return 1;
+		err = uptrkv_mig__build(c->plan, c->snap, c->from, c->to, c->gen + 1, m, c->e);
+		if (err)
+			uptrkv_mig__free(m);
+	}
+	return err;
+}
+
+static int plan_stores(struct rollout *c)
+{
+	struct uptrkv_task_ref *tasks = NULL;
+	size_t nr = 0;
+	int err;
+
+	if (!c->admin)
+		return 0;
+	err = uptrkv_admin__list(c->admin, &tasks, &nr, c->e);
+	if (err)
+		return err;
+	c->migs = calloc(nr ? nr : 1, sizeof(*c->migs));
+	if (!c->migs) {
+		free(tasks);
+		return uptrkv_err(c->e, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < nr; i++) {
+		progress(c, "plan", i, nr);
+		err = plan_store(c, tasks[i].tid, &c->migs[c->nr_migs]);
+		if (task_gone(err) || err == 1) {
+			c->res->nr_gone += err != 1;
+			err = 0;
+			continue;
+		}
+		if (err)
+			break;
+		c->nr_migs++;
+	}
+	c->res->nr_stores = c->nr_migs;
+	free(tasks);
+	return err;
+}
+
+/* ---- the switch ---- */
+
+static int migrate_stores(struct rollout *c)
+{
+	for (size_t i = 0; i < c->nr_migs; i++) {
+		struct uptrkv_mig *m = &c->migs[i];
+		int err;
+
+		if (i == c->nr_migs / 2)
+			test_point(c, UPTRKV_TP_MIGRATE);
+		if (cancelled(c))
+			return uptrkv_err(c->e, -ECANCELED, "interrupted while migrating stores");
+		progress(c, "migrate", i, c->nr_migs);
+		err = uptrkv_admin__write(c->admin, m->tid, m->w, m->nr_w, c->e);
+		if (task_gone(err)) {
+			c->res->nr_gone++;
+			m->tid = 0;
+			continue;
+		}
+		if (err)
+			return err;
+		c->res->nr_migrated++;
+	}
+	if (!c->nr_migs)
+		test_point(c, UPTRKV_TP_MIGRATE);
+	return 0;
+}
+
+static int prepare_hooks(struct rollout *c)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < c->v->nr_progs; i++)
+		if (c->v->obj)
+			err = uptrkv_hook__ensure(c->d, &c->v->progs[i], c->e);
+	return err ?: uptrkv_hook__fill_slot(c->d, c->v, c->e);
+}
+
+static int record(struct rollout *c, const struct uptrkv_manifest *m)
+{
+	struct uptrkv_state_prog progs[UPTRKV_MAX_PROGS];
+	int err;
+
+	uptrkv_version__state(c->v, progs);
+	c->recorded = true;
+	err = uptrkv_deploy__record(c->d, c->to, m, progs, c->v->nr_progs, c->e);
+	return err ?: uptrkv_version__pin(c->v, c->d, c->e);
+}
+
+/* Drops slot `to` everywhere: the old version never saw it. */
+static void undo_before_switch(struct rollout *c)
+{
+	struct uptrkv_write w[2];
+	size_t n = uptrkv_mig__retire_writes(c->to, w);
+	char **hooks = NULL;
+	size_t nr = 0;
+
+	write_all(c, w, n, true);
+	if (!uptrkv_hook__list(c->d, &hooks, &nr, NULL))
+		for (size_t i = 0; i < nr; i++)
+			uptrkv_hook__set(c->d, hooks[i], c->to, -1, NULL);
+	uptrkv_strv__free(hooks, nr);
+	/* Its programs were replaced: there is nothing to roll back to there. */
+	if (c->recorded)
+		uptrkv_deploy__clear_slot(c->d, c->to, NULL);
+	journal(c, UPTRKV_STEP_IDLE, 0);
+}
+
+static int second_pass(struct rollout *c)
+{
+	for (size_t i = 0; i < c->nr_migs; i++) {
+		struct uptrkv_mig *m = &c->migs[i];
+		struct uptrkv_write *w = NULL;
+		size_t n = 0;
+		int err;
+
+		if (!m->tid || !m->nr_copies)
+			continue;
+		err = snapshot(c, m->tid);
+		err = err ?: uptrkv_mig__recopy(m, c->snap, &w, &n, c->e);
+		if (!err && n)
+			err = uptrkv_admin__write(c->admin, m->tid, w, n, c->e);
+		c->res->nr_recopied += err ? 0 : n;
+		free(w);
+		if (task_gone(err))
+			continue;
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int reclaim(struct rollout *c, __u32 slot)
+{
+	struct uptrkv_write w[2];
+	size_t n = uptrkv_mig__retire_writes(slot, w);
+	int err;
+
+	test_point(c, UPTRKV_TP_RECLAIM);
+	err = write_all(c, w, n, true);
+	journal(c, UPTRKV_STEP_IDLE, 0);
+	return err;
+}
+
+/* After the flip: back to the old slot, whose meta and programs are intact. */
+static int roll_back_switch(struct rollout *c, int why)
+{
+	struct uptrkv_error ignored;
+
+	flip(c, c->gen + 2);
+	uptrkv_deploy__sync_rcu(c->d, &ignored);
+	c->to ^= 1;	/* the slot to drop is the new one */
+	c->from ^= 1;
+	undo_before_switch(c);
+	c->res->rolled_back = true;
+	c->res->gen = c->gen + 2;
+	return why;
+}
+
+static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
+{
+	volatile struct uptrkv_ctl *ctl = c->d->ctl;
+	double t0 = now_ms();
+	int err;
+
+	journal(c, UPTRKV_STEP_MIGRATING, c->gen + 1);
+	err = record_m ? record(c, record_m) : 0;
+	err = err ?: prepare_hooks(c);
+	err = err ?: migrate_stores(c);
+	if (!err && cancelled(c))
+		err = uptrkv_err(c->e, -ECANCELED, "interrupted before the switch");
+	if (!err)
+		test_point(c, UPTRKV_TP_SWITCH);
+	if (err) {
+		undo_before_switch(c);
+		return err;
+	}
+	ctl->version[c->to] = c->v->version;
+	ctl->layout_hash[c->to] = c->plan->new_hash;
+	c->res->ms_migrate = now_ms() - t0;
+
+	t0 = now_ms();
+	journal(c, UPTRKV_STEP_SWITCHED, c->gen + 1);
+	flip(c, c->gen + 1);
+	c->res->gen = c->gen + 1;
+	test_point(c, UPTRKV_TP_SWITCHED);
+	err = uptrkv_deploy__sync_rcu(c->d, c->e);
+	err = err ?: second_pass(c);
+	if (err)
+		return roll_back_switch(c, err);
+	c->res->ms_switch = now_ms() - t0;
+
+	t0 = now_ms();
+	err = reclaim(c, c->from);
+	c->res->ms_reclaim = now_ms() - t0;
+	return err;
+}
+
+/* ---- recovery of a killed run ---- */
+
+static int recover(struct rollout *c)
+{
+	volatile struct uptrkv_ctl *ctl = c->d->ctl;
+	__u32 step = ctl->step, target = ctl->target_gen;
+	int err;
+
+	if (step == UPTRKV_STEP_IDLE)
+		return 0;
+	err = open_admin(c);
+	if (err)
+		return err;
+	c->res->recovered = true;
+	if (step == UPTRKV_STEP_SWITCHED && ctl->gen == target) {
+		/* The new version is live: finish its rollout. */
+		c->gen = target - 1;
+		err = uptrkv_deploy__sync_rcu(c->d, c->e);
+		return err ?: reclaim(c, UPTRKV_SLOT(target) ^ 1);
+	}
+	/* The old version is still live: drop what was built for the new. */
+	c->gen = ctl->gen;
+	c->to = UPTRKV_SLOT(target);
+	c->recorded = true;
+	undo_before_switch(c);
+	return 0;
+}
+
+/* ---- entry points ---- */
+
+static int begin(struct rollout *c, const char *name)
+{
+	int timeout = UPTRKV_OPTS_GET(c->opts, lock_timeout_ms, 0);
+	int err;
+
+	err = uptrkv_deploy__lock(c->d, timeout ? timeout : 10000, c->e);
+	err = err ?: recover(c);
+	if (err)
+		return err;
+	c->gen = c->d->ctl->gen;
+	c->from = UPTRKV_SLOT(c->gen);
+	c->to = c->from ^ 1;
+	c->snap = malloc(sizeof(*c->snap));
+	if (!c->snap)
+		return uptrkv_err(c->e, -ENOMEM, "out of memory");
+	snprintf(c->res->name, sizeof(c->res->name), "%s", name);
+	return 0;
+}
+
+static void end(struct rollout *c)
+{
+	for (size_t i = 0; i < c->nr_migs; i++)
+		uptrkv_mig__free(&c->migs[i]);
+	free(c->migs);
+	free(c->snap);
+	uptrkv_version__free(c->v);
+	uptrkv_admin__close(c->admin);
+	uptrkv_deploy__close(c->d);
+}
+
+static int first_deploy(struct rollout *c, const struct uptrkv_manifest *m)
+{
+	const char *bpffs = opt_bpffs(c->opts);
+	double t0 = now_ms();
+	int err;
+
+	c->res->first_deploy = true;
+	err = uptrkv_plan__new(NULL, m, &c->plan, c->e);
+	c->res->plan = c->plan;
+	if (err)
+		return err;
+	if (UPTRKV_OPTS_GET(c->opts, dry_run, false)) {
+		c->res->dry_run = true;
+		return uptrkv_version__load(m, NULL, 1, &c->v, c->e);
+	}
+	err = uptrkv_deploy__create(bpffs, m->name, &c->d, c->e);
+	if (err)
+		return err;
+	c->gen = 0;
+	c->from = 0;
+	c->to = 1;
+	err = uptrkv_version__load(m, c->d, c->to, &c->v, c->e);
+	c->res->ms_preflight = now_ms() - t0;
+	if (!err)
+		test_point(c, UPTRKV_TP_PREFLIGHT);
+	err = err ?: do_switch(c, m);
+	/* A first deploy that failed has no old version to keep running. */
+	if (err)
+		uptrkv_deploy__remove_dir(c->d->dir, NULL);
+	return err;
+}
+
+static bool same_version(const struct uptrkv_manifest *old, const struct uptrkv_manifest *m)
+{
+	return old->version == m->version && old->layout_hash == m->layout_hash;
+}
+
+static int check_upgrade(struct rollout *c, const struct uptrkv_manifest *old,
+			 const struct uptrkv_manifest *m)
+{
+	if (old->version == m->version && old->layout_hash != m->layout_hash)
+		return uptrkv_err(c->e, -EINVAL, "%s: version %u is deployed with another layout; "
+				  "give the new layout a higher version", m->path, m->version);
+	if (m->version < old->version)
+		return uptrkv_err(c->e, -EINVAL, "%s: version %u is older than the deployed version %u; "
+				  "use 'uptrkv rollback %s' to go back", m->path, m->version,
+				  old->version, m->name);
+	return 0;
+}
+
+static int first_refusal(struct rollout *c)
+{
+	for (size_t i = 0; i < c->plan->n; i++)
+		if (c->plan->v[i].refused)
+			return uptrkv_err(c->e, -EINVAL, "key %u: %s", c->plan->v[i].id, c->plan->v[i].why);
+	return uptrkv_err(c->e, -EINVAL, "the change is not compatible");
+}
+
+static int preflight(struct rollout *c, const struct uptrkv_manifest *m)
+{
+	double t0 = now_ms();
+	int err;
+
+	if (m)
+		err = uptrkv_version__load(m, c->d, c->to, &c->v, c->e);
+	else
+		err = uptrkv_version__open_pinned(c->d, c->to, &c->v, c->e);
+	err = err ?: open_admin(c);
+	err = err ?: plan_stores(c);
+	c->res->ms_preflight = now_ms() - t0;
+	if (!err)
+		test_point(c, UPTRKV_TP_PREFLIGHT);
+	return err;
+}
+
+static int upgrade(struct rollout *c, const struct uptrkv_manifest *m)
+{
+	struct uptrkv_manifest *old = NULL;
+	int err;
+
+	err = begin(c, m->name);
+	err = err ?: uptrkv_deploy__manifest(c->d, c->from, &old, c->e);
+	if (err == -ENOENT && c->gen == 0) {
+		/* What a first deploy killed before its switch leaves behind. */
+		err = uptrkv_deploy__remove_dir(c->d->dir, c->e);
+		uptrkv_deploy__close(c->d);
+		c->d = NULL;
+		c->res->recovered = true;
+		return err ?: first_deploy(c, m);
+	}
+	c->res->old_manifest = old;
+	if (err)
+		return err;
+	c->res->from_version = old->version;
+	if (same_version(old, m)) {
+		c->res->nothing_to_do = true;
+		c->res->gen = c->gen;
+		return 0;
+	}
+	err = check_upgrade(c, old, m);
+	err = err ?: uptrkv_plan__new(old, m, &c->plan, c->e);
+	c->res->plan = c->plan;
+	if (err)
+		return err;
+	if (!c->plan->compatible)
+		return first_refusal(c);
+	err = preflight(c, m);
+	if (err || UPTRKV_OPTS_GET(c->opts, dry_run, false)) {
+		c->res->dry_run = !err;
+		return err;
+	}
+	return do_switch(c, m);
+}
+
+int uptrkv_rollout(const struct uptrkv_manifest *m, const struct uptrkv_rollout_opts *opts,
+		   struct uptrkv_rollout_result *res, struct uptrkv_error *e)
+{
+	struct rollout c = { .opts = opts, .res = res, .e = e };
+	double t0 = now_ms();
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(res->name, sizeof(res->name), "%s", m->name);
+	res->to_version = m->version;
+	err = uptrkv_deploy__open(opt_bpffs(opts), m->name, &c.d, e);
+	if (err == -ENOENT)
+		err = first_deploy(&c, m);
+	else if (!err)
+		err = upgrade(&c, m);
+	end(&c);
+	res->ms_total = now_ms() - t0;
+	return err;
+}
+
+/* Going back may shrink or retype keys: the old version's own layout. */
+static void force_compatible(struct uptrkv_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		p->v[i].refused = false;
+	p->nr_refused = 0;
+	p->compatible = true;
+}
+
+int uptrkv_rollback(const char *name, const struct uptrkv_rollout_opts *opts,
+		    struct uptrkv_rollout_result *res, struct uptrkv_error *e)
+{
+	struct rollout c = { .opts = opts, .res = res, .e = e };
+	struct uptrkv_manifest *prev = NULL;
+	double t0 = now_ms();
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	err = uptrkv_deploy__open(opt_bpffs(opts), name, &c.d, e);
+	err = err ?: begin(&c, name);
+	err = err ?: uptrkv_deploy__manifest(c.d, c.from, &res->old_manifest, e);
+	if (!err && (err = uptrkv_deploy__manifest(c.d, c.to, &prev, e)) == -ENOENT)
+		err = uptrkv_err(e, -ENOENT, "deployment %s: no previous version to roll back to", name);
+	if (err)
+		goto out;
+	res->from_version = res->old_manifest->version;
+	res->to_version = prev->version;
+	err = uptrkv_plan__new(res->old_manifest, prev, &c.plan, e);
+	res->plan = c.plan;
+	if (err)
+		goto out;
+	force_compatible(c.plan);
+	err = preflight(&c, NULL);
+	if (err || UPTRKV_OPTS_GET(opts, dry_run, false)) {
+		res->dry_run = !err;
+		goto out;
+	}
+	err = do_switch(&c, NULL);
+out:
+	/* The plan points into prev: keep it alive as long as the plan. */
+	if (prev && res->plan)
+		res->prev_manifest = prev;
+	else
+		uptrkv_manifest__free(prev);
+	end(&c);
+	res->ms_total = now_ms() - t0;
+	return err;
+}
+
+int uptrkv_undeploy(const char *name, const struct uptrkv_rollout_opts *opts,
+		    struct uptrkv_error *e)
+{
+	struct uptrkv_deploy *d = NULL;
+	int timeout = UPTRKV_OPTS_GET(opts, lock_timeout_ms, 0);
+	int err;
+
+	err = uptrkv_deploy__open(opt_bpffs(opts), name, &d, e);
+	err = err ?: uptrkv_deploy__lock(d, timeout ? timeout : 10000, e);
+	/* Unpinning the hook links detaches the programs; apps that still
+	 * hold the store map keep their stores until they close it. */
+	err = err ?: uptrkv_deploy__remove_dir(d->dir, e);
+	uptrkv_deploy__close(d);
+	return err;
+}
+
+void uptrkv_rollout_result__free(struct uptrkv_rollout_result *res)
+{
+	uptrkv_plan__free(res->plan);
+	uptrkv_manifest__free(res->old_manifest);
+	uptrkv_manifest__free(res->prev_manifest);
+	memset(res, 0, sizeof(*res));
+}

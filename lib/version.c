@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Loading one version's BPF object against a deployment's live maps. This
+ * is the preflight: the kernel verifies every program here, against the
+ * real store map, before anything visible changes.
+ */
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "version.h"
+
+struct sec_prefix {
+	const char *prefix;
+	enum uptrkv_attach_kind kind;
+	enum bpf_prog_type type;
+	enum bpf_attach_type eat;
+	bool retprobe;
+};
+
+static const struct sec_prefix sec_prefixes[] = {
+	{ "tp_btf/", UPTRKV_AK_TRACE, BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP },
+	{ "fentry/", UPTRKV_AK_TRACE, BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY },
+	{ "fexit/", UPTRKV_AK_TRACE, BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT },
+	{ "fmod_ret/", UPTRKV_AK_TRACE, BPF_PROG_TYPE_TRACING, BPF_MODIFY_RETURN },
+	{ "lsm/", UPTRKV_AK_LSM, BPF_PROG_TYPE_LSM, BPF_LSM_MAC },
+	{ "raw_tp/", UPTRKV_AK_RAW_TP, BPF_PROG_TYPE_RAW_TRACEPOINT, 0 },
+	{ "raw_tracepoint/", UPTRKV_AK_RAW_TP, BPF_PROG_TYPE_RAW_TRACEPOINT, 0 },
+	{ "uprobe/", UPTRKV_AK_UPROBE, BPF_PROG_TYPE_KPROBE, 0, false },
+	{ "uretprobe/", UPTRKV_AK_UPROBE, BPF_PROG_TYPE_KPROBE, 0, true },
+	{ "tp/", UPTRKV_AK_TP, BPF_PROG_TYPE_TRACEPOINT, 0 },
+	{ "tracepoint/", UPTRKV_AK_TP, BPF_PROG_TYPE_TRACEPOINT, 0 },
+};
+
+/* "uprobe/PATH:FUNC[+OFF]" */
+static int parse_uprobe(const char *rest, struct uptrkv_hook_spec *h, struct uptrkv_error *e)
+{
+	const char *colon = strrchr(rest, ':');
+	char *plus;
+
+	if (!colon || colon == rest || !colon[1])
+		return uptrkv_err(e, -EOPNOTSUPP,
+				  "SEC(\"%s\"): a uprobe needs BINARY:FUNCTION to be attached by uptrkv",
+				  h->sec);
+	snprintf(h->path, sizeof(h->path), "%.*s", (int)(colon - rest), rest);
+	snprintf(h->target, sizeof(h->target), "%s", colon + 1);
+	plus = strchr(h->target, '+');
+	if (plus) {
+		*plus = '\0';
+		h->offset = strtoul(plus + 1, NULL, 0);
+	}
+	return 0;
+}
+
+int uptrkv_hook_spec__parse(const char *sec, struct uptrkv_hook_spec *h, struct uptrkv_error *e)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->sec, sizeof(h->sec), "%s", sec);
+	for (size_t i = 0; i < ARRAY_SIZE(sec_prefixes); i++) {
+		const struct sec_prefix *p = &sec_prefixes[i];
+		size_t n = strlen(p->prefix);
+
+		if (strncmp(sec, p->prefix, n) || !sec[n])
+			continue;
+		h->kind = p->kind;
+		h->type = p->type;
+		h->eat = p->eat;
+		h->retprobe = p->retprobe;
+		if (p->kind == UPTRKV_AK_UPROBE)
+			return parse_uprobe(sec + n, h, e);
+		snprintf(h->target, sizeof(h->target), "%s", sec + n);
+		return 0;
+	}
+	return uptrkv_err(e, -EOPNOTSUPP,
+			  "SEC(\"%s\"): uptrkv attaches tp_btf/, raw_tp/, uprobe/BIN:FUNC, fentry/, "
+			  "fexit/, lsm/ and tp/ programs; this one has no attach target it can use", sec);
+}
+
+/* "tp_btf/sys_enter" -> "tp_btf.sys_enter": one bpffs folder per hook. */
+static void hook_name(const char *sec, unsigned int dup, char *buf, size_t sz)
+{
+	size_t i, n = 0;
+
+	for (i = 0; sec[i] && n + 8 < sz; i++) {
+		char c = sec[i];
+
+		buf[n++] = (c == '/' || c == ':' || c == ' ') ? (c == '/' ? '.' : '_') : c;
+	}
+	buf[n] = '\0';
+	if (dup)
+		snprintf(buf + n, sz - n, "#%u", dup);
+}
+
+static bool wanted(const struct uptrkv_manifest *m, const char *name)
+{
+	if (!m->programs)
+		return true;
+	for (size_t i = 0; i < m->nr_programs; i++)
+		if (!strcmp(m->programs[i], name))
+			return true;
+	return false;
+}
+
+static int check_listed_programs(const struct uptrkv_manifest *m, struct bpf_object *obj,
+				 struct uptrkv_error *e)
+{
+	for (size_t i = 0; i < m->nr_programs; i++) {
+		if (!bpf_object__find_program_by_name(obj, m->programs[i]))
+			return uptrkv_err(e, -ENOENT, "%s: program '%s' (listed in the manifest) is not in %s",
+					  m->path, m->programs[i], m->object);
+	}
+	return 0;
+}
+
+static int set_rodata_u32(struct bpf_object *obj, const char *var, __u32 val, struct uptrkv_error *e)
+{
+	struct bpf_map *rodata = bpf_object__find_map_by_name(obj, ".rodata");
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	struct btf *btf = bpf_object__btf(obj);
+	const void *init;
+	char *data = NULL;
+	size_t size;
+	int id, err;
+
+	if (!rodata || !btf)
+		goto missing;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (id < 0)
+		goto missing;
+	sec = btf__type_by_id(btf, id);
+	init = bpf_map__initial_value(rodata, &size);
+	if (!init || !(data = malloc(size)))
+		goto missing;
+	memcpy(data, init, size);
+	vs = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *t = btf__type_by_id(btf, vs->type);
+
+		if (strcmp(btf__name_by_offset(btf, t->name_off), var))
+			continue;
+		if (vs->size != sizeof(__u32) || vs->offset + sizeof(__u32) > size)
+			break;
+		memcpy(data + vs->offset, &val, sizeof(val));
+		err = bpf_map__set_initial_value(rodata, data, size);
+		free(data);
+		return err ? uptrkv_errno(e, err, "set %s", var) : 0;
+	}
+	free(data);
+missing:
+	return uptrkv_err(e, -ENOENT, "object has no 'const volatile __u32 %s': build it with "
+			  "bpf/uptrkv.bpf.h and use the store API in at least one program", var);
+}
+
+static int check_store_map(struct bpf_map *map, const char *obj_path, struct uptrkv_error *e)
+{
+	if (bpf_map__type(map) != BPF_MAP_TYPE_TASK_STORAGE ||
+	    bpf_map__value_size(map) != sizeof(struct uptrkv_task_store))
+		return uptrkv_err(e, -EINVAL, "%s: map '%s' is not an uptrkv store (type %d, value size %u; "
+				  "declare it with UPTRKV_STORE_MAP())", obj_path, bpf_map__name(map),
+				  bpf_map__type(map), bpf_map__value_size(map));
+	return 0;
+}
+
+/* Reuses the deployment's shared map of the same name, if pinned. */
+static int reuse_shared_map(struct bpf_map *map, struct uptrkv_deploy *d, struct uptrkv_error *e)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	if (uptrkv_pin_path(path, sizeof(path), d->dir, "%s/%s", UPTRKV_PIN_MAPS, bpf_map__name(map)))
+		return uptrkv_err(e, -ENAMETOOLONG, "%s: path too long", d->dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : uptrkv_errno(e, -errno, "open %s", path);
+	err = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	if (err)
+		return uptrkv_errno(e, err, "reuse map %s", path);
+	return 0;
+}
+
+static int prepare_maps(struct bpf_object *obj, const struct uptrkv_manifest *m,
+			struct uptrkv_deploy *d, struct uptrkv_error *e)
+{
+	struct bpf_map *map, *store;
+	int err;
+
+	store = bpf_object__find_map_by_name(obj, m->store_map);
+	if (!store)
+		return uptrkv_err(e, -ENOENT, "%s: no map '%s' in %s (set store.map in the manifest, or "
+				  "include bpf/uptrkv.bpf.h)", m->path, m->store_map, m->object);
+	err = check_store_map(store, m->object, e);
+	if (err)
+		return err;
+	if (!d)
+		return 0;
+	bpf_object__for_each_map(map, obj) {
+		if (map == store) {
+			if (d->store_fd >= 0 && (err = bpf_map__reuse_fd(map, d->store_fd)))
+				return uptrkv_errno(e, err, "reuse the live store map");
+			continue;
+		}
+		if (bpf_map__is_internal(map))
+			continue;
+		err = reuse_shared_map(map, d, e);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int select_programs(struct uptrkv_version *v, const struct uptrkv_manifest *m,
+			   struct uptrkv_error *e)
+{
+	struct bpf_program *p;
+	int err;
+
+	bpf_object__for_each_program(p, v->obj) {
+		struct uptrkv_vprog *vp;
+		struct uptrkv_hook_spec spec;
+		unsigned int dup = 0;
+
+		if (!wanted(m, bpf_program__name(p))) {
+			bpf_program__set_autoload(p, false);
+			continue;
+		}
+		err = uptrkv_hook_spec__parse(bpf_program__section_name(p), &spec, e);
+		if (err && !m->programs) {
+			/* Not attachable and not asked for: a helper program. */
+			bpf_program__set_autoload(p, false);
+			continue;
+		}
+		if (err)
+			return uptrkv_err(e, err, "program %s: %s", bpf_program__name(p), e->msg);
+		if (v->nr_progs == UPTRKV_MAX_PROGS)
+			return uptrkv_err(e, -E2BIG, "%s: more than %d programs", m->object, UPTRKV_MAX_PROGS);
+		vp = &v->progs[v->nr_progs];
+		snprintf(vp->name, sizeof(vp->name), "%s", bpf_program__name(p));
+		vp->spec = spec;
+		for (size_t i = 0; i < v->nr_progs; i++)
+			if (!strcmp(v->progs[i].spec.sec, spec.sec))
+				dup++;
+		hook_name(spec.sec, dup, vp->hook, sizeof(vp->hook));
+		v->nr_progs++;
+	}
+	if (!v->nr_progs)
+		return uptrkv_err(e, -ENOENT, "%s: no program with an attachable SEC() in %s",
+				  m->path, m->object);
+	return 0;
+}
+
+int uptrkv_version__load(const struct uptrkv_manifest *m, struct uptrkv_deploy *d, __u32 slot,
+			 struct uptrkv_version **out, struct uptrkv_error *e)
+{
+	struct uptrkv_version *v;
+	int err;
+
+	*out = NULL;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return uptrkv_err(e, -ENOMEM, "out of memory");
+	v->slot = slot;
+	v->version = m->version;
+	v->store_fd = -1;
+	v->obj = bpf_object__open_file(m->object, NULL);
+	if (!v->obj) {
+		err = uptrkv_errno(e, -errno, "%s: cannot open BPF object %s", m->path, m->object);
+		v->obj = NULL;
+		goto err;
+	}
+	err = check_listed_programs(m, v->obj, e);
+	err = err ?: prepare_maps(v->obj, m, d, e);
+	err = err ?: select_programs(v, m, e);
+	err = err ?: set_rodata_u32(v->obj, "uptrkv_slot", slot, e);
+	err = err ?: set_rodata_u32(v->obj, "uptrkv_layout_hash", m->layout_hash, e);
+	if (err)
+		goto err;
+	err = bpf_object__load(v->obj);
+	if (err) {
+		err = uptrkv_errno(e, err, "%s: loading %s failed (verifier log above with -v)",
+				   m->path, m->object);
+		goto err;
+	}
+	for (size_t i = 0; i < v->nr_progs; i++)
+		v->progs[i].fd = bpf_program__fd(bpf_object__find_program_by_name(v->obj, v->progs[i].name));
+	v->store_fd = bpf_map__fd(bpf_object__find_map_by_name(v->obj, m->store_map));
+	*out = v;
+	return 0;
+err:
+	uptrkv_version__free(v);
+	return err;
+}
+
+int uptrkv_version__open_pinned(struct uptrkv_deploy *d, __u32 slot, struct uptrkv_version **out,
+				struct uptrkv_error *e)
+{
+	struct uptrkv_state_rec rec;
+	struct uptrkv_version *v;
+	char path[PATH_MAX];
+	int err;
+
+	*out = NULL;
+	err = uptrkv_deploy__read_rec(d, slot, &rec, e);
+	if (err)
+		return err;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return uptrkv_err(e, -ENOMEM, "out of memory");
+	v->slot = slot;
+	v->version = rec.version;
+	v->store_fd = d->store_fd;
+	for (__u32 i = 0; i < rec.nr_progs; i++) {
+		struct uptrkv_vprog *vp = &v->progs[i];
+
+		memcpy(vp->name, rec.progs[i].name, sizeof(vp->name));
+		memcpy(vp->hook, rec.progs[i].hook, sizeof(vp->hook));
+		vp->name[sizeof(vp->name) - 1] = vp->hook[sizeof(vp->hook) - 1] = '\0';
+		uptrkv_pin_path(path, sizeof(path), d->dir, "slot-%u/%s", slot, vp->name);
+		vp->fd = bpf_obj_get(path);
+		if (vp->fd < 0) {
+			err = uptrkv_errno(e, -errno, "deployment %s: version %u's program %s is gone (%s)",
+					   d->name, rec.version, vp->name, path);
+			goto err;
+		}
+		vp->owned_fd = true;
+		v->nr_progs++;
+	}
+	*out = v;
+	return 0;
+err:
+	uptrkv_version__free(v);
+	return err;
+}
+
+void uptrkv_version__state(const struct uptrkv_version *v, struct uptrkv_state_prog *out)
+{
+	for (size_t i = 0; i < v->nr_progs; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		snprintf(out[i].name, sizeof(out[i].name), "%s", v->progs[i].name);
+		snprintf(out[i].hook, sizeof(out[i].hook), "%s", v->progs[i].hook);
+	}
+}
+
+static int pin_programs(struct uptrkv_version *v, struct uptrkv_deploy *d, struct uptrkv_error *e)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+
+	uptrkv_pin_path(dir, sizeof(dir), d->dir, "slot-%u", v->slot);
+	/* The previous occupant of this slot is two versions old: unreachable. */
+	if (!access(dir, F_OK))
+		uptrkv_deploy__remove_dir(dir, NULL);
+	if (mkdir(dir, 0700))
+		return uptrkv_errno(e, -errno, "create %s", dir);
+	for (size_t i = 0; i < v->nr_progs; i++) {
+		uptrkv_pin_path(path, sizeof(path), dir, "%s", v->progs[i].name);
+		if (bpf_obj_pin(v->progs[i].fd, path))
+			return uptrkv_errno(e, -errno, "pin %s", path);
+	}
+	return 0;
+}
+
+static int pin_maps(struct uptrkv_version *v, struct uptrkv_deploy *d, struct uptrkv_error *e)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct bpf_map *map;
+
+	uptrkv_pin_path(dir, sizeof(dir), d->dir, "%s", UPTRKV_PIN_MAPS);
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return uptrkv_errno(e, -errno, "create %s", dir);
+	bpf_object__for_each_map(map, v->obj) {
+		int fd = bpf_map__fd(map);
+
+		if (bpf_map__is_internal(map))
+			continue;
+		if (fd == v->store_fd) {
+			if (d->store_fd >= 0)
+				continue;
+			uptrkv_pin_path(path, sizeof(path), d->dir, "%s", UPTRKV_PIN_STORE);
+			if (bpf_obj_pin(fd, path))
+				return uptrkv_errno(e, -errno, "pin %s", path);
+			d->store_fd = dup(fd);
+			continue;
+		}
+		uptrkv_pin_path(path, sizeof(path), dir, "%s", bpf_map__name(map));
+		if (!access(path, F_OK))
+			continue;
+		if (bpf_obj_pin(fd, path))
+			return uptrkv_errno(e, -errno, "pin %s", path);
+	}
+	return 0;
+}
+
+int uptrkv_version__pin(struct uptrkv_version *v, struct uptrkv_deploy *d, struct uptrkv_error *e)
+{
+	int err = 0;
+
+	if (v->obj)
+		err = pin_maps(v, d, e);
+	return err ?: (v->obj ? pin_programs(v, d, e) : 0);
+}
+
+void uptrkv_version__free(struct uptrkv_version *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->nr_progs; i++)
+		if (v->progs[i].owned_fd && v->progs[i].fd >= 0)
+			close(v->progs[i].fd);
+	bpf_object__close(v->obj);
+	free(v);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* One version's BPF programs: loaded from its object, or reopened from pins. */
+#ifndef __UPTRKV_VERSION_H
+#define __UPTRKV_VERSION_H
+
+#include <bpf/libbpf.h>
+#include "deploy_internal.h"
+
+/* How a hook is attached; parsed from the program's SEC(). */
+enum uptrkv_attach_kind {
+	UPTRKV_AK_TRACE,	/* tp_btf, fentry, fexit, fmod_ret */
+	UPTRKV_AK_LSM,
+	UPTRKV_AK_RAW_TP,
+	UPTRKV_AK_UPROBE,
+	UPTRKV_AK_TP,		/* needs tracefs */
+};
+
+struct uptrkv_hook_spec {
+	enum uptrkv_attach_kind kind;
+	enum bpf_prog_type type;
+	enum bpf_attach_type eat;
+	char sec[256];		/* the SEC() string, e.g. "tp_btf/sys_enter" */
+	char target[256];	/* tracepoint or function name */
+	char path[256];		/* uprobe binary */
+	bool retprobe;
+	size_t offset;
+};
+
+struct uptrkv_vprog {
+	char name[UPTRKV_NAME_MAX];
+	char hook[UPTRKV_HOOK_NAME_MAX];	/* folder name under the deployment */
+	struct uptrkv_hook_spec spec;
+	int fd;			/* owned when reopened from pins */
+	bool owned_fd;
+};
+
+struct uptrkv_version {
+	__u32 slot;
+	__u32 version;
+	struct bpf_object *obj;	/* NULL when reopened from pins */
+	struct uptrkv_vprog progs[UPTRKV_MAX_PROGS];
+	size_t nr_progs;
+	int store_fd;		/* the object's store map (owned by obj) */
+};
+
+/* Parses a SEC() string. -EOPNOTSUPP for types a manifest cannot attach. */
+int uptrkv_hook_spec__parse(const char *sec, struct uptrkv_hook_spec *h, struct uptrkv_error *e);
+
+/*
+ * Opens and loads m->object for slot, reusing the deployment's live maps
+ * (store and shared maps) when d is not NULL. Nothing is pinned or changed:
+ * this is the preflight. The kernel verifies every program here.
+ */
+int uptrkv_version__load(const struct uptrkv_manifest *m, struct uptrkv_deploy *d, __u32 slot,
+			 struct uptrkv_version **out, struct uptrkv_error *e);
+/* Reopens the programs pinned for slot (for rollback). */
+int uptrkv_version__open_pinned(struct uptrkv_deploy *d, __u32 slot, struct uptrkv_version **out,
+				struct uptrkv_error *e);
+/* Pins the programs at slot-S/ (replacing that folder) and any new shared
+ * map at maps/; pins the store map if the deployment has none yet. */
+int uptrkv_version__pin(struct uptrkv_version *v, struct uptrkv_deploy *d, struct uptrkv_error *e);
+void uptrkv_version__free(struct uptrkv_version *v);
+void uptrkv_version__state(const struct uptrkv_version *v, struct uptrkv_state_prog *out);
+
+#endif
