@@ -594,7 +594,7 @@ static void collect_fields(struct yp *p, const struct ynode *map, const char *wh
 	}
 	for (j = 0; j < nf; j++)
 		if (f[j].required && !f[j].key)
-			diag(p, map->line, map->col, "%s: missing field '%s' (%s)",
+			diag(p, map->line, map->col, "%s: missing field '%s': expected %s",
 			     where, f[j].name, f[j].what);
 }
 
@@ -1031,13 +1031,13 @@ static void parse_root(struct yp *p, const struct ynode *root, const char *base_
 		       struct uptrkv_manifest *m)
 {
 	struct field f[F_MAX] = {
-		[F_API] = { "apiVersion", true, "expected " UPTRKV_API_VERSION },
+		[F_API] = { "apiVersion", true, UPTRKV_API_VERSION },
 		[F_NAME] = { "name", true, "the deployment name, [a-z0-9_-]{1,32}" },
 		[F_VERSION] = { "version", true, "the layout version, an integer >= 1" },
 		[F_OBJECT] = { "object", true, "the path of the BPF object" },
 		[F_PROGRAMS] = { "programs", false },
 		[F_STORE] = { "store", false },
-		[F_KEYS] = { "keys", true, "a list of keys, may be empty: []" },
+		[F_KEYS] = { "keys", true, "a list of keys (may be empty: [])" },
 	};
 	const char *s;
 	char got[64];
