@@ -95,8 +95,8 @@ int uptrkv_alloc__mark_store(struct uptrkv_alloc *a, const struct uptrkv_hdr *h,
 	return ret;
 }
 
-/* First free run of n units in page pg at or after unit `from`, that ends
- * at or before unit `limit`. Returns the unit or -1. */
+/* First free run of n units in page pg that ends at or before unit
+ * `limit`. Returns its first unit or -1. */
 static int find_run(const struct uptrkv_alloc *a, __u32 pg, __u32 n, __u32 limit)
 {
 	__u32 run = 0;
@@ -114,6 +114,22 @@ static int find_run(const struct uptrkv_alloc *a, __u32 pg, __u32 n, __u32 limit
 
 int uptrkv_alloc__alloc(struct uptrkv_alloc *a, __u32 size, __u32 *ent)
 {
+	return uptrkv_alloc__alloc_avoid(a, size, 0, ent);
+}
+
+__u32 uptrkv_alloc__page_used(const struct uptrkv_alloc *a, __u32 pg)
+{
+	__u32 units = 0;
+
+	if (pg >= UPTRKV_MAX_PAGES)
+		return 0;
+	for (__u32 w = 0; w < WORDS; w++)
+		units += (__u32)__builtin_popcountll(a->used[pg][w]);
+	return units * UPTRKV_ALIGN;
+}
+
+int uptrkv_alloc__alloc_avoid(struct uptrkv_alloc *a, __u32 size, __u32 avoid_mask, __u32 *ent)
+{
 	__u32 n;
 
 	if (size < 1 || size > UPTRKV_MAX_VALUE)
@@ -122,7 +138,7 @@ int uptrkv_alloc__alloc(struct uptrkv_alloc *a, __u32 size, __u32 *ent)
 	for (__u32 pg = 0; pg < UPTRKV_MAX_PAGES; pg++) {
 		int u;
 
-		if (!(a->page_mask & (1u << pg)))
+		if (!(a->page_mask & (1u << pg)) || (avoid_mask & (1u << pg)))
 			continue;
 		u = find_run(a, pg, n, UPTRKV_UNITS_PER_PAGE);
 		if (u < 0)

@@ -447,28 +447,49 @@ static int grow(struct uptrkv_thread *t, bool registered)
 
 struct kent { __u32 key, ent; };
 
-static int cmp_kent(const void *a, const void *b)
+static int cmp_kent_size_desc(const void *a, const void *b)
 {
-	__u32 x = ((const struct kent *)a)->ent & ~UPTRKV_ENT_VALID;
-	__u32 y = ((const struct kent *)b)->ent & ~UPTRKV_ENT_VALID;
-	/* page then offset: bits 13-24 */
-	x >>= UPTRKV_ENT_OFF_SHIFT;
-	y >>= UPTRKV_ENT_OFF_SHIFT;
-	return x < y ? -1 : x > y;
+	__u32 x = UPTRKV_ENT_SIZE(((const struct kent *)a)->ent);
+	__u32 y = UPTRKV_ENT_SIZE(((const struct kent *)b)->ent);
+
+	return x > y ? -1 : x < y;
+}
+
+/* Moves one value to new_ent: under the value's seqcount (user writers
+ * wait, BPF writers get -EBUSY), copy, publish, quarantine the old extent. */
+static bool move_value(struct uptrkv_thread *t, __u32 slot, __u32 key, __u32 old, __u32 ne)
+{
+	__u32 *slotp = &t->meta[slot]->ent[key];
+
+	seq_lock(t->hdr, key);
+	if (__atomic_load_n(slotp, __ATOMIC_ACQUIRE) != old) {
+		/* deleted by BPF meanwhile */
+		seq_unlock(t->hdr, key);
+		uptrkv_alloc__free(&t->view, ne);
+		return false;
+	}
+	memcpy(ent_addr(t, ne), ent_addr(t, old), UPTRKV_ENT_SIZE(ne));
+	__atomic_store_n(slotp, ne, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&t->hdr->struct_seq, 1, __ATOMIC_RELEASE);
+	seq_unlock(t->hdr, key);
+	uptrkv_alloc__free(&t->seen, old);
+	uptrkv_alloc__mark(&t->seen, ne);
+	uptrkv_alloc__mark(&t->quar, old);
+	return true;
 }
 
 /*
- * One compaction pass over the live slot: each value, in address order,
- * moves to the lowest hole before it that fits. A move holds the value's
- * seqcount (writers wait; BPF writers get -EBUSY), copies, publishes the
- * new entry, and quarantines the old extent. Compaction is only done when
- * exactly one meta slot is live: two slots may share an extent, and two
- * entries cannot be switched in one store.
+ * Compaction: evacuates the least used page whose values all fit in the
+ * other pages, so that after the next grace period it is entirely free.
+ * Returns the number of values moved (0: nothing could be done).
+ *
+ * Only done when exactly one meta slot is live: two live slots may share an
+ * extent, and two entries cannot be switched in one store.
  */
 static int compact(struct uptrkv_thread *t)
 {
 	struct kent *v;
-	__u32 n = 0, live = 0, slot = 0;
+	__u32 n = 0, live = 0, slot = 0, tried = 0;
 	int moved = 0;
 
 	for (__u32 s = 0; s < UPTRKV_NR_SLOTS; s++)
@@ -487,29 +508,46 @@ static int compact(struct uptrkv_thread *t)
 		if (ent_addr(t, e))
 			v[n++] = (struct kent){ k, e };
 	}
-	qsort(v, n, sizeof(*v), cmp_kent);
-	for (__u32 i = 0; i < n; i++) {
-		__u32 *slotp = &t->meta[slot]->ent[v[i].key], ne;
-		void *src, *dst;
+	qsort(v, n, sizeof(*v), cmp_kent_size_desc);
+	for (;;) {
+		__u32 victim = UPTRKV_MAX_PAGES, best = ~0u;
+		struct uptrkv_alloc sim;
+		bool fits = true;
 
-		if (uptrkv_alloc__compact_step(&t->view, v[i].ent, &ne) != 1)
-			continue;
-		seq_lock(t->hdr, v[i].key);
-		if (__atomic_load_n(slotp, __ATOMIC_ACQUIRE) != v[i].ent) {
-			/* deleted by BPF meanwhile */
-			seq_unlock(t->hdr, v[i].key);
-			uptrkv_alloc__free(&t->view, ne);
-			continue;
+		/* least used page not tried yet */
+		for (__u32 pg = 0; pg < UPTRKV_MAX_PAGES; pg++) {
+			__u32 used = uptrkv_alloc__page_used(&t->view, pg);
+
+			if (!(t->page_mask & (1u << pg)) || (tried & (1u << pg)) || !used)
+				continue;
+			if (used < best) {
+				best = used;
+				victim = pg;
+			}
 		}
-		src = ent_addr(t, v[i].ent);
-		dst = ent_addr(t, ne);
-		memcpy(dst, src, UPTRKV_ENT_SIZE(ne));
-		__atomic_store_n(slotp, ne, __ATOMIC_RELEASE);
-		__atomic_fetch_add(&t->hdr->struct_seq, 1, __ATOMIC_RELEASE);
-		seq_unlock(t->hdr, v[i].key);
-		uptrkv_alloc__mark(&t->seen, ne);
-		uptrkv_alloc__mark(&t->quar, v[i].ent);
-		moved++;
+		if (victim == UPTRKV_MAX_PAGES)
+			break;
+		tried |= 1u << victim;
+		sim = t->view;
+		for (__u32 i = 0; i < n && fits; i++) {
+			__u32 ne;
+
+			if (UPTRKV_ENT_PAGE(v[i].ent) == victim)
+				fits = !uptrkv_alloc__alloc_avoid(&sim, UPTRKV_ENT_SIZE(v[i].ent),
+								 1u << victim, &ne);
+		}
+		if (!fits)
+			continue;
+		for (__u32 i = 0; i < n; i++) {
+			__u32 ne;
+
+			if (UPTRKV_ENT_PAGE(v[i].ent) != victim)
+				continue;
+			if (uptrkv_alloc__alloc_avoid(&t->view, UPTRKV_ENT_SIZE(v[i].ent), 1u << victim, &ne))
+				break;	/* cannot happen: simulated above */
+			moved += move_value(t, slot, v[i].key, v[i].ent, ne);
+		}
+		break;
 	}
 	free(v);
 	return moved;

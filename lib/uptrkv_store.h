@@ -38,6 +38,11 @@ bool uptrkv_alloc__empty(const struct uptrkv_alloc *a);
  * caller copies the value, publishes *new_ent, and only then frees ent.
  * Returns 1 if a better place was found, 0 if not, -EINVAL if ent is bad.
  */
+/* Like uptrkv_alloc__alloc, but never in the pages of avoid_mask (used to
+ * evacuate a page during compaction). */
+int uptrkv_alloc__alloc_avoid(struct uptrkv_alloc *a, __u32 size, __u32 avoid_mask, __u32 *ent);
+/* Bytes of page pg that are marked used. */
+__u32 uptrkv_alloc__page_used(const struct uptrkv_alloc *a, __u32 pg);
 int uptrkv_alloc__compact_step(struct uptrkv_alloc *a, __u32 ent, __u32 *new_ent);
 
 /*
