@@ -48,6 +48,7 @@ BPF_OBJ   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
 # Skeletons for the programs libuptrkv embeds (uptrkv_*) and the tests use.
 SKEL_SRC  := $(filter bpf/uptrkv_%.bpf.c bpf/test_%.bpf.c bpf/bench_%.bpf.c,$(BPF_SRC))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(SKEL_SRC))
+LIB_SKELS := $(filter $(BUILD)/bpf/uptrkv_%,$(SKELS))
 VMLINUX_H := $(BUILD)/bpf/vmlinux.h
 
 CMD_SRC   := $(filter-out cmd/demo_workload.c,$(sort $(wildcard cmd/*.c)))
@@ -93,7 +94,7 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) bpf/uptrkv_layout.h $(SKELS)
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) bpf/uptrkv_layout.h $(LIB_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -fPIC -c $< -o $@
