@@ -1,27 +1,378 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* uptrkv rollout | rollback | undeploy */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "cmd.h"
+
+static volatile int interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* SIGINT/SIGTERM ask the library to stop at the next safe point: before
+ * the switch it undoes everything, after it it finishes. */
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Test-only: UPTRKV_TEST_KILL_AT=<point> kills this process at that point
+ * of the rollout, the way a crash or kill -9 would. */
+static void test_hook(void *ctx, const char *point)
+{
+	const char *at = ctx;
+
+	p_debug("reached %s", point);
+	if (at && !strcmp(at, point)) {
+		fprintf(stderr, "uptrkv: test: killed at %s\n", point);
+		raise(SIGKILL);
+	}
+}
+
+static void on_progress(void *ctx, const char *step, size_t done, size_t total)
+{
+	(void)ctx;
+	if (total)
+		fprintf(stderr, "\ruptrkv: %-8s %zu/%zu stores", step, done + 1, total);
+	if (total && done + 1 == total)
+		fputc('\n', stderr);
+}
+
+static void init_opts(struct uptrkv_rollout_opts *o, bool dry_run)
+{
+	memset(o, 0, sizeof(*o));
+	o->sz = sizeof(*o);
+	o->bpffs = env.bpffs;
+	o->dry_run = dry_run;
+	o->cancel = &interrupted;
+	o->test_hook = test_hook;
+	o->test_hook_ctx = getenv("UPTRKV_TEST_KILL_AT");
+	if (isatty(STDERR_FILENO) && !env.json)
+		o->progress = on_progress;
+	catch_signals();
+}
+
+/* Mounts bpffs if missing (not for a dry run: that changes nothing). */
+static int prepare_bpffs(bool dry_run)
+{
+	struct uptrkv_error e = {};
+	bool mounted = false;
+	int err;
+
+	err = uptrkv_bpffs__prepare(env.bpffs, !dry_run, &mounted, &e);
+	if (err && dry_run)
+		return 0;
+	if (err) {
+		p_lib_err(&e);
+		return err;
+	}
+	if (mounted)
+		p_info("mounted bpffs at %s", env.bpffs);
+	return 0;
+}
+
+static const char *outcome(const struct uptrkv_rollout_result *r, const char *verb)
+{
+	if (r->nothing_to_do)
+		return "nothing to do";
+	if (r->dry_run)
+		return "dry run";
+	if (r->first_deploy)
+		return "deployed";
+	return verb;
+}
+
+static void print_changes_json(struct jw *w, const struct uptrkv_plan *p)
+{
+	jw_name(w, "changes");
+	jw_start_array(w);
+	for (size_t i = 0; p && i < p->n; i++) {
+		const struct uptrkv_plan_entry *pe = &p->v[i];
+
+		if (pe->change == UPTRKV_CH_UNCHANGED)
+			continue;
+		jw_start_object(w);
+		jw_uint_field(w, "id", pe->id);
+		jw_string_field(w, "name", pe->new ? pe->new->name : pe->old->name);
+		jw_string_field(w, "change", uptrkv_change__str(pe->change));
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+}
+
+static void print_result_json(const struct uptrkv_rollout_result *r, const char *verb)
+{
+	struct jw *w = json_begin();
+
+	jw_start_object(w);
+	jw_string_field(w, "name", r->name);
+	jw_string_field(w, "result", outcome(r, verb));
+	jw_uint_field(w, "from_version", r->from_version);
+	jw_uint_field(w, "to_version", r->to_version);
+	jw_uint_field(w, "generation", r->gen);
+	jw_bool_field(w, "first_deploy", r->first_deploy);
+	jw_bool_field(w, "dry_run", r->dry_run);
+	jw_bool_field(w, "recovered", r->recovered);
+	jw_uint_field(w, "stores", r->nr_stores);
+	jw_uint_field(w, "migrated", r->nr_migrated);
+	jw_uint_field(w, "threads_gone", r->nr_gone);
+	jw_uint_field(w, "recopied", r->nr_recopied);
+	print_changes_json(w, r->plan);
+	jw_name(w, "timing_ms");
+	jw_start_object(w);
+	jw_uint_field(w, "preflight", (uint64_t)(r->ms_preflight + 0.5));
+	jw_uint_field(w, "migrate", (uint64_t)(r->ms_migrate + 0.5));
+	jw_uint_field(w, "switch", (uint64_t)(r->ms_switch + 0.5));
+	jw_uint_field(w, "reclaim", (uint64_t)(r->ms_reclaim + 0.5));
+	jw_uint_field(w, "total", (uint64_t)(r->ms_total + 0.5));
+	jw_end_object(w);
+	jw_end_object(w);
+}
+
+static void print_plan_text(const struct uptrkv_plan *p)
+{
+	for (size_t i = 0; p && i < p->n; i++) {
+		const struct uptrkv_plan_entry *pe = &p->v[i];
+
+		if (pe->change == UPTRKV_CH_UNCHANGED)
+			continue;
+		printf("  %4u  %-24s %s\n", pe->id, pe->new ? pe->new->name : pe->old->name,
+		       uptrkv_change__str(pe->change));
+	}
+}
+
+static void print_result_text(const struct uptrkv_rollout_result *r, const char *verb)
+{
+	if (r->recovered)
+		printf("%s: finished or undid an interrupted rollout first\n", r->name);
+	if (r->nothing_to_do) {
+		printf("%s: version %u is already deployed; nothing to do\n", r->name, r->to_version);
+		return;
+	}
+	if (r->dry_run) {
+		printf("%s: dry run: version %u -> %u would migrate %zu live store(s); nothing was changed\n",
+		       r->name, r->from_version, r->to_version, r->nr_stores);
+		print_plan_text(r->plan);
+		return;
+	}
+	if (r->first_deploy)
+		printf("%s: deployed version %u (generation %u)\n", r->name, r->to_version, r->gen);
+	else
+		printf("%s: %s version %u -> %u (generation %u): %zu store(s) migrated, %zu thread(s) "
+		       "gone, %zu value(s) copied again after the switch\n", r->name, verb,
+		       r->from_version, r->to_version, r->gen, r->nr_migrated, r->nr_gone, r->nr_recopied);
+	printf("  took %.1f ms (preflight %.1f, migrate %.1f, switch %.1f, reclaim %.1f)\n",
+	       r->ms_total, r->ms_preflight, r->ms_migrate, r->ms_switch, r->ms_reclaim);
+}
+
+static void print_result(const struct uptrkv_rollout_result *r, const char *verb)
+{
+	if (env.json)
+		print_result_json(r, verb);
+	else
+		print_result_text(r, verb);
+}
+
+static int report_failure(const struct uptrkv_error *e, const struct uptrkv_rollout_result *r,
+			  const char *what)
+{
+	if (r->rolled_back)
+		p_err("%s: failed after the switch and was rolled back: %s", what, e->msg);
+	else
+		p_err("%s: %s; nothing was changed", what, e->msg);
+	return EXIT_FAIL;
+}
+
+/* ---- rollout ---- */
+
+struct rollout_args {
+	const char *manifest;
+	bool dry_run;
+};
+
+enum { OPT_DRY_RUN = 0x200 };
+
+static const struct argp_option rollout_opts[] = {
+	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Load and verify the new object against the live maps, "
+	  "check space in every live store, print the plan; change nothing", 0 },
+	{},
+};
+
+static error_t rollout_parse(int key, char *arg, struct argp_state *state)
+{
+	struct rollout_args *a = state->input;
+
+	switch (key) {
+	case OPT_DRY_RUN: a->dry_run = true; return 0;
+	case ARGP_KEY_ARG:
+		if (a->manifest)
+			argp_error(state, "one manifest at a time");
+		a->manifest = arg;
+		return 0;
+	case ARGP_KEY_END:
+		if (!a->manifest)
+			argp_error(state, "no manifest given");
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+static const struct argp rollout_argp = {
+	.options = rollout_opts,
+	.parser = rollout_parse,
+	.args_doc = "MANIFEST",
+	.doc = "Deploy or upgrade to MANIFEST: load and verify the new object against the live "
+	       "maps, migrate every live store, switch every program atomically, reclaim the old "
+	       "space, record the deployment.\v"
+	       "Exit status: 0 done or nothing to do, 1 refused or failed (the old version keeps "
+	       "running, unchanged), 2 usage or manifest error.\n\n"
+	       "Examples:\n"
+	       "  uptrkv rollout manifests/demo_v1.yaml\n"
+	       "  uptrkv rollout manifests/demo_v2.yaml --dry-run\n"
+	       "  uptrkv rollout manifests/demo_v2.yaml -j",
+};
+
+static int load_manifest(const char *path, struct uptrkv_manifest **m)
+{
+	struct uptrkv_diags diags = {};
+	int err;
+
+	err = uptrkv_manifest__load(path, NULL, m, &diags);
+	if (err) {
+		if (diags.n)
+			print_diags(&diags);
+		p_err("%s: invalid manifest (%zu problem%s)", path, diags.n, diags.n == 1 ? "" : "s");
+	}
+	uptrkv_diags__free(&diags);
+	return err;
+}
 
 int do_rollout(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	p_err("rollout: not implemented yet");
-	return EXIT_USAGE;
+	struct rollout_args a = {};
+	struct uptrkv_rollout_result r = {};
+	struct uptrkv_rollout_opts o;
+	struct uptrkv_manifest *m = NULL;
+	struct uptrkv_error e = {};
+	int ret;
+
+	if (cmd_parse(&rollout_argp, argc, argv, &a))
+		return EXIT_USAGE;
+	if (load_manifest(a.manifest, &m))
+		return EXIT_USAGE;
+	if (prepare_bpffs(a.dry_run)) {
+		uptrkv_manifest__free(m);
+		return EXIT_FAIL;
+	}
+	init_opts(&o, a.dry_run);
+	if (uptrkv_rollout(m, &o, &r, &e))
+		ret = report_failure(&e, &r, "rollout");
+	else {
+		print_result(&r, "upgraded");
+		ret = EXIT_OK;
+	}
+	uptrkv_rollout_result__free(&r);
+	uptrkv_manifest__free(m);
+	return ret;
 }
+
+/* ---- rollback and undeploy: NAME [--dry-run] ---- */
+
+struct name_args {
+	const char *name;
+	bool dry_run;
+};
+
+static error_t name_parse(int key, char *arg, struct argp_state *state)
+{
+	struct name_args *a = state->input;
+
+	switch (key) {
+	case OPT_DRY_RUN: a->dry_run = true; return 0;
+	case ARGP_KEY_ARG:
+		if (a->name)
+			argp_error(state, "one deployment name at a time");
+		a->name = arg;
+		return 0;
+	case ARGP_KEY_END:
+		if (!a->name)
+			argp_error(state, "no deployment name given");
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+static const struct argp rollback_argp = {
+	.options = rollout_opts,
+	.parser = name_parse,
+	.args_doc = "NAME",
+	.doc = "Return deployment NAME to its previously deployed version, with the same "
+	       "guarantees as a rollout. Keys the previous version had are restored (to their "
+	       "default if they were removed); shrinking and retyping back are allowed.\v"
+	       "Exit status: as rollout.\n\nExample:\n  uptrkv rollback demo",
+};
 
 int do_rollback(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	p_err("rollback: not implemented yet");
-	return EXIT_USAGE;
+	struct name_args a = {};
+	struct uptrkv_rollout_result r = {};
+	struct uptrkv_rollout_opts o;
+	struct uptrkv_error e = {};
+	int ret;
+
+	if (cmd_parse(&rollback_argp, argc, argv, &a))
+		return EXIT_USAGE;
+	init_opts(&o, a.dry_run);
+	if (uptrkv_rollback(a.name, &o, &r, &e))
+		ret = report_failure(&e, &r, "rollback");
+	else {
+		print_result(&r, "rolled back");
+		ret = EXIT_OK;
+	}
+	uptrkv_rollout_result__free(&r);
+	return ret;
 }
+
+static const struct argp undeploy_argp = {
+	.parser = name_parse,
+	.args_doc = "NAME",
+	.doc = "Detach every program of deployment NAME and remove its pins. Applications that "
+	       "still hold the store map keep their stores until they close it.\v"
+	       "Exit status: 0 removed, 1 not deployed or failed.\n\nExample:\n  uptrkv undeploy demo",
+};
 
 int do_undeploy(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	p_err("undeploy: not implemented yet");
-	return EXIT_USAGE;
-}
+	struct name_args a = {};
+	struct uptrkv_rollout_opts o;
+	struct uptrkv_error e = {};
 
+	if (cmd_parse(&undeploy_argp, argc, argv, &a))
+		return EXIT_USAGE;
+	init_opts(&o, false);
+	if (uptrkv_undeploy(a.name, &o, &e)) {
+		p_lib_err(&e);
+		return EXIT_FAIL;
+	}
+	if (env.json) {
+		struct jw *w = json_begin();
+
+		jw_start_object(w);
+		jw_string_field(w, "name", a.name);
+		jw_string_field(w, "result", "undeployed");
+		jw_end_object(w);
+	} else {
+		printf("%s: undeployed\n", a.name);
+	}
+	return EXIT_OK;
+}

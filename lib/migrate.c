@@ -12,8 +12,6 @@
 #include <string.h>
 #include "migrate.h"
 
-static const __u8 zero_page[UPTRKV_PAGE_SIZE];
-
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	size_t ncap = *cap ? *cap : 16;
@@ -285,9 +283,15 @@ void uptrkv_mig__free(struct uptrkv_mig *m)
 	memset(m, 0, sizeof(*m));
 }
 
-size_t uptrkv_mig__retire_writes(__u32 slot, struct uptrkv_write w[2])
+/*
+ * A slot is retired by its layout hash alone: from then on it owns no
+ * space, and the next rollout into it rewrites the whole meta page. Its
+ * entries are left as they were on purpose: an application thread that
+ * read ctl.gen just before the switch may still look a key up there, and
+ * must find the same extent as in the live slot, not a hole.
+ */
+size_t uptrkv_mig__retire_writes(__u32 slot, struct uptrkv_write w[1])
 {
 	w[0] = uptrkv_write__store32(UPTRKV_R_HDR, offsetof(struct uptrkv_hdr, layout_hash[slot]), 0);
-	w[1] = uptrkv_write__copy(UPTRKV_R_META(slot), 0, zero_page, sizeof(zero_page));
-	return 2;
+	return 1;
 }

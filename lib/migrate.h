@@ -48,7 +48,7 @@ int uptrkv_mig__recopy(struct uptrkv_mig *m, const struct uptrkv_snapshot *now,
 		       struct uptrkv_write **w, size_t *nr, struct uptrkv_error *e);
 void uptrkv_mig__free(struct uptrkv_mig *m);
 
-/* The writes that retire a slot: layout hash 0 first, then a zero meta. */
-size_t uptrkv_mig__retire_writes(__u32 slot, struct uptrkv_write w[2]);
+/* The write that retires a slot (its layout hash to 0). */
+size_t uptrkv_mig__retire_writes(__u32 slot, struct uptrkv_write w[1]);
 
 #endif

@@ -245,7 +245,7 @@ static int record(struct rollout *c, const struct uptrkv_manifest *m)
 /* Drops slot `to` everywhere: the old version never saw it. */
 static void undo_before_switch(struct rollout *c)
 {
-	struct uptrkv_write w[2];
+	struct uptrkv_write w[1];
 	size_t n = uptrkv_mig__retire_writes(c->to, w);
 	char **hooks = NULL;
 	size_t nr = 0;
@@ -287,7 +287,7 @@ static int second_pass(struct rollout *c)
 
 static int reclaim(struct rollout *c, __u32 slot)
 {
-	struct uptrkv_write w[2];
+	struct uptrkv_write w[1];
 	size_t n = uptrkv_mig__retire_writes(slot, w);
 	int err;
 

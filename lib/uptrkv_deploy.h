@@ -104,4 +104,32 @@ int uptrkv_undeploy(const char *name, const struct uptrkv_rollout_opts *opts,
 		    struct uptrkv_error *e);
 void uptrkv_rollout_result__free(struct uptrkv_rollout_result *res);
 
+/* ------------------------------------------------------------------ */
+/* Applications of a deployment (lib/app.c)                             */
+/* ------------------------------------------------------------------ */
+
+struct uptrkv_app;
+
+/* Opens deployment name's store for this process. */
+int uptrkv_app__open(const char *bpffs, const char *name, struct uptrkv_app **out,
+		     struct uptrkv_error *e);
+void uptrkv_app__close(struct uptrkv_app *a);
+struct uptrkv_store *uptrkv_app__store(struct uptrkv_app *a);
+
+struct uptrkv_app_thread_opts {
+	size_t sz;
+	/* Data bytes to register. Default: twice what the live layout needs,
+	 * so that the next rollout has room to build its layout beside it. */
+	__u32 reserve_bytes;
+};
+
+/*
+ * Registers the calling thread with every key of the live layout at its
+ * default. A rollout running meanwhile is waited for; a rollout that
+ * switched between reading the layout and registering is retried, so the
+ * thread always gets the layout that is live when it returns.
+ */
+int uptrkv_app__register(struct uptrkv_app *a, const struct uptrkv_app_thread_opts *opts,
+			 struct uptrkv_thread **out, struct uptrkv_error *e);
+
 #endif

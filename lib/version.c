@@ -79,19 +79,24 @@ int uptrkv_hook_spec__parse(const char *sec, struct uptrkv_hook_spec *h, struct 
 			  "fexit/, lsm/ and tp/ programs; this one has no attach target it can use", sec);
 }
 
-/* "tp_btf/sys_enter" -> "tp_btf.sys_enter": one bpffs folder per hook. */
+/*
+ * "tp_btf/sys_enter" -> "tp_btf-sys_enter": one bpffs folder per hook.
+ * bpffs refuses dots in names, so only [A-Za-z0-9_-] are kept.
+ */
 static void hook_name(const char *sec, unsigned int dup, char *buf, size_t sz)
 {
 	size_t i, n = 0;
 
 	for (i = 0; sec[i] && n + 8 < sz; i++) {
 		char c = sec[i];
+		bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || c == '_' || c == '-';
 
-		buf[n++] = (c == '/' || c == ':' || c == ' ') ? (c == '/' ? '.' : '_') : c;
+		buf[n++] = keep ? c : (c == '/' ? '-' : '_');
 	}
 	buf[n] = '\0';
 	if (dup)
-		snprintf(buf + n, sz - n, "#%u", dup);
+		snprintf(buf + n, sz - n, "-%u", dup);
 }
 
 static bool wanted(const struct uptrkv_manifest *m, const char *name)
