@@ -33,7 +33,7 @@
 #endif
 
 #define META_PAGES (1 + UPTRKV_NR_SLOTS)	/* hdr + meta[0] + meta[1] */
-#define USER_READ_TRIES 1000
+#define USER_READ_TRIES 10000
 #define COMPACT_PASSES 3
 
 struct uptrkv_store {
