@@ -1,11 +1,223 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* uptrkv status [NAME] */
+#include <bpf/libbpf.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 #include "cmd.h"
+
+static const char *step_str(__u32 step)
+{
+	switch (step) {
+	case UPTRKV_STEP_IDLE: return "idle";
+	case UPTRKV_STEP_MIGRATING: return "interrupted while migrating";
+	case UPTRKV_STEP_SWITCHED: return "interrupted after the switch";
+	}
+	return "unknown";
+}
+
+static const char *link_str(__u32 type)
+{
+	const char *s = libbpf_bpf_link_type_str(type);
+
+	return s ? s : "none";
+}
+
+static const struct uptrkv_status_hook *find_hook(const struct uptrkv_status *st, const char *name)
+{
+	for (size_t i = 0; i < st->nr_hooks; i++)
+		if (!strcmp(st->hooks[i].name, name))
+			return &st->hooks[i];
+	return NULL;
+}
+
+static void when(__u64 t, char *buf, size_t sz)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm) || !strftime(buf, sz, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, sz, "-");
+}
+
+static void json_programs(struct jw *w, const struct uptrkv_status *st, const struct uptrkv_status_slot *s)
+{
+	jw_name(w, "programs");
+	jw_start_array(w);
+	for (size_t i = 0; i < s->nr_progs; i++) {
+		const struct uptrkv_status_hook *h = find_hook(st, s->progs[i].hook);
+
+		jw_start_object(w);
+		jw_string_field(w, "name", s->progs[i].name);
+		jw_string_field(w, "hook", s->progs[i].hook);
+		jw_string_field(w, "attach", "entry link + prog-array dispatch");
+		jw_string_field(w, "link_type", h ? link_str(h->link_type) : "none");
+		jw_uint_field(w, "link_id", h ? h->link_id : 0);
+		jw_uint_field(w, "prog_id", s->progs[i].prog_id);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+}
+
+static void json_slot(struct jw *w, const struct uptrkv_status *st, const struct uptrkv_status_slot *s)
+{
+	char t[64];
+
+	when(s->deployed_at, t, sizeof(t));
+	jw_uint_field(w, "version", s->version);
+	jw_string_field(w, "object", s->object);
+	jw_name(w, "layout_hash");
+	{
+		char h[16];
+
+		snprintf(h, sizeof(h), "0x%08x", s->layout_hash);
+		jw_string(w, h);
+	}
+	jw_string_field(w, "deployed_at", t);
+	json_programs(w, st, s);
+}
+
+static void json_status(struct jw *w, const struct uptrkv_status *st)
+{
+	const struct uptrkv_status_slot *cur = &st->slot[st->active], *prev = &st->slot[st->active ^ 1];
+
+	jw_start_object(w);
+	jw_string_field(w, "name", st->name);
+	json_slot(w, st, cur);
+	jw_uint_field(w, "generation", st->gen);
+	jw_uint_field(w, "slot", st->active);
+	jw_string_field(w, "state", step_str(st->step));
+	jw_uint_field(w, "stores", st->nr_stores);
+	jw_uint_field(w, "processes", st->nr_processes);
+	jw_uint_field(w, "bytes_used", st->bytes_used);
+	jw_uint_field(w, "bytes_registered", st->bytes_registered);
+	jw_name(w, "previous");
+	if (prev->present) {
+		jw_start_object(w);
+		json_slot(w, st, prev);
+		jw_end_object(w);
+	} else {
+		jw_null(w);
+	}
+	jw_end_object(w);
+}
+
+static void text_status(const struct uptrkv_status *st)
+{
+	const struct uptrkv_status_slot *cur = &st->slot[st->active], *prev = &st->slot[st->active ^ 1];
+	char t[64];
+
+	when(cur->deployed_at, t, sizeof(t));
+	printf("%s: version %u (generation %u, slot %u), layout 0x%08x, deployed %s\n", st->name,
+	       cur->version, st->gen, st->active, cur->layout_hash, t);
+	printf("  object    %s\n", cur->object);
+	for (size_t i = 0; i < cur->nr_progs; i++) {
+		const struct uptrkv_status_hook *h = find_hook(st, cur->progs[i].hook);
+
+		printf("  %-9s %-16s prog %-6u on %s: entry link %u (%s) + prog-array dispatch\n",
+		       i ? "" : "programs", cur->progs[i].name, cur->progs[i].prog_id, cur->progs[i].hook,
+		       h ? h->link_id : 0, h ? link_str(h->link_type) : "none");
+	}
+	printf("  stores    %zu thread(s) in %zu process(es), %llu bytes used, %llu bytes registered\n",
+	       st->nr_stores, st->nr_processes, (unsigned long long)st->bytes_used,
+	       (unsigned long long)st->bytes_registered);
+	if (prev->present)
+		printf("  previous  version %u (slot %u): 'uptrkv rollback %s' returns to it\n",
+		       prev->version, st->active ^ 1, st->name);
+	else
+		printf("  previous  none\n");
+	printf("  state     %s%s\n", step_str(st->step),
+	       st->step ? ": the next rollout or rollback finishes or undoes it" : "");
+}
+
+struct status_args {
+	char *name;
+};
+
+static error_t status_parse(int key, char *arg, struct argp_state *state)
+{
+	struct status_args *a = state->input;
+
+	if (key != ARGP_KEY_ARG)
+		return ARGP_ERR_UNKNOWN;
+	if (a->name)
+		argp_error(state, "at most one deployment name");
+	a->name = arg;
+	return 0;
+}
+
+static const struct argp status_argp = {
+	.parser = status_parse,
+	.args_doc = "[NAME]",
+	.doc = "Show deployments: version, object, programs and how they are attached, live "
+	       "stores and bytes used, and the version a rollback would return to.\v"
+	       "Exit status: 0, or 1 if NAME is not deployed.\n\n"
+	       "Examples:\n  uptrkv status\n  uptrkv status demo -p",
+};
+
+static int show(const char *name, struct jw *w)
+{
+	struct uptrkv_status st;
+	struct uptrkv_error e = {};
+	int err;
+
+	err = uptrkv_deploy__status(env.bpffs, name, &st, &e);
+	if (err) {
+		p_lib_err(&e);
+		return err;
+	}
+	if (w)
+		json_status(w, &st);
+	else
+		text_status(&st);
+	uptrkv_status__free(&st);
+	return 0;
+}
 
 int do_status(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	p_err("status: not implemented yet");
-	return EXIT_USAGE;
-}
+	struct status_args a = {};
+	struct uptrkv_error e = {};
+	char **names = NULL;
+	size_t n = 0;
+	struct jw *w;
+	int ret = EXIT_OK;
 
+	if (cmd_parse(&status_argp, argc, argv, &a))
+		return EXIT_USAGE;
+	if (a.name) {
+		names = &a.name;
+		n = 1;
+	} else if (uptrkv_deploy__list(env.bpffs, &names, &n, &e)) {
+		p_lib_err(&e);
+		return EXIT_FAIL;
+	}
+	if (a.name && env.json) {
+		/* Fail before opening the document, so the error is the document. */
+		struct uptrkv_deploy *d;
+
+		if (uptrkv_deploy__open(env.bpffs, a.name, &d, &e)) {
+			p_lib_err(&e);
+			return EXIT_FAIL;
+		}
+		uptrkv_deploy__close(d);
+	}
+	w = json_begin();
+	if (w) {
+		jw_start_object(w);
+		jw_name(w, "deployments");
+		jw_start_array(w);
+	}
+	if (!n && !w)
+		printf("no deployments under %s/%s\n", env.bpffs, UPTRKV_DEPLOY_SUBDIR);
+	for (size_t i = 0; i < n; i++)
+		if (show(names[i], w))
+			ret = EXIT_FAIL;
+	if (w) {
+		jw_end_array(w);
+		jw_end_object(w);
+	}
+	if (!a.name)
+		uptrkv_strv__free(names, n);
+	return ret;
+}

@@ -105,6 +105,51 @@ int uptrkv_undeploy(const char *name, const struct uptrkv_rollout_opts *opts,
 void uptrkv_rollout_result__free(struct uptrkv_rollout_result *res);
 
 /* ------------------------------------------------------------------ */
+/* Status (lib/status.c)                                                */
+/* ------------------------------------------------------------------ */
+
+struct uptrkv_status_slot {
+	bool present;			/* a version is recorded in this slot */
+	__u32 version;
+	__u32 layout_hash;
+	__u64 deployed_at;		/* seconds since the epoch */
+	char object[1024];		/* the object, as resolved at deploy time */
+	size_t nr_progs;
+	struct {
+		char name[UPTRKV_NAME_MAX];
+		char hook[96];
+		__u32 prog_id;		/* in the hook's prog array, 0 if not */
+	} progs[16];
+};
+
+struct uptrkv_status_hook {
+	char name[96];			/* folder name, from the SEC() */
+	__u32 link_id;
+	__u32 link_type;		/* enum bpf_link_type */
+	__u32 entry_prog_id;
+	__u32 slot_prog_id[UPTRKV_NR_SLOTS];
+};
+
+struct uptrkv_status {
+	char name[UPTRKV_DEPLOY_NAME_MAX + 1];
+	__u32 gen;
+	__u32 active;			/* UPTRKV_SLOT(gen) */
+	__u32 step;			/* journal: UPTRKV_STEP_IDLE when at rest */
+	struct uptrkv_status_slot slot[UPTRKV_NR_SLOTS];
+	struct uptrkv_status_hook *hooks;
+	size_t nr_hooks;
+	size_t nr_stores;		/* live registered threads */
+	size_t nr_processes;
+	__u64 bytes_used;		/* data bytes in use, all stores */
+	__u64 bytes_registered;		/* header, metas and data pages pinned */
+};
+
+/* Fills st for deployment name; free with uptrkv_status__free. */
+int uptrkv_deploy__status(const char *bpffs, const char *name, struct uptrkv_status *st,
+			  struct uptrkv_error *e);
+void uptrkv_status__free(struct uptrkv_status *st);
+
+/* ------------------------------------------------------------------ */
 /* Applications of a deployment (lib/app.c)                             */
 /* ------------------------------------------------------------------ */
 
