@@ -26,14 +26,24 @@ static void catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* Test-only: UPTRKV_TEST_KILL_AT=<point> kills this process at that point
- * of the rollout, the way a crash or kill -9 would. */
+/*
+ * Test-only hooks at the UPTRKV_TP_* points of a rollout:
+ *   UPTRKV_TEST_KILL_AT=<point>   kill -9 ourselves there, like a crash;
+ *   UPTRKV_TEST_PAUSE_AT=<point>  print "paused at <point>" on stderr and
+ *                                 sleep 2 s there, so a test can send a signal.
+ */
 static void test_hook(void *ctx, const char *point)
 {
-	const char *at = ctx;
+	const char *kill_at = getenv("UPTRKV_TEST_KILL_AT");
+	const char *pause_at = getenv("UPTRKV_TEST_PAUSE_AT");
 
+	(void)ctx;
 	p_debug("reached %s", point);
-	if (at && !strcmp(at, point)) {
+	if (pause_at && !strcmp(pause_at, point)) {
+		fprintf(stderr, "uptrkv: test: paused at %s\n", point);
+		sleep(2);
+	}
+	if (kill_at && !strcmp(kill_at, point)) {
 		fprintf(stderr, "uptrkv: test: killed at %s\n", point);
 		raise(SIGKILL);
 	}
@@ -56,7 +66,6 @@ static void init_opts(struct uptrkv_rollout_opts *o, bool dry_run)
 	o->dry_run = dry_run;
 	o->cancel = &interrupted;
 	o->test_hook = test_hook;
-	o->test_hook_ctx = getenv("UPTRKV_TEST_KILL_AT");
 	if (isatty(STDERR_FILENO) && !env.json)
 		o->progress = on_progress;
 	catch_signals();
