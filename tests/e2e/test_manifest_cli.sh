@@ -1,0 +1,223 @@
+#!/bin/bash
+# uptrkv validate and uptrkv diff from the command line: output formats,
+# JSON documents, exit codes, and a few hundred mutated manifests.
+# Needs no kernel access. UPTRKV names the binary (tests/run.sh sets it).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+UPTRKV=${UPTRKV:-$PWD/${BUILD:-build}/uptrkv}
+command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
+[ -x "$UPTRKV" ] || { echo "no uptrkv binary at $UPTRKV"; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 checks=0
+ok() { checks=$((checks + 1)); echo "ok   $*"; }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL $*"; }
+# run NAME: runs the rest, keeping stdout, stderr and the exit status
+run() { "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
+expect_rc() {	# want what
+	if [ "$rc" = "$1" ]; then ok "$2: exit $rc"; else
+		bad "$2: exit $rc, want $1"; sed 's/^/    out: /' "$tmp/out"; sed 's/^/    err: /' "$tmp/err"; fi
+}
+# jq_true FILTER WHAT: the JSON on stdout satisfies FILTER
+jq_true() {
+	if jq -e "$1" "$tmp/out" >/dev/null 2>&1; then ok "$2"; else
+		bad "$2: jq '$1' is not true on:"; sed 's/^/    /' "$tmp/out"; fi
+}
+M=manifests U=tests/unit/manifests
+
+# ---- validate -----------------------------------------------------------
+run "$UPTRKV" validate $M/demo_v1.yaml $M/demo_v2.yaml $M/demo_v3.yaml
+expect_rc 0 "validate demo manifests"
+diff -u - "$tmp/out" <<EOF && ok "validate: one line per file" || bad "validate text output"
+$M/demo_v1.yaml: valid (demo v1, 8 keys, 128 bytes per task)
+$M/demo_v2.yaml: valid (demo v2, 9 keys, 4208 bytes per task)
+$M/demo_v3.yaml: valid (demo v3, 10 keys, 4312 bytes per task)
+EOF
+[ -s "$tmp/err" ] && bad "validate: stderr not empty" || ok "validate: quiet stderr"
+
+run "$UPTRKV" validate $U/bad_many.yaml
+expect_rc 2 "validate bad_many"
+diff -u - "$tmp/err" <<EOF && ok "validate: every error as file:line:col" || bad "validate error lines"
+$U/bad_many.yaml:4:10: version: expected an integer 1..4294967295, got 0
+$U/bad_many.yaml:7:10: id: expected an integer 0..1023, got 2000
+$U/bad_many.yaml:8:28: size: expected an integer 1..4096, got 9000
+$U/bad_many.yaml:9:28: size: expected 4 for type u32, got 8
+$U/bad_many.yaml:10:31: key: unknown field 'colour': expected one of id, name, size, type, default, resize
+EOF
+[ -s "$tmp/out" ] && bad "validate: invalid file printed on stdout" || ok "validate: nothing on stdout"
+
+# every bad fixture: exit 2 and only well-formed error lines
+nbad=0
+for f in $U/bad_*.yaml; do
+	run "$UPTRKV" validate "$f"
+	nbad=$((nbad + 1))
+	if [ $rc != 2 ] || [ ! -s "$tmp/err" ] || grep -qvE "^$f(:[0-9]+:[0-9]+)?: .+" "$tmp/err"; then
+		bad "validate $f: exit $rc"; sed 's/^/    err: /' "$tmp/err"
+	fi
+done
+ok "validate: $nbad bad fixtures give exit 2 and file:line:col lines"
+
+run "$UPTRKV" validate $M/demo_v1.yaml /nonexistent.yaml
+expect_rc 2 "validate: an unreadable file among good ones"
+grep -q "^$M/demo_v1.yaml: valid" "$tmp/out" && ok "validate: good file still reported" || bad "validate: good file missing"
+grep -qx "/nonexistent.yaml: cannot read: No such file or directory" "$tmp/err" &&
+	ok "validate: unreadable file named" || bad "validate: unreadable message: $(cat "$tmp/err")"
+
+run "$UPTRKV" validate
+expect_rc 2 "validate without a manifest"
+grep -q "no manifest given" "$tmp/err" && ok "validate: usage message" || bad "validate: usage message"
+run "$UPTRKV" validate --help
+expect_rc 0 "validate --help"
+grep -q "Example" "$tmp/out" && ok "validate --help shows an example" || bad "validate --help example"
+
+run "$UPTRKV" validate --json $M/demo_v2.yaml $U/bad_many.yaml
+expect_rc 2 "validate --json with a bad file"
+jq_true '.manifests | length == 2' "validate json: two manifests"
+jq_true '.manifests[0] | .path == "manifests/demo_v2.yaml" and .valid == true and .errors == [] and .keys == 9 and .bytes == 4208' \
+	"validate json: the valid one"
+jq_true '.manifests[1] | .valid == false and (.errors | length) == 5' "validate json: five errors"
+jq_true '.manifests[1].errors[0] == {"line":4,"col":10,"message":"version: expected an integer 1..4294967295, got 0"}' \
+	"validate json: error object"
+jq_true '.valid == false' "validate json: overall valid"
+[ -s "$tmp/err" ] && bad "validate json: stderr not empty" || ok "validate json: nothing on stderr"
+run "$UPTRKV" validate -p $M/demo_v1.yaml
+expect_rc 0 "validate --pretty"
+[ "$(wc -l <"$tmp/out")" -gt 5 ] && jq_true '.valid' "validate --pretty: indented JSON" || bad "validate -p not pretty"
+
+# ---- diff ---------------------------------------------------------------
+run "$UPTRKV" diff --json $M/demo_v1.yaml $M/demo_v2.yaml
+expect_rc 1 "diff v1 v2"
+jq_true '.old_version == 1 and .new_version == 2 and .compatible == true and .bytes_before == 128 and .bytes_after == 4208' \
+	"diff v1 v2: versions, compatible, bytes"
+jq_true '[.changes[] | [.id, .name, .change, .old_size, .new_size]] == [
+	[1, "syscalls", "renamed", 8, 8],
+	[3, "comm", "resized", 16, 32],
+	[4, "flags", "retyped", 2, 4],
+	[5, "legacy_counter", "removed", 4, null],
+	[6, "blob", "resized", 64, 4096],
+	[7, "tx_bytes", "added", null, 8],
+	[8, "label", "added", null, 32]]' "diff v1 v2: changes"
+jq_true '.changes[0].old_name == "events" and .changes[0].renamed and .changes[2].action == "init" and .changes[2].old_type == "u16" and .changes[2].new_type == "u32"' \
+	"diff v1 v2: extra fields"
+jq_true '[.changes[] | .refused] | all(. == false)' "diff v1 v2: nothing refused"
+jq_true '.version_increases == true and .unchanged == 3' "diff v1 v2: version_increases, unchanged"
+
+run "$UPTRKV" diff $M/demo_v2.yaml $M/demo_v3.yaml --json
+expect_rc 1 "diff v2 v3 (--json after the operands)"
+jq_true '.old_version == 2 and .new_version == 3 and .compatible and .bytes_before == 4208 and .bytes_after == 4312' \
+	"diff v2 v3: header"
+jq_true '[.changes[] | [.id, .name, .change, .old_size, .new_size]] == [
+	[6, "blob", "resized", 4096, 128],
+	[8, "label", "removed", 32, null],
+	[10, "big", "added", null, 4096],
+	[11, "ratio", "added", null, 4]]' "diff v2 v3: changes"
+
+run "$UPTRKV" diff -j $M/demo_v1.yaml $M/demo_v3.yaml
+expect_rc 1 "diff v1 v3"
+jq_true '[.changes[] | [.id, .change]] == [[1,"renamed"],[3,"resized"],[4,"retyped"],[5,"removed"],[6,"resized"],[7,"added"],[10,"added"],[11,"added"]] and .bytes_after == 4312' \
+	"diff v1 v3: changes"
+
+run "$UPTRKV" diff -j $M/demo_v2.yaml $M/demo_v2.yaml
+expect_rc 0 "diff v2 v2 (no difference)"
+jq_true '.changes == [] and .compatible and .old_version == 2 and .new_version == 2 and .bytes_before == .bytes_after' \
+	"diff v2 v2: empty"
+
+run "$UPTRKV" diff -j $M/demo_v3.yaml $M/demo_v2.yaml
+expect_rc 2 "diff v3 v2 (version goes down)"
+jq_true '.version_increases == false and .compatible == true and (.changes | length) == 4' "diff v3 v2: flagged"
+
+# incompatible: shrink without truncate, retype without reset
+sed -e 's/resize: truncate.*//' $M/demo_v3.yaml >"$tmp/v3_no_truncate.yaml"
+run "$UPTRKV" diff -j $M/demo_v2.yaml "$tmp/v3_no_truncate.yaml"
+expect_rc 2 "diff: shrink without truncate"
+jq_true '.compatible == false and ([.changes[] | select(.refused)] | length) == 1' "shrink: one refused change"
+jq_true '.changes[] | select(.id == 6) | .refused and (.why | test("needs resize: truncate"))' "shrink: why"
+run "$UPTRKV" diff $M/demo_v2.yaml "$tmp/v3_no_truncate.yaml"
+expect_rc 2 "diff text: shrink without truncate"
+grep -q "REFUSED: shrinks from 4096 to 128 bytes: needs resize: truncate" "$tmp/out" &&
+	ok "diff text: refusal in the table" || bad "diff text: refusal note"
+grep -q "INCOMPATIBLE" "$tmp/out" && ok "diff text: summary says incompatible" || bad "diff text: summary"
+sed -e 's/    resize: reset.*//' $M/demo_v2.yaml >"$tmp/v2_no_reset.yaml"
+run "$UPTRKV" diff -j $M/demo_v1.yaml "$tmp/v2_no_reset.yaml"
+expect_rc 2 "diff: retype without reset"
+jq_true '.compatible == false and (.changes[] | select(.id == 4) | .change == "retyped" and .refused)' "retype refused"
+
+# the text table
+run "$UPTRKV" diff $M/demo_v1.yaml $M/demo_v2.yaml
+expect_rc 1 "diff text v1 v2"
+head -1 "$tmp/out" | grep -qE '^ID +NAME +CHANGE +OLD SIZE +NEW SIZE +NOTE$' && ok "diff text: header" || bad "diff text: header: $(head -1 "$tmp/out")"
+grep -qE '^1 +syscalls +renamed +8 +8 +was events$' "$tmp/out" && ok "diff text: rename row" || bad "diff text: rename row"
+grep -qE '^5 +legacy_counter +removed +4 +- +' "$tmp/out" && ok "diff text: removed row" || bad "diff text: removed row"
+tail -1 "$tmp/out" | grep -q "^demo: version 1 -> 2: 7 changes (2 added, 1 removed, 2 resized, 1 retyped, 1 renamed), 3 unchanged; compatible; 128 -> 4208 bytes per task$" &&
+	ok "diff text: summary" || bad "diff text: summary: $(tail -1 "$tmp/out")"
+# columns line up: NOTE starts at the same offset on every row
+head -8 "$tmp/out" | awk 'NR == 1 { c = index($0, "CHANGE"); n = index($0, "NOTE"); next }
+	substr($0, c, length($3)) != $3 || substr($0, n - 1, 2) !~ /^ [^ ]/ { exit 1 }' &&
+	ok "diff text: columns aligned" || bad "diff text: not aligned"
+
+# errors
+run "$UPTRKV" diff -j $M/demo_v1.yaml $U/bad_many.yaml
+expect_rc 2 "diff with an invalid manifest"
+jq_true '.error | test("bad_many.yaml: invalid manifest \\(5 errors\\)")' "diff: error in JSON"
+grep -q "bad_many.yaml:4:10: version" "$tmp/err" && ok "diff: diagnostics on stderr" || bad "diff: diagnostics"
+sed 's/^name: demo/name: other/' $M/demo_v2.yaml >"$tmp/other.yaml"
+run "$UPTRKV" diff $M/demo_v1.yaml "$tmp/other.yaml"
+expect_rc 2 "diff across deployments"
+grep -q "^uptrkv: diff: plan: manifests are for different deployments ('demo' and 'other')" "$tmp/err" &&
+	ok "diff: different deployments named" || bad "diff: message: $(cat "$tmp/err")"
+run "$UPTRKV" diff $M/demo_v1.yaml
+expect_rc 2 "diff with one operand"
+run "$UPTRKV" --bpffs "$tmp/nobpffs" diff deployed:nosuch $M/demo_v1.yaml
+expect_rc 2 "diff deployed:NAME not deployed"
+grep -q "deployed:nosuch" "$tmp/err" && ok "diff: deployed:NAME error names it" || bad "diff deployed: $(cat "$tmp/err")"
+
+# ---- mutated manifests through the CLI ----------------------------------
+# A fixed awk seed: the same 300 mutants every run. Each is validated on its
+# own: exit 0 (and then diff against itself agrees), or exit 2 with
+# well-formed messages; never a crash (ASan/UBSan exit 1) or a silent 2.
+mkdir "$tmp/mut"
+n=0
+for seed in $(seq 1 300); do
+	src=$M/demo_v$((seed % 3 + 1)).yaml
+	awk -v seed="$seed" '
+	BEGIN { srand(seed); split("id: |name: |size: |type: |default: |resize: |- |: |[|]|{|}|&a |*a |---|\"|#|0x|-1|4096|4097|1024|u64|s8|bool|string|truncate|reset|\t|~", tok, "|") }
+	{ line[NR] = $0 }
+	END {
+		n = NR; ops = 1 + int(rand() * 3)
+		for (o = 0; o < ops; o++) {
+			r = int(rand() * 6); i = 1 + int(rand() * n)
+			if (r == 0) { for (j = i; j < n; j++) line[j] = line[j + 1]; n-- }
+			else if (r == 1) { for (j = n; j >= i; j--) line[j + 1] = line[j]; n++ }
+			else if (r == 2) { k = 1 + int(rand() * n); t = line[i]; line[i] = line[k]; line[k] = t }
+			else if (r == 3) { p = int(rand() * (length(line[i]) + 1)); line[i] = substr(line[i], 1, p) tok[1 + int(rand() * 30)] substr(line[i], p + 1) }
+			else if (r == 4) { p = 1 + int(rand() * length(line[i])); line[i] = substr(line[i], 1, p - 1) substr(line[i], p + 2) }
+			else { sub(/[0-9]+/, int(rand() * 5000) - 100, line[i]) }
+		}
+		for (j = 1; j <= n; j++) print line[j]
+	}' "$src" >"$tmp/mut/m$seed.yaml"
+done
+valid=0 invalid=0
+for f in "$tmp"/mut/*.yaml; do
+	run "$UPTRKV" validate "$f"
+	case $rc in
+	0)	valid=$((valid + 1))
+		grep -q "^$f: valid (" "$tmp/out" || bad "$f: exit 0 without 'valid'"
+		run "$UPTRKV" diff -j "$f" "$f"
+		[ $rc = 0 ] && jq -e '.changes == []' "$tmp/out" >/dev/null || bad "$f: valid but diff with itself: exit $rc" ;;
+	2)	invalid=$((invalid + 1))
+		if [ ! -s "$tmp/err" ] || grep -qvE "^$f(:[0-9]+:[0-9]+)?: .+" "$tmp/err"; then
+			bad "$f: exit 2 without well-formed messages"; sed 's/^/    err: /' "$tmp/err"
+		fi
+		run "$UPTRKV" validate -j "$f"
+		[ $rc = 2 ] && jq -e '.manifests[0].valid == false and (.manifests[0].errors | length) > 0 and all(.manifests[0].errors[]; .message != "")' "$tmp/out" >/dev/null ||
+			bad "$f: JSON validate disagrees" ;;
+	*)	bad "$f: exit $rc (crash?)"; head -20 "$tmp/err" | sed 's/^/    /' ;;
+	esac
+done
+[ $valid -gt 10 ] && [ $invalid -gt 100 ] && ok "mutants: $valid valid, $invalid invalid, all well handled" ||
+	bad "mutants: $valid valid, $invalid invalid: the mutations do not cover both outcomes"
+
+echo
+echo "$((checks - fails)) passed, $fails failed"
+[ $fails = 0 ]
