@@ -110,10 +110,9 @@ static __always_inline struct uptrkv_meta *uptrkv__meta(struct uptrkv_task_store
 }
 
 /* uptr arrays take constant indexes only. */
-static __always_inline struct uptrkv_page *uptrkv__page(struct uptrkv_task_store *s, __u32 pg)
+static __always_inline struct uptrkv_page *uptrkv__page_slow(struct uptrkv_task_store *s, __u32 pg)
 {
 	switch (pg) {
-	case 0: return s->data[0];
 	case 1: return s->data[1];
 	case 2: return s->data[2];
 	case 3: return s->data[3];
@@ -123,6 +122,14 @@ static __always_inline struct uptrkv_page *uptrkv__page(struct uptrkv_task_store
 	case 7: return s->data[7];
 	}
 	return NULL;
+}
+
+static __always_inline struct uptrkv_page *uptrkv__page(struct uptrkv_task_store *s, __u32 pg)
+{
+	/* Small stores live in page 0: one compare on the fast path. */
+	if (__builtin_expect(pg == 0, 1))
+		return s->data[0];
+	return uptrkv__page_slow(s, pg);
 }
 
 static __always_inline struct uptrkv_task_store *uptrkv__check(struct uptrkv_task_store *s)
@@ -167,18 +174,44 @@ static __always_inline int uptrkv__locate(struct uptrkv_task_store *s, struct up
 
 	e = UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]);
 	*entp = e;
-	if (!(e & UPTRKV_ENT_VALID))
-		return -ENOENT;
-	if (UPTRKV_ENT_SIZE(e) != size)
-		return -EMSGSIZE;
+	/* valid, no reserved bits, exactly `size` bytes: one compare */
+	if ((e & (UPTRKV_ENT_VALID | UPTRKV_ENT_RSVD_MASK | UPTRKV_ENT_SIZE_MASK)) !=
+	    (UPTRKV_ENT_VALID | size)) {
+		if (!(e & UPTRKV_ENT_VALID))
+			return -ENOENT;
+		return UPTRKV_ENT_SIZE(e) != size ? -EMSGSIZE : -EINVAL;
+	}
 	off = UPTRKV_ENT_OFF(e);
-	if (off > UPTRKV_PAGE_SIZE - size)
+	/* off <= 4088 by its mask, so sizes up to 8 need no check */
+	if (size > UPTRKV_ALIGN && off > UPTRKV_PAGE_SIZE - size)
 		return -EINVAL;
 	p = uptrkv__page(s, UPTRKV_ENT_PAGE(e));
 	if (!p)
 		return -EINVAL;
 	*pp = (void *)p->bytes + off;
 	return 0;
+}
+
+/* One attempt at a 1/2/4/8-byte get: load, then re-check the entry. */
+static __always_inline int uptrkv__get_small(struct uptrkv_task_store *s, struct uptrkv_meta *m,
+					     __u32 key, void *dst, const __u32 size)
+{
+	void *p;
+	__u32 e;
+	int err;
+
+	err = uptrkv__locate(s, m, key, size, &p, &e);
+	if (err)
+		return err;
+	switch (size) {
+	case 1: *(__u8 *)dst = UPTRKV_READ_ONCE(*(__u8 *)p); break;
+	case 2: *(__u16 *)dst = UPTRKV_READ_ONCE(*(__u16 *)p); break;
+	case 4: *(__u32 *)dst = UPTRKV_READ_ONCE(*(__u32 *)p); break;
+	case 8: *(__u64 *)dst = UPTRKV_READ_ONCE(*(__u64 *)p); break;
+	}
+	if (UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]) != e)
+		return -EAGAIN;
+	return size;
 }
 
 static __always_inline int uptrkv__get(struct uptrkv_task_store *s, __u32 key, void *dst,
@@ -198,20 +231,11 @@ static __always_inline int uptrkv__get(struct uptrkv_task_store *s, __u32 key, v
 	if (size == 1 || size == 2 || size == 4 || size == 8) {
 		/* Single-copy atomic: no seqcount, only re-check the entry so
 		 * that a value deleted or moved meanwhile is not returned. */
-		for (i = 0; i < UPTRKV_READ_TRIES; i++) {
-			err = uptrkv__locate(s, m, key, size, &p, &e);
-			if (err)
-				return err;
-			switch (size) {
-			case 1: *(__u8 *)dst = UPTRKV_READ_ONCE(*(__u8 *)p); break;
-			case 2: *(__u16 *)dst = UPTRKV_READ_ONCE(*(__u16 *)p); break;
-			case 4: *(__u32 *)dst = UPTRKV_READ_ONCE(*(__u32 *)p); break;
-			case 8: *(__u64 *)dst = UPTRKV_READ_ONCE(*(__u64 *)p); break;
-			}
-			if (UPTRKV_READ_ONCE(m->ent[key]) == e)
-				return size;
-		}
-		return -EAGAIN;
+		err = uptrkv__get_small(s, m, key, dst, size);
+		/* The entry changed under us (a delete or a move): once more. */
+		if (__builtin_expect(err == -EAGAIN, 0))
+			err = uptrkv__get_small(s, m, key, dst, size);
+		return err;
 	}
 	h = s->hdr;
 	if (!h)

@@ -60,6 +60,10 @@ struct uptrkv_thread {
 	struct uptrkv_alloc seen;	/* referenced at the last scan */
 	struct uptrkv_alloc quar;	/* freed since the last grace period */
 	struct uptrkv_alloc view;	/* scratch: what may not be allocated */
+	__u32 last_seq;			/* hdr->struct_seq after our last change */
+	bool foreign;			/* someone else (BPF, a rollout) changed
+					 * the meta since: wait a grace period
+					 * before allocating */
 };
 
 /* ------------------------------------------------------------------ */
@@ -372,7 +376,14 @@ static const struct uptrkv_meta *const *metas(const struct uptrkv_thread *t)
 static void scan(struct uptrkv_thread *t)
 {
 	struct uptrkv_alloc cur;
+	__u32 sq = __atomic_load_n(&t->hdr->struct_seq, __ATOMIC_ACQUIRE);
 
+	if (sq != t->last_seq) {
+		/* BPF deleted a key, or a rollout changed the meta: extents
+		 * we never saw may have been referenced meanwhile. */
+		t->foreign = true;
+		t->last_seq = sq;
+	}
 	uptrkv_alloc__init(&cur, t->page_mask);
 	/* Malformed entries are skipped: they own nothing. */
 	uptrkv_alloc__mark_store(&cur, t->hdr, metas(t));
@@ -382,6 +393,16 @@ static void scan(struct uptrkv_thread *t)
 	t->seen = cur;
 	t->view = cur;
 	uptrkv_alloc__merge(&t->view, &t->quar);
+}
+
+/* Our own meta change: bump struct_seq, noticing foreign changes. */
+static void bump_seq(struct uptrkv_thread *t)
+{
+	__u32 old = __atomic_fetch_add(&t->hdr->struct_seq, 1, __ATOMIC_RELEASE);
+
+	if (old != t->last_seq)
+		t->foreign = true;
+	t->last_seq = old + 1;
 }
 
 static void release_quarantine(struct uptrkv_thread *t)
@@ -470,7 +491,7 @@ static bool move_value(struct uptrkv_thread *t, __u32 slot, __u32 key, __u32 old
 	}
 	memcpy(ent_addr(t, ne), ent_addr(t, old), UPTRKV_ENT_SIZE(ne));
 	__atomic_store_n(slotp, ne, __ATOMIC_RELEASE);
-	__atomic_fetch_add(&t->hdr->struct_seq, 1, __ATOMIC_RELEASE);
+	bump_seq(t);
 	seq_unlock(t->hdr, key);
 	uptrkv_alloc__free(&t->seen, old);
 	uptrkv_alloc__mark(&t->seen, ne);
@@ -559,6 +580,16 @@ static int alloc_extent(struct uptrkv_thread *t, __u32 size, bool registered, __
 	int err, pass = 0;
 
 	scan(t);
+	if (t->foreign && registered) {
+		/* One grace period makes every currently free unit safe. If it
+		 * cannot be had (no CAP_BPF for the two small maps), go on:
+		 * readers still re-check their entry. */
+		if (!grace_period(t->s)) {
+			uptrkv_alloc__init(&t->quar, t->page_mask);
+			t->view = t->seen;
+		}
+		t->foreign = false;
+	}
 	for (;;) {
 		err = uptrkv_alloc__alloc(&t->view, size, ent);
 		if (!err) {
@@ -632,7 +663,7 @@ static int create_key(struct uptrkv_thread *t, struct uptrkv_meta *m, __u32 key,
 		uptrkv_alloc__free(&t->seen, ne);
 		return -EEXIST;
 	}
-	__atomic_fetch_add(&t->hdr->struct_seq, 1, __ATOMIC_RELEASE);
+	bump_seq(t);
 	return 0;
 }
 
@@ -883,7 +914,7 @@ int uptrkv_thread__delete(struct uptrkv_thread *t, __u32 key)
 					      __ATOMIC_RELAXED))
 		err = -ENOENT;	/* deleted by BPF meanwhile */
 	else
-		__atomic_fetch_add(&t->hdr->struct_seq, 1, __ATOMIC_RELEASE);
+		bump_seq(t);
 	/* The extent joins the quarantine at the next scan. */
 	struct_unlock(t);
 	return err;

@@ -1,0 +1,25 @@
+#!/bin/bash
+# make bench: runs the benchmarks on the optimised build ($BUILD).
+# Needs root (loads BPF). UPTRKV_BENCH_STRICT=1 makes a missed target fail.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (loads BPF programs)"; exit 1; }
+rc=0
+echo "== store (tests/bench/bench_store.c, bpf/bench_store.bpf.c)"
+"$BUILD/tests/bench/bench_store" "${UPTRKV_BENCH_N:-2000000}" "${UPTRKV_BENCH_REPS:-7}"
+r=$?
+if [ $r = 3 ]; then
+	echo "bench: a store target was missed (see above)"
+	[ "${UPTRKV_BENCH_STRICT:-0}" = 1 ] && rc=1
+elif [ $r != 0 ]; then
+	rc=1
+fi
+# Other benchmarks (tests/bench/bench_*.c) report themselves.
+for b in "$BUILD"/tests/bench/bench_*; do
+	[ -x "$b" ] || continue
+	[ "$(basename "$b")" = bench_store ] && continue
+	echo "== $(basename "$b")"
+	"$b" || rc=1
+done
+exit $rc
