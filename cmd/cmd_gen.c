@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +268,9 @@ static void gen_constants(struct gen *g)
 			fprintf(f, "#define %s_DEFAULT_%s ", g->up, kn);
 			if (k->type == UPTRKV_T_STRING)
 				put_default(f, k);
+			else if (uptrkv_type__is_signed(k->type) && def_int(k) == INT64_MIN)
+				/* -9223372036854775808ll would negate an overflowed literal */
+				fprintf(f, "(-9223372036854775807ll - 1)");
 			else if (uptrkv_type__is_signed(k->type))
 				fprintf(f, "(%lldll)", (long long)def_int(k));
 			else
@@ -422,6 +426,7 @@ int do_gen(int argc, char **argv)
 	struct uptrkv_manifest *m = NULL;
 	struct uptrkv_diags d = {};
 	struct gen_args a = {};
+	char name[UPTRKV_DEPLOY_NAME_MAX + 1];
 	char *buf = NULL;
 	size_t len = 0;
 	struct jw *w;
@@ -452,7 +457,8 @@ int do_gen(int argc, char **argv)
 		      err == -EINVAL ? "invalid manifest" : strerror(-err));
 		goto out;
 	}
-	if (!a.prefix && !valid_prefix(m->name)) {
+	lower(m->name, name, sizeof(name));
+	if (!a.prefix && !valid_prefix(name)) {
 		p_err("gen header: deployment name '%s' does not start a C identifier: give --prefix",
 		      m->name);
 		goto out;
