@@ -172,6 +172,29 @@ run "$UPTRKV" --bpffs "$tmp/nobpffs" diff deployed:nosuch $M/demo_v1.yaml
 expect_rc 2 "diff deployed:NAME not deployed"
 grep -q "deployed:nosuch" "$tmp/err" && ok "diff: deployed:NAME error names it" || bad "diff deployed: $(cat "$tmp/err")"
 
+# deployed:NAME against a real deployment, in a private bpffs (root, and the
+# demo objects built in $BUILD/bpf)
+objs=$PWD/${BUILD:-build}/bpf
+if [ "$(id -u)" = 0 ] && [ -f "$objs/demo_v1.bpf.o" ]; then
+	mkdir "$tmp/fs"
+	trap 'timeout 30 "$UPTRKV" --bpffs "$tmp/fs" undeploy demo >/dev/null 2>&1; umount "$tmp/fs" 2>/dev/null; rm -rf "$tmp"' EXIT
+	for v in 1 2; do
+		sed "s|^object: .*/demo_v$v.bpf.o|object: $objs/demo_v$v.bpf.o|" $M/demo_v$v.yaml >"$tmp/d$v.yaml"
+	done
+	run timeout 60 "$UPTRKV" --bpffs "$tmp/fs" rollout "$tmp/d1.yaml"
+	expect_rc 0 "rollout demo v1 into a private bpffs"
+	run "$UPTRKV" --bpffs "$tmp/fs" diff -j deployed:demo "$tmp/d2.yaml"
+	expect_rc 1 "diff deployed:demo v2"
+	jq_true '.old_version == 1 and .new_version == 2 and (.changes | length) == 7 and .bytes_before == 128' \
+		"diff deployed:demo v2: the recorded v1 is the old side"
+	run "$UPTRKV" --bpffs "$tmp/fs" diff deployed:demo "$tmp/d1.yaml"
+	expect_rc 0 "diff deployed:demo v1: no difference"
+	run timeout 30 "$UPTRKV" --bpffs "$tmp/fs" undeploy demo
+	expect_rc 0 "undeploy demo"
+else
+	echo "note: not root or no $objs/demo_v1.bpf.o: deployed:NAME against a live deployment not checked"
+fi
+
 # ---- mutated manifests through the CLI ----------------------------------
 # A fixed awk seed: the same 300 mutants every run. Each is validated on its
 # own: exit 0 (and then diff against itself agrees), or exit 2 with
