@@ -519,7 +519,8 @@ int uptrkv_deploy__record(struct uptrkv_deploy *d, __u32 slot, const struct uptr
 	rec->text_len = m->text_len;
 	rec->deployed_at = time(NULL);
 	rec->nr_progs = nr_progs;
-	memcpy(rec->progs, progs, nr_progs * sizeof(*progs));
+	if (nr_progs)
+		memcpy(rec->progs, progs, nr_progs * sizeof(*progs));
 	err = manifest_dir(m, rec->base_dir, sizeof(rec->base_dir), e);
 	if (err)
 		return err;
