@@ -47,15 +47,6 @@ static const struct argp diff_argp = {
 	       "  uptrkv diff deployed:demo manifests/demo_v3.yaml --json",
 };
 
-static bool help_asked(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") ||
-		    !strcmp(argv[i], "-?") || !strcmp(argv[i], "--usage"))
-			return true;
-	return false;
-}
-
 static int load_deployed(const char *name, struct uptrkv_manifest **m)
 {
 	struct uptrkv_error e = {};
@@ -310,8 +301,6 @@ int do_diff(int argc, char **argv)
 	if (err)
 		return err;
 	if (a.nr != 2) {
-		if (help_asked(argc, argv))
-			return EXIT_OK;
 		p_err("diff: expected two manifests, OLD and NEW; see 'uptrkv diff --help'");
 		return EXIT_USAGE;
 	}

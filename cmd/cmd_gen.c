@@ -69,15 +69,6 @@ static const struct argp gen_argp = {
 	       "  uptrkv gen header manifests/demo_v2.yaml --prefix app > app_keys.h",
 };
 
-static bool help_asked(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") ||
-		    !strcmp(argv[i], "-?") || !strcmp(argv[i], "--usage"))
-			return true;
-	return false;
-}
-
 /* ------------------------------------------------------------------ */
 /* What a key looks like in C                                           */
 /* ------------------------------------------------------------------ */
@@ -437,8 +428,6 @@ int do_gen(int argc, char **argv)
 	if (err)
 		return err;
 	if (a.nr != 2 || strcmp(a.what, "header")) {
-		if (help_asked(argc, argv))
-			return EXIT_OK;
 		p_err("gen: expected 'header MANIFEST'; see 'uptrkv gen --help'");
 		return EXIT_USAGE;
 	}

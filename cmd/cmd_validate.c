@@ -38,15 +38,6 @@ static const struct argp validate_argp = {
 	       "  uptrkv validate -p manifests/*.yaml",
 };
 
-static bool help_asked(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") ||
-		    !strcmp(argv[i], "-?") || !strcmp(argv[i], "--usage"))
-			return true;
-	return false;
-}
-
 static __u64 manifest_bytes(const struct uptrkv_manifest *m)
 {
 	__u64 sum = 0;
@@ -119,9 +110,6 @@ int do_validate(int argc, char **argv)
 	if (err)
 		return err;
 	if (!a.nr_paths) {
-		/* argp printed the help and, with ARGP_NO_EXIT, came back here */
-		if (help_asked(argc, argv))
-			return EXIT_OK;
 		p_err("validate: no manifest given; see 'uptrkv validate --help'");
 		return EXIT_USAGE;
 	}

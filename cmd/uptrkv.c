@@ -78,12 +78,31 @@ static const struct argp_child global_children[] = {
 	{},
 };
 
+/* What argp would otherwise print and then (with ARGP_NO_EXIT) go on
+ * parsing past, failing on the missing arguments. */
+static unsigned int help_flags(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "-?"))
+			return ARGP_HELP_STD_HELP;
+		if (!strcmp(argv[i], "--usage"))
+			return ARGP_HELP_USAGE | ARGP_HELP_EXIT_OK;
+	}
+	return 0;
+}
+
 int cmd_parse(const struct argp *argp, int argc, char **argv, void *input)
 {
 	struct argp a = *argp;
+	unsigned int help;
 	int err;
 
 	a.children = global_children;
+	help = help_flags(argc, argv);
+	if (help) {
+		argp_help(&a, stdout, help, argv[0]);
+		exit(EXIT_OK);
+	}
 	err = argp_parse(&a, argc, argv, ARGP_NO_EXIT, NULL, input);
 	if (err)
 		return EXIT_USAGE;
