@@ -9,16 +9,21 @@ what=${1:-all}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export UPTRKV=$PWD/$BUILD/uptrkv BUILD
+# A hung test must fail, not eat CI's time: seconds per test.
+TEST_TIMEOUT=${TEST_TIMEOUT:-600}
 
 passed=0 failed=0 skipped=0 failures=()
 run_one() {	# name cmd...
 	local name=$1; shift
 	local log; log=$(mktemp)
 	local t0=$SECONDS
-	if "$@" >"$log" 2>&1; then
+	if timeout -k 10 "$TEST_TIMEOUT" "$@" >"$log" 2>&1; then
 		passed=$((passed + 1)); echo "PASS $name ($((SECONDS - t0))s)"
 	else
 		local rc=$?
+		if [ $rc = 124 ] || [ $rc = 137 ]; then
+			echo "(timed out after ${TEST_TIMEOUT}s)" >> "$log"
+		fi
 		if [ $rc = 77 ]; then
 			skipped=$((skipped + 1)); echo "SKIP $name: $(tail -1 "$log")"
 		else
