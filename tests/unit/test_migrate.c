@@ -1,0 +1,685 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The pure migration builder (lib/migrate.c), on hand-built snapshots:
+ * the writes uptrkv_mig__build returns are applied to a copy of the
+ * snapshot, the way the admin write program applies them to a live store,
+ * and the result is read back with uptrkv_snapshot__value.
+ *   - unchanged and renamed keys share the very same meta entry;
+ *   - added keys get their default bytes;
+ *   - resized keys are copied, zero-extended or truncated (a truncated
+ *     string keeps a NUL);
+ *   - removed keys are absent from the new meta; keys no manifest names
+ *     are kept; a key deleted in the store stays deleted;
+ *   - nothing the live meta references is ever written;
+ *   - -ENOSPC when both layouts do not fit, -EAGAIN on an unstable copy;
+ *   - the second pass copies again only when the old extent changed and
+ *     the new one did not;
+ *   - write order: data, then meta, then header with layout_hash last.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "migrate.h"
+
+#define TID 4242
+#define GEN 7
+
+static struct uptrkv_manifest *mk(int v, const char *keys)
+{
+	struct uptrkv_manifest *m = NULL;
+	struct uptrkv_diags d = {};
+	char text[8192];
+
+	snprintf(text, sizeof(text),
+		 "apiVersion: uptrkv/v1\nname: t\nversion: %d\nobject: t.o\nkeys: [%s]\n", v, keys);
+	if (uptrkv_manifest__parse(text, strlen(text), NULL, &m, &d))
+		fail_msg("%s: %s", keys, d.n ? d.v[0].msg : "parse failed");
+	uptrkv_diags__free(&d);
+	return m;
+}
+
+static struct uptrkv_plan *plan(const struct uptrkv_manifest *a, const struct uptrkv_manifest *b)
+{
+	struct uptrkv_error e = {};
+	struct uptrkv_plan *p = NULL;
+
+	if (uptrkv_plan__new(a, b, &p, &e))
+		fail_msg("plan: %s", e.msg);
+	return p;
+}
+
+/* ---- a hand-built store ---- */
+
+struct store {
+	struct uptrkv_snapshot s;
+	struct uptrkv_alloc a;		/* what slot `slot` uses */
+	__u32 slot;
+};
+
+static struct store *store_new(__u32 page_mask, __u32 slot, __u32 hash)
+{
+	struct store *st = calloc(1, sizeof(*st));
+
+	assert_non_null(st);
+	st->slot = slot;
+	st->s.tid = TID;
+	st->s.hdr.magic = UPTRKV_MAGIC;
+	st->s.hdr.format = UPTRKV_FORMAT;
+	st->s.hdr.flags = UPTRKV_HDR_F_MANAGED;
+	st->s.hdr.owner_tid = TID;
+	st->s.hdr.page_mask = page_mask;
+	st->s.hdr.layout_hash[slot] = hash;
+	st->s.hdr.meta_gen[slot] = GEN - 1;
+	st->s.present = UPTRKV_R_BIT(UPTRKV_R_HDR) | UPTRKV_R_BIT(UPTRKV_R_META0) |
+			UPTRKV_R_BIT(UPTRKV_R_META1);
+	for (__u32 i = 0; i < UPTRKV_MAX_PAGES; i++)
+		if (page_mask & (1u << i))
+			st->s.present |= UPTRKV_R_BIT(UPTRKV_R_DATA(i));
+	uptrkv_alloc__init(&st->a, page_mask);
+	return st;
+}
+
+/* Puts key id with the given bytes in the live slot. */
+static void store_put(struct store *st, __u32 id, const void *val, __u32 size)
+{
+	__u32 ent;
+
+	assert_int_equal(uptrkv_alloc__alloc(&st->a, size, &ent), 0);
+	memcpy(st->s.data[UPTRKV_ENT_PAGE(ent)].bytes + UPTRKV_ENT_OFF(ent), val, size);
+	st->s.meta[st->slot].ent[id] = ent;
+}
+
+static void store_put_u64(struct store *st, __u32 id, __u64 v)
+{
+	store_put(st, id, &v, 8);
+}
+
+/* Every key of m at its default. */
+static void store_fill(struct store *st, const struct uptrkv_manifest *m)
+{
+	for (size_t i = 0; i < m->nr_keys; i++)
+		store_put(st, m->keys[i].id, m->keys[i].def, m->keys[i].size);
+}
+
+static const __u8 *value(const struct uptrkv_snapshot *s, __u32 slot, __u32 id, __u32 *size)
+{
+	const void *p = NULL;
+	__u32 sz = 0;
+	int err = uptrkv_snapshot__value(s, slot, id, &p, &sz);
+
+	if (err)
+		fail_msg("key %u in slot %u: %d", id, slot, err);
+	if (size)
+		*size = sz;
+	return p;
+}
+
+static __u8 *region_base(struct uptrkv_snapshot *s, __u8 region)
+{
+	if (region == UPTRKV_R_HDR)
+		return (__u8 *)&s->hdr;
+	if (region == UPTRKV_R_META0 || region == UPTRKV_R_META1)
+		return (__u8 *)&s->meta[region - UPTRKV_R_META0];
+	return s->data[region - UPTRKV_R_DATA0].bytes;
+}
+
+/* What the admin write program does with a batch, on a snapshot. */
+static void apply(struct uptrkv_snapshot *s, const struct uptrkv_write *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		__u8 *base;
+
+		assert_true(w[i].region < __UPTRKV_R_MAX);
+		assert_true(s->present & UPTRKV_R_BIT(w[i].region));
+		assert_true((size_t)w[i].off + w[i].len <= uptrkv_region__size(w[i].region));
+		base = region_base(s, w[i].region);
+		switch (w[i].op) {
+		case UPTRKV_W_COPY:
+			memcpy(base + w[i].off, (const void *)(unsigned long)w[i].src, w[i].len);
+			break;
+		case UPTRKV_W_STORE32:
+			assert_int_equal(w[i].off % 4, 0);
+			*(__u32 *)(base + w[i].off) = w[i].val;
+			break;
+		case UPTRKV_W_ADD32:
+			assert_int_equal(w[i].off % 4, 0);
+			*(__u32 *)(base + w[i].off) += w[i].val;
+			break;
+		default:
+			fail_msg("write %zu: bad op %u", i, w[i].op);
+		}
+	}
+}
+
+static struct uptrkv_snapshot *applied(const struct store *st, const struct uptrkv_mig *m)
+{
+	struct uptrkv_snapshot *s = malloc(sizeof(*s));
+
+	assert_non_null(s);
+	memcpy(s, &st->s, sizeof(*s));
+	apply(s, m->w, m->nr_w);
+	return s;
+}
+
+/* No data write touches an extent that the live meta references. */
+static void check_live_untouched(const struct store *st, const struct uptrkv_mig *m)
+{
+	const struct uptrkv_meta *live = &st->s.meta[m->from];
+
+	for (size_t i = 0; i < m->nr_w; i++) {
+		const struct uptrkv_write *w = &m->w[i];
+
+		if (w->region < UPTRKV_R_DATA0)
+			continue;
+		for (__u32 k = 0; k < UPTRKV_MAX_KEYS; k++) {
+			__u32 e = live->ent[k];
+			__u32 lo, hi;
+
+			if (!UPTRKV_ENT_IS_VALID(e) || UPTRKV_R_DATA(UPTRKV_ENT_PAGE(e)) != w->region)
+				continue;
+			lo = UPTRKV_ENT_OFF(e);
+			hi = lo + UPTRKV_ENT_SIZE(e);
+			if (w->off < hi && lo < (__u32)w->off + w->len)
+				fail_msg("write %zu (page %u, %u+%u) overlaps live key %u (%u..%u)", i,
+					 w->region - UPTRKV_R_DATA0, w->off, w->len, k, lo, hi);
+		}
+	}
+}
+
+/* Data copies, then the whole new meta, then meta_gen, then layout_hash. */
+static void check_order(const struct uptrkv_mig *m, __u32 hash)
+{
+	size_t n = m->nr_w;
+
+	assert_true(n >= 3);
+	for (size_t i = 0; i + 3 < n; i++) {
+		assert_int_equal(m->w[i].op, UPTRKV_W_COPY);
+		assert_true(m->w[i].region >= UPTRKV_R_DATA0);
+	}
+	assert_int_equal(m->w[n - 3].op, UPTRKV_W_COPY);
+	assert_int_equal(m->w[n - 3].region, UPTRKV_R_META(m->to));
+	assert_int_equal(m->w[n - 3].off, 0);
+	assert_int_equal(m->w[n - 3].len, UPTRKV_PAGE_SIZE);
+	assert_memory_equal((void *)(unsigned long)m->w[n - 3].src, &m->meta, sizeof(m->meta));
+	assert_int_equal(m->w[n - 2].op, UPTRKV_W_STORE32);
+	assert_int_equal(m->w[n - 2].region, UPTRKV_R_HDR);
+	assert_int_equal(m->w[n - 2].off, offsetof(struct uptrkv_hdr, meta_gen[m->to]));
+	assert_int_equal(m->w[n - 2].val, GEN);
+	assert_int_equal(m->w[n - 1].op, UPTRKV_W_STORE32);
+	assert_int_equal(m->w[n - 1].region, UPTRKV_R_HDR);
+	assert_int_equal(m->w[n - 1].off, offsetof(struct uptrkv_hdr, layout_hash[m->to]));
+	assert_int_equal(m->w[n - 1].val, hash);
+}
+
+/* ---- every change kind at once, both directions ---- */
+
+#define OLD_KEYS								\
+	"{id: 0, name: a, size: 8, type: u64},"				\
+	"{id: 1, name: b, size: 8, type: u64},"				\
+	"{id: 2, name: s, size: 16, type: string},"			\
+	"{id: 3, name: blob, size: 64},"					\
+	"{id: 4, name: gone, size: 4, type: u32},"			\
+	"{id: 8, name: wide, size: 8}"
+#define NEW_KEYS								\
+	"{id: 0, name: a, size: 8, type: u64},"				\
+	"{id: 1, name: b_renamed, size: 8, type: u64},"			\
+	"{id: 2, name: s, size: 8, type: string, resize: truncate},"	\
+	"{id: 3, name: blob, size: 100},"					\
+	"{id: 5, name: added, size: 4, type: u32, default: 77},"		\
+	"{id: 6, name: hi, size: 8, type: string, default: hi},"		\
+	"{id: 8, name: wide, size: 4, resize: truncate}"
+
+static void every_change(__u32 from)
+{
+	struct uptrkv_manifest *o = mk(1, OLD_KEYS), *n = mk(2, NEW_KEYS);
+	struct uptrkv_plan *p = plan(o, n);
+	struct store *st = store_new(0x3, from, p->old_hash);
+	struct uptrkv_snapshot *after;
+	struct uptrkv_error e = {};
+	struct uptrkv_mig m;
+	__u8 blob[64], want[100] = {};
+	const __u8 *v;
+	__u32 to = from ^ 1, sz, used;
+	__u64 wide = 0x1122334455667788ull;
+
+	for (int i = 0; i < 64; i++)
+		blob[i] = (__u8)(i * 7 + 1);
+	store_put_u64(st, 0, 0x1111);
+	store_put_u64(st, 1, 0x2222);
+	store_put(st, 2, "hello world!!!!", 16);
+	store_put(st, 3, blob, 64);
+	store_put(st, 4, "\5\0\0\0", 4);
+	store_put(st, 8, &wide, 8);
+	store_put_u64(st, 900, 0x9999);		/* the app's own key */
+
+	assert_int_equal(uptrkv_mig__build(p, &st->s, from, to, GEN, &m, &e), 0);
+	assert_int_equal(m.tid, TID);
+	assert_int_equal(m.from, from);
+	assert_int_equal(m.to, to);
+
+	/* Shared entries: the very same extent, never copied. */
+	assert_int_equal(m.meta.ent[0], st->s.meta[from].ent[0]);
+	assert_int_equal(m.meta.ent[1], st->s.meta[from].ent[1]);
+	assert_int_equal(m.meta.ent[900], st->s.meta[from].ent[900]);
+	/* Removed, and ids nobody has: absent. */
+	assert_false(UPTRKV_ENT_IS_VALID(m.meta.ent[4]));
+	assert_false(UPTRKV_ENT_IS_VALID(m.meta.ent[7]));
+	/* Added and resized: new extents. */
+	for (__u32 id = 2; id <= 6; id++) {
+		if (id == 4)
+			continue;
+		assert_true(UPTRKV_ENT_IS_VALID(m.meta.ent[id]));
+		assert_int_not_equal(m.meta.ent[id], st->s.meta[from].ent[id]);
+	}
+	assert_int_equal(m.nr_keep, 3);
+	assert_int_equal(m.nr_copy, 3);
+	assert_int_equal(m.nr_init, 2);
+	assert_int_equal(m.nr_drop, 1);
+	assert_int_equal(m.nr_missing, 0);
+	assert_int_equal(m.nr_copies, 3);
+
+	check_order(&m, p->new_hash);
+	check_live_untouched(st, &m);
+
+	after = applied(st, &m);
+	assert_int_equal(after->hdr.layout_hash[to], p->new_hash);
+	assert_int_equal(after->hdr.meta_gen[to], GEN);
+	assert_int_equal(after->hdr.layout_hash[from], p->old_hash);
+	assert_memory_equal(&after->meta[from], &st->s.meta[from], sizeof(struct uptrkv_meta));
+	/* The live slot reads exactly what it read before. */
+	for (__u32 id = 0; id < UPTRKV_MAX_KEYS; id++) {
+		const void *a, *b;
+		__u32 sa, sb;
+
+		if (uptrkv_snapshot__value(&st->s, from, id, &a, &sa))
+			continue;
+		assert_int_equal(uptrkv_snapshot__value(after, from, id, &b, &sb), 0);
+		assert_int_equal(sa, sb);
+		assert_memory_equal(a, b, sa);
+	}
+	/* The new slot. */
+	v = value(after, to, 0, &sz);
+	assert_int_equal(sz, 8);
+	assert_int_equal(*(const __u64 *)v, 0x1111);
+	v = value(after, to, 1, &sz);
+	assert_int_equal(*(const __u64 *)v, 0x2222);
+	v = value(after, to, 2, &sz);
+	assert_int_equal(sz, 8);
+	assert_memory_equal(v, "hello w\0", 8);		/* truncated, NUL kept */
+	v = value(after, to, 3, &sz);
+	assert_int_equal(sz, 100);
+	memcpy(want, blob, 64);
+	assert_memory_equal(v, want, 100);		/* zero-extended */
+	v = value(after, to, 5, &sz);
+	assert_int_equal(sz, 4);
+	assert_int_equal(*(const __u32 *)v, 77);
+	v = value(after, to, 6, &sz);
+	assert_int_equal(sz, 8);
+	assert_memory_equal(v, "hi\0\0\0\0\0\0", 8);
+	v = value(after, to, 8, &sz);
+	assert_int_equal(sz, 4);
+	assert_memory_equal(v, &wide, 4);		/* bytes: truncated, no NUL */
+	v = value(after, to, 900, &sz);
+	assert_int_equal(*(const __u64 *)v, 0x9999);
+	assert_int_equal(uptrkv_snapshot__value(after, to, 4, (const void **)&v, &sz), -ENOENT);
+
+	/* Free once `from` is gone: pages minus the new layout's extents. */
+	used = 8 + 8 + 8 + 104 + 8 + 8 + 8 + 8;
+	assert_int_equal(m.bytes_free_after, 2 * UPTRKV_PAGE_SIZE - used);
+
+	free(after);
+	uptrkv_mig__free(&m);
+	assert_null(m.w);
+	assert_int_equal(m.nr_w, 0);
+	free(st);
+	uptrkv_plan__free(p);
+	uptrkv_manifest__free(o);
+	uptrkv_manifest__free(n);
+}
+
+static void test_every_change_0_to_1(void **state)
+{
+	(void)state;
+	every_change(0);
+}
+
+static void test_every_change_1_to_0(void **state)
+{
+	(void)state;
+	every_change(1);
+}
+
+/* A key the plan keeps or copies but this store deleted. */
+static void test_missing_keys(void **state)
+{
+	struct uptrkv_manifest *o = mk(1, "{id: 0, name: a, size: 8}, {id: 1, name: b, size: 16},"
+					  "{id: 2, name: c, size: 8}");
+	struct uptrkv_manifest *n = mk(2, "{id: 0, name: a, size: 8}, {id: 1, name: b, size: 32, default: \"0x0102\"},"
+					  "{id: 2, name: c, size: 8}");
+	struct uptrkv_plan *p = plan(o, n);
+	struct store *st = store_new(0x1, 0, p->old_hash);
+	struct uptrkv_snapshot *after;
+	struct uptrkv_error e = {};
+	struct uptrkv_mig m;
+	__u8 want[32] = { 1, 2 };
+	const __u8 *v;
+	__u32 sz;
+
+	(void)state;
+	store_put_u64(st, 2, 5);	/* 0 and 1 were deleted by the app */
+	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), 0);
+	assert_false(UPTRKV_ENT_IS_VALID(m.meta.ent[0]));	/* stays deleted */
+	assert_int_equal(m.nr_missing, 1);
+	assert_int_equal(m.nr_keep, 1);
+	assert_int_equal(m.nr_copies, 0);		/* nothing to copy again later */
+	after = applied(st, &m);
+	v = value(after, 1, 1, &sz);			/* resized but absent: its default */
+	assert_int_equal(sz, 32);
+	assert_memory_equal(v, want, 32);
+	assert_int_equal(*(const __u64 *)value(after, 1, 2, NULL), 5);
+	free(after);
+	uptrkv_mig__free(&m);
+	free(st);
+	uptrkv_plan__free(p);
+	uptrkv_manifest__free(o);
+	uptrkv_manifest__free(n);
+}
+
+/* ---- no space ---- */
+
+static int build_in_one_page(const char *old_keys, const char *new_keys, __u32 fill,
+			     struct uptrkv_mig *m, struct uptrkv_error *e)
+{
+	struct uptrkv_manifest *o = mk(1, old_keys), *n = mk(2, new_keys);
+	struct uptrkv_plan *p = plan(o, n);
+	struct store *st = store_new(0x1, 0, p->old_hash);
+	__u8 *big = calloc(1, UPTRKV_MAX_VALUE);
+	int err;
+
+	assert_non_null(big);
+	memset(big, 0xab, fill);
+	store_put(st, 0, big, fill);
+	err = uptrkv_mig__build(p, &st->s, 0, 1, GEN, m, e);
+	free(big);
+	free(st);
+	uptrkv_plan__free(p);
+	uptrkv_manifest__free(o);
+	uptrkv_manifest__free(n);
+	return err;
+}
+
+static void check_nothing_returned(const struct uptrkv_mig *m)
+{
+	/* A failed build hands back no half-built migration. */
+	print_message("  after the failure: %zu writes, %zu buffer bytes, %zu copies\n",
+		      m->nr_w, m->buf_len, m->nr_copies);
+	assert_int_equal(m->nr_w, 0);
+	assert_null(m->w);
+	assert_null(m->buf);
+	assert_int_equal(m->nr_copies, 0);
+}
+
+static void test_enospc(void **state)
+{
+	struct uptrkv_error e = {};
+	struct uptrkv_mig m;
+
+	(void)state;
+	/* 4000 bytes used in the only page: 96 are left. */
+	assert_int_equal(build_in_one_page("{id: 0, name: big, size: 4000}",
+					   "{id: 0, name: big, size: 4000}, {id: 1, name: x, size: 96}",
+					   4000, &m, &e), 0);
+	assert_int_equal(m.bytes_free_after, 0);
+	uptrkv_mig__free(&m);
+
+	assert_int_equal(build_in_one_page("{id: 0, name: big, size: 4000}",
+					   "{id: 0, name: big, size: 4000}, {id: 1, name: x, size: 97}",
+					   4000, &m, &e), -ENOSPC);
+	print_message("  %s\n", e.msg);
+	assert_non_null(strstr(e.msg, "thread 4242"));
+	assert_non_null(strstr(e.msg, "key 1"));
+	assert_non_null(strstr(e.msg, "no space"));
+	check_nothing_returned(&m);
+	uptrkv_mig__free(&m);
+
+	/* Growing needs both extents at once: the old one stays live. */
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(build_in_one_page("{id: 0, name: big, size: 2048}",
+					   "{id: 0, name: big, size: 2056}", 2048, &m, &e), -ENOSPC);
+	assert_non_null(strstr(e.msg, "key 0"));
+	check_nothing_returned(&m);
+	uptrkv_mig__free(&m);
+
+	/* Several keys: the first few fit, a later one does not. */
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(build_in_one_page("{id: 0, name: big, size: 2048}",
+					   "{id: 0, name: big, size: 2048}, {id: 1, name: a, size: 1000},"
+					   "{id: 2, name: b, size: 1000}, {id: 3, name: c, size: 100}",
+					   2048, &m, &e), -ENOSPC);
+	assert_non_null(strstr(e.msg, "key 3"));
+	check_nothing_returned(&m);
+	uptrkv_mig__free(&m);
+}
+
+/* ---- a resized value being written during the snapshot ---- */
+
+static void test_unstable_copy(void **state)
+{
+	struct uptrkv_manifest *o = mk(1, "{id: 0, name: a, size: 16}, {id: 1, name: k, size: 16}");
+	struct uptrkv_manifest *n = mk(2, "{id: 0, name: a, size: 24}, {id: 1, name: k, size: 16}");
+	struct uptrkv_plan *p = plan(o, n);
+	struct store *st = store_new(0x1, 0, p->old_hash);
+	struct uptrkv_error e = {};
+	struct uptrkv_mig m;
+
+	(void)state;
+	store_fill(st, o);
+	/* A writer holds key 0's seqcount: odd. */
+	st->s.hdr.seq[0] = st->s.seq_after[0] = 3;
+	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), -EAGAIN);
+	uptrkv_mig__free(&m);
+	/* It moved on during the copy. */
+	st->s.hdr.seq[0] = 2;
+	st->s.seq_after[0] = 4;
+	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), -EAGAIN);
+	uptrkv_mig__free(&m);
+	/* The meta changed during the copy. */
+	st->s.seq_after[0] = 2;
+	st->s.struct_seq_after = st->s.hdr.struct_seq + 1;
+	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), -EAGAIN);
+	uptrkv_mig__free(&m);
+	/* Stable: fine. A kept key's seqcount does not matter, it is not copied. */
+	st->s.struct_seq_after = st->s.hdr.struct_seq;
+	st->s.hdr.seq[1] = 1;
+	st->s.seq_after[1] = 5;
+	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), 0);
+	uptrkv_mig__free(&m);
+	free(st);
+	uptrkv_plan__free(p);
+	uptrkv_manifest__free(o);
+	uptrkv_manifest__free(n);
+}
+
+/* ---- the second pass ---- */
+
+static void test_recopy(void **state)
+{
+	struct uptrkv_manifest *o = mk(1, "{id: 0, name: a, size: 8}, {id: 1, name: s, size: 4, type: u32},"
+					  "{id: 2, name: blob, size: 16}, {id: 3, name: n, size: 8}");
+	struct uptrkv_manifest *n = mk(2, "{id: 0, name: a, size: 8}, {id: 1, name: s, size: 8, type: u64, resize: reset},"
+					  "{id: 2, name: blob, size: 40}, {id: 3, name: n, size: 16}");
+	struct uptrkv_plan *p = plan(o, n);
+	struct store *st = store_new(0x1, 1, p->old_hash);
+	struct uptrkv_snapshot *now;
+	struct uptrkv_error e = {};
+	struct uptrkv_write *w = NULL;
+	struct uptrkv_mig m;
+	__u8 blob[16], want[40] = {};
+	__u32 seq2_off = offsetof(struct uptrkv_hdr, seq[2]);
+	size_t nr = 0;
+	__u8 *old2, *old3;
+
+	(void)state;
+	memset(blob, 0x5a, sizeof(blob));
+	store_put_u64(st, 0, 1);
+	store_put(st, 1, "\1\0\0\0", 4);
+	store_put(st, 2, blob, 16);
+	store_put_u64(st, 3, 0x33);
+	assert_int_equal(uptrkv_mig__build(p, &st->s, 1, 0, GEN, &m, &e), 0);
+	assert_int_equal(m.nr_copies, 2);	/* 2 and 3; 1 was reset, 0 kept */
+	now = applied(st, &m);
+
+	/* Nothing written since: nothing to copy again. */
+	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
+	assert_int_equal(nr, 0);
+	free(w);
+
+	/* The old version wrote both after the copy; the new one did not. */
+	old2 = now->data[UPTRKV_ENT_PAGE(now->meta[1].ent[2])].bytes + UPTRKV_ENT_OFF(now->meta[1].ent[2]);
+	old3 = now->data[UPTRKV_ENT_PAGE(now->meta[1].ent[3])].bytes + UPTRKV_ENT_OFF(now->meta[1].ent[3]);
+	memset(old2, 0x77, 16);
+	*(__u64 *)old3 = 0x34;
+	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
+	/* blob (16 -> 40 bytes, multi-word): seq bracket; n (8 -> 16): too. */
+	assert_int_equal(nr, 6);
+	assert_int_equal(w[0].op, UPTRKV_W_ADD32);
+	assert_int_equal(w[0].region, UPTRKV_R_HDR);
+	assert_int_equal(w[0].off, seq2_off);
+	assert_int_equal(w[0].val, 1);
+	assert_int_equal(w[1].op, UPTRKV_W_COPY);
+	assert_int_equal(w[1].region, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(m.meta.ent[2])));
+	assert_int_equal(w[1].off, UPTRKV_ENT_OFF(m.meta.ent[2]));
+	assert_int_equal(w[1].len, 40);
+	assert_int_equal(w[2].op, UPTRKV_W_ADD32);
+	assert_int_equal(w[2].off, seq2_off);
+	apply(now, w, nr);
+	free(w);
+	memset(want, 0x77, 16);
+	assert_memory_equal(value(now, 0, 2, NULL), want, 40);
+	memset(want, 0, sizeof(want));
+	want[0] = 0x34;
+	assert_memory_equal(value(now, 0, 3, NULL), want, 16);
+	assert_int_equal(now->hdr.seq[2] % 2, 0);	/* even again */
+	assert_int_equal(now->hdr.seq[2], 2);
+
+	/* Once the new version wrote a value, it is newer: kept. */
+	memset(old2, 0x78, 16);
+	*(__u64 *)old3 = 0x35;
+	{
+		__u8 *new3 = now->data[UPTRKV_ENT_PAGE(now->meta[0].ent[3])].bytes +
+			     UPTRKV_ENT_OFF(now->meta[0].ent[3]);
+
+		new3[0] = 0x99;
+	}
+	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
+	assert_int_equal(nr, 3);			/* only blob */
+	assert_int_equal(w[1].len, 40);
+	free(w);
+
+	/* Extents no longer what the migration left: skipped. */
+	now->meta[1].ent[2] = 0;			/* deleted in the old slot */
+	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
+	assert_int_equal(nr, 0);
+	free(w);
+
+	free(now);
+	uptrkv_mig__free(&m);
+	free(st);
+	uptrkv_plan__free(p);
+	uptrkv_manifest__free(o);
+	uptrkv_manifest__free(n);
+}
+
+/* A copy whose new extent moved (the app grew or moved it after the switch). */
+static void test_recopy_new_moved(void **state)
+{
+	struct uptrkv_manifest *o = mk(1, "{id: 0, name: a, size: 8}");
+	struct uptrkv_manifest *n = mk(2, "{id: 0, name: a, size: 16}");
+	struct uptrkv_plan *p = plan(o, n);
+	struct store *st = store_new(0x1, 0, p->old_hash);
+	struct uptrkv_snapshot *now;
+	struct uptrkv_error e = {};
+	struct uptrkv_write *w = NULL;
+	struct uptrkv_mig m;
+	size_t nr = 0;
+	__u32 ent;
+
+	(void)state;
+	store_put_u64(st, 0, 1);
+	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), 0);
+	now = applied(st, &m);
+	ent = now->meta[0].ent[0];
+	now->data[UPTRKV_ENT_PAGE(ent)].bytes[UPTRKV_ENT_OFF(ent)] = 2;	/* old written */
+	now->meta[1].ent[0] = UPTRKV_ENT(0, 2048, 16);			/* new moved */
+	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
+	assert_int_equal(nr, 0);
+	free(w);
+	free(now);
+	uptrkv_mig__free(&m);
+	free(st);
+	uptrkv_plan__free(p);
+	uptrkv_manifest__free(o);
+	uptrkv_manifest__free(n);
+}
+
+static void test_retire_writes(void **state)
+{
+	struct uptrkv_write w[1];
+
+	(void)state;
+	for (__u32 slot = 0; slot < UPTRKV_NR_SLOTS; slot++) {
+		memset(w, 0xff, sizeof(w));
+		assert_int_equal(uptrkv_mig__retire_writes(slot, w), 1);
+		assert_int_equal(w[0].op, UPTRKV_W_STORE32);
+		assert_int_equal(w[0].region, UPTRKV_R_HDR);
+		assert_int_equal(w[0].off, offsetof(struct uptrkv_hdr, layout_hash[slot]));
+		assert_int_equal(w[0].val, 0);
+	}
+}
+
+/* A store that is not ours is refused, and a corrupt live meta too. */
+static void test_bad_store(void **state)
+{
+	struct uptrkv_manifest *o = mk(1, "{id: 0, name: a, size: 8}");
+	struct uptrkv_manifest *n = mk(2, "{id: 0, name: a, size: 16}");
+	struct uptrkv_plan *p = plan(o, n);
+	struct store *st = store_new(0x1, 0, p->old_hash);
+	struct uptrkv_error e = {};
+	struct uptrkv_mig m;
+
+	(void)state;
+	store_put_u64(st, 0, 1);
+	st->s.hdr.magic = 0x12345678;
+	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), -EPROTO);
+	uptrkv_mig__free(&m);
+	st->s.hdr.magic = UPTRKV_MAGIC;
+	st->s.meta[0].ent[5] = UPTRKV_ENT(3, 0, 8);	/* on a page it does not have */
+	assert_true(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e) < 0);
+	uptrkv_mig__free(&m);
+	free(st);
+	uptrkv_plan__free(p);
+	uptrkv_manifest__free(o);
+	uptrkv_manifest__free(n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_change_0_to_1),
+		cmocka_unit_test(test_every_change_1_to_0),
+		cmocka_unit_test(test_missing_keys),
+		cmocka_unit_test(test_enospc),
+		cmocka_unit_test(test_unstable_copy),
+		cmocka_unit_test(test_recopy),
+		cmocka_unit_test(test_recopy_new_moved),
+		cmocka_unit_test(test_retire_writes),
+		cmocka_unit_test(test_bad_store),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
