@@ -53,6 +53,11 @@ int cmd_parse(const struct argp *argp, int argc, char **argv, void *input);
 /* Prints manifest diagnostics as file:line:col: msg (or into JSON). */
 void print_diags(const struct uptrkv_diags *d);
 
+/* A plan as a table with a summary line (text), or as the fields of the
+ * diff JSON document: changes[], unchanged, compatible, bytes... (cmd/plan_print.c) */
+void plan_print_table(const char *name, const struct uptrkv_plan *p);
+void plan_json_fields(struct jw *w, const struct uptrkv_plan *p);
+
 int do_validate(int argc, char **argv);
 int do_diff(int argc, char **argv);
 int do_gen(int argc, char **argv);

@@ -101,24 +101,6 @@ static const char *outcome(const struct uptrkv_rollout_result *r, const char *ve
 	return verb;
 }
 
-static void print_changes_json(struct jw *w, const struct uptrkv_plan *p)
-{
-	jw_name(w, "changes");
-	jw_start_array(w);
-	for (size_t i = 0; p && i < p->n; i++) {
-		const struct uptrkv_plan_entry *pe = &p->v[i];
-
-		if (pe->change == UPTRKV_CH_UNCHANGED)
-			continue;
-		jw_start_object(w);
-		jw_uint_field(w, "id", pe->id);
-		jw_string_field(w, "name", pe->new ? pe->new->name : pe->old->name);
-		jw_string_field(w, "change", uptrkv_change__str(pe->change));
-		jw_end_object(w);
-	}
-	jw_end_array(w);
-}
-
 static void print_result_json(const struct uptrkv_rollout_result *r, const char *verb)
 {
 	struct jw *w = json_begin();
@@ -136,7 +118,12 @@ static void print_result_json(const struct uptrkv_rollout_result *r, const char 
 	jw_uint_field(w, "migrated", r->nr_migrated);
 	jw_uint_field(w, "threads_gone", r->nr_gone);
 	jw_uint_field(w, "recopied", r->nr_recopied);
-	print_changes_json(w, r->plan);
+	if (r->plan) {
+		jw_name(w, "plan");
+		jw_start_object(w);
+		plan_json_fields(w, r->plan);
+		jw_end_object(w);
+	}
 	jw_name(w, "timing_ms");
 	jw_start_object(w);
 	jw_uint_field(w, "preflight", (uint64_t)(r->ms_preflight + 0.5));
@@ -146,18 +133,6 @@ static void print_result_json(const struct uptrkv_rollout_result *r, const char 
 	jw_uint_field(w, "total", (uint64_t)(r->ms_total + 0.5));
 	jw_end_object(w);
 	jw_end_object(w);
-}
-
-static void print_plan_text(const struct uptrkv_plan *p)
-{
-	for (size_t i = 0; p && i < p->n; i++) {
-		const struct uptrkv_plan_entry *pe = &p->v[i];
-
-		if (pe->change == UPTRKV_CH_UNCHANGED)
-			continue;
-		printf("  %4u  %-24s %s\n", pe->id, pe->new ? pe->new->name : pe->old->name,
-		       uptrkv_change__str(pe->change));
-	}
 }
 
 static void print_result_text(const struct uptrkv_rollout_result *r, const char *verb)
@@ -171,7 +146,8 @@ static void print_result_text(const struct uptrkv_rollout_result *r, const char 
 	if (r->dry_run) {
 		printf("%s: dry run: version %u -> %u would migrate %zu live store(s); nothing was changed\n",
 		       r->name, r->from_version, r->to_version, r->nr_stores);
-		print_plan_text(r->plan);
+		if (r->plan)
+			plan_print_table(r->name, r->plan);
 		return;
 	}
 	if (r->first_deploy)
