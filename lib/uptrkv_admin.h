@@ -218,5 +218,99 @@ int uptrkv_snapshot__value(const struct uptrkv_snapshot *s, unsigned int slot, _
  */
 bool uptrkv_snapshot__stable(const struct uptrkv_snapshot *s, __u32 key, __u32 size);
 
+/* ------------------------------------------------------------------ */
+/* Dump: a live process's keys, decoded (lib/dump.c)                    */
+/* ------------------------------------------------------------------ */
+
+struct uptrkv_dump_key {
+	__u32 id;
+	const char *name;		/* from the manifest; NULL if not in it */
+	enum uptrkv_type type;		/* UPTRKV_T_BYTES without a manifest entry,
+					 * or when the store's size disagrees */
+	__u32 size;			/* the size in the store */
+	__u8 *value;			/* size bytes */
+	bool changing;			/* never read stable in every try */
+};
+
+struct uptrkv_dump_thread {
+	__u32 tid;
+	__u32 slot;			/* meta slot decoded */
+	__u16 flags;			/* hdr->flags */
+	__u32 page_mask;		/* data pages registered */
+	struct uptrkv_dump_key *keys;	/* sorted by id */
+	size_t nr_keys;
+	__u8 *values;			/* one block holding every keys[].value */
+};
+
+struct uptrkv_dump {
+	__u32 pid;			/* as asked: a process or one thread */
+	char *deployment;		/* NULL for a bare store */
+	__u32 version;			/* manifest version; 0 without a manifest */
+	__u32 gen;			/* deployment generation */
+	/* The manifest the keys were decoded by, NULL without one. Freed
+	 * with the dump when the dump read it (from a deployment), not when
+	 * the caller lent it (uptrkv_dump__store). */
+	struct uptrkv_manifest *manifest;
+	bool manifest_owned;
+	struct uptrkv_dump_thread *threads;	/* registered threads only */
+	size_t nr_threads;
+};
+
+struct uptrkv_dump_opts {
+	size_t sz;
+	/* Only this deployment (uptrkv_dump__pid). */
+	const char *deployment;
+	/* Only these keys: each an id ("7") or a manifest name. A name no
+	 * deployment knows is -EINVAL. */
+	const char *const *keys;
+	size_t nr_keys;
+	/* Snapshots taken when a multi-word value changed during the copy,
+	 * before the value is reported as changing. Default 8. */
+	int tries;
+	/* uptrkv_dump__store: the meta slot to decode (default 0). */
+	__u32 slot;
+};
+
+/*
+ * The threads of pid (a process: all its threads; a thread id: that one)
+ * as the tids to read. -ESRCH if there is no such task.
+ */
+int uptrkv_pid__threads(__u32 pid, __u32 **tids, size_t *n, struct uptrkv_error *e);
+
+/*
+ * Dumps pid from one store map. m (may be NULL: keys by id, raw bytes) is
+ * borrowed, not owned by the result. -ENOENT (with "no uptrkv store
+ * registered for PID N") when no thread of pid has an element; -EPROTO
+ * when a header's magic or format is not understood (nothing guessed).
+ */
+int uptrkv_dump__store(int store_fd, const struct uptrkv_manifest *m, __u32 pid,
+		       const struct uptrkv_dump_opts *opts, struct uptrkv_dump **out,
+		       struct uptrkv_error *e);
+
+/*
+ * Dumps pid from every deployment under bpffs whose store holds elements
+ * of its threads (decoded by each one's active slot and recorded
+ * manifest). *out gets one struct per matching deployment, sorted by name;
+ * -ENOENT when none matches.
+ */
+int uptrkv_dump__pid(const char *bpffs, __u32 pid, const struct uptrkv_dump_opts *opts,
+		     struct uptrkv_dump ***out, size_t *n, struct uptrkv_error *e);
+void uptrkv_dump__free(struct uptrkv_dump *d);
+void uptrkv_dumps__free(struct uptrkv_dump **v, size_t n);
+
+/*
+ * Formats a value for people: integers in decimal, bool true/false,
+ * strings up to their NUL (quoted, with C escapes for quotes, backslashes
+ * and bytes outside printable ASCII), bytes as 0x and hex. Strings and
+ * bytes are cut after max_bytes bytes, marked with "..." (0: whole).
+ * Returns the length it needed, like snprintf.
+ */
+int uptrkv_value__format(char *buf, size_t sz, enum uptrkv_type t, const void *v,
+			 __u32 size, __u32 max_bytes);
+/* Integer types and bool (uptrkv_type__width() != 0): the value sign- or
+ * zero-extended to 64 bits. */
+__s64 uptrkv_value__s64(enum uptrkv_type t, const void *v);
+__u64 uptrkv_value__u64(enum uptrkv_type t, const void *v);
+
 #endif /* !__bpf__ */
 #endif
