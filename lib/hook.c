@@ -9,6 +9,8 @@
  */
 #include <bpf/bpf.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +27,33 @@ static int hook_path(char *buf, size_t sz, struct uptrkv_deploy *d, const char *
 	return uptrkv_pin_path(buf, sz, d->dir, "%s/%s", UPTRKV_PIN_HOOKS, hook);
 }
 
+static struct bpf_link *attach_cgroup(struct bpf_program *prog, const char *path)
+{
+	struct bpf_link *link;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	link = bpf_program__attach_cgroup(prog, fd);
+	close(fd);
+	return link;
+}
+
 static struct bpf_link *attach_entry(struct bpf_program *prog, const struct uptrkv_hook_spec *h)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = h->retprobe, .func_name = h->target);
+	unsigned int ifindex;
 	char cat[128];
 	const char *slash;
 
 	switch (h->kind) {
+	case UPTRKV_AK_XDP:
+		ifindex = if_nametoindex(h->target);
+		if (!ifindex)
+			return NULL;
+		return bpf_program__attach_xdp(prog, ifindex);
+	case UPTRKV_AK_CGROUP:
+		return attach_cgroup(prog, h->target);
 	case UPTRKV_AK_TRACE:
 		return bpf_program__attach_trace(prog);
 	case UPTRKV_AK_LSM:
@@ -73,6 +95,11 @@ static int load_entry(struct uptrkv_deploy *d, const struct uptrkv_hook_spec *h,
 			goto err;
 		}
 	}
+	/* With no version in the live slot, packets pass. */
+	if (h->kind == UPTRKV_AK_XDP)
+		skel->rodata->uptrkv_default_ret = 2;	/* XDP_PASS */
+	else if (h->kind == UPTRKV_AK_CGROUP)
+		skel->rodata->uptrkv_default_ret = 1;	/* allow */
 	err = bpf_map__reuse_fd(skel->maps.uptrkv_ctl, d->ctl_fd);
 	err = err ?: bpf_map__reuse_fd(skel->maps.uptrkv_disp, disp_fd);
 	if (err) {

@@ -925,20 +925,61 @@ static bool is_deploy_name(const char *s)
 	return i >= 1 && i <= UPTRKV_DEPLOY_NAME_MAX;
 }
 
+/* "xdp:IFNAME" or "cgroup:PATH": hooks whose target a SEC() cannot carry. */
+static bool attach_ok(const char *s)
+{
+	if (!strncmp(s, "xdp:", 4))
+		return s[4] && strlen(s + 4) < 16 && !strchr(s + 4, '/');
+	if (!strncmp(s, "cgroup:", 7))
+		return s[7] == '/';
+	return false;
+}
+
+/* One item: a program name, or {name: NAME, attach: TARGET}. */
+static bool parse_program(struct yp *p, const struct ynode *it, const char **name,
+			  const char **attach)
+{
+	struct field f[] = {
+		{ "name", true, "a program name" },
+		{ "attach", false, NULL },
+	};
+	char got[64];
+
+	*attach = NULL;
+	if (it->kind != Y_MAP)
+		return get_ident(p, it, "programs", 255, name);
+	collect_fields(p, it, "programs", f, ARRAY_SIZE(f));
+	if (!f[0].val || !get_ident(p, f[0].val, "programs.name", 255, name))
+		return false;
+	if (!f[1].val)
+		return true;
+	if (!get_text(p, f[1].val, "programs.attach", "xdp:IFNAME or cgroup:/PATH", attach))
+		return false;
+	if (!attach_ok(*attach)) {
+		diag(p, f[1].val->line, f[1].val->col,
+		     "programs.attach: expected xdp:IFNAME or cgroup:/PATH, got '%s'",
+		     clean(*attach, got, sizeof(got)));
+		return false;
+	}
+	return true;
+}
+
 static void parse_programs(struct yp *p, const struct ynode *n, struct uptrkv_manifest *m)
 {
-	const char *name;
-	char got[64];
+	const char *name, *attach;
 
 	if (n->kind == Y_BAD)
 		return;
 	if (n->kind != Y_SEQ || !n->n) {
+		char got[64];
+
 		diag(p, n->line, n->col, "programs: expected a non-empty list of program names, got %s",
 		     n->kind == Y_SEQ ? "an empty list" : GOT(n));
 		return;
 	}
 	m->programs = calloc(n->n, sizeof(*m->programs));
-	if (!m->programs) {
+	m->attach = calloc(n->n, sizeof(*m->attach));
+	if (!m->programs || !m->attach) {
 		p->enomem = true;
 		return;
 	}
@@ -946,7 +987,7 @@ static void parse_programs(struct yp *p, const struct ynode *n, struct uptrkv_ma
 		const struct ynode *it = n->kids[i];
 		bool dup = false;
 
-		if (!get_ident(p, it, "programs", 255, &name))
+		if (!parse_program(p, it, &name, &attach))
 			continue;
 		for (size_t j = 0; j < m->nr_programs; j++)
 			dup = dup || !strcmp(m->programs[j], name);
@@ -955,7 +996,9 @@ static void parse_programs(struct yp *p, const struct ynode *n, struct uptrkv_ma
 			continue;
 		}
 		m->programs[m->nr_programs] = strdup(name);
-		if (!m->programs[m->nr_programs]) {
+		m->attach[m->nr_programs] = attach ? strdup(attach) : NULL;
+		if (!m->programs[m->nr_programs] || (attach && !m->attach[m->nr_programs])) {
+			free(m->programs[m->nr_programs]);
 			p->enomem = true;
 			return;
 		}
@@ -1096,9 +1139,12 @@ void uptrkv_manifest__free(struct uptrkv_manifest *m)
 	for (size_t i = 0; i < m->nr_keys; i++)
 		free(m->keys[i].def);
 	free(m->keys);
-	for (size_t i = 0; i < m->nr_programs; i++)
+	for (size_t i = 0; i < m->nr_programs; i++) {
 		free(m->programs[i]);
+		free(m->attach ? m->attach[i] : NULL);
+	}
 	free(m->programs);
+	free(m->attach);
 	free(m->object);
 	free(m->text);
 	free(m->path);

@@ -51,6 +51,7 @@ struct uptrkv_manifest {
 	__u32 version;
 	char *object;			/* resolved against the manifest's folder (absolute) */
 	char **programs;		/* NULL: every program with an attachable SEC */
+	char **attach;			/* per program: "xdp:IFNAME", "cgroup:/PATH" or NULL */
 	size_t nr_programs;
 	char store_map[UPTRKV_NAME_MAX];	/* default "uptrkv_store" */
 	struct uptrkv_key *keys;	/* sorted by id */

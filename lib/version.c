@@ -33,7 +33,25 @@ static const struct sec_prefix sec_prefixes[] = {
 	{ "uretprobe/", UPTRKV_AK_UPROBE, BPF_PROG_TYPE_KPROBE, 0, true },
 	{ "tp/", UPTRKV_AK_TP, BPF_PROG_TYPE_TRACEPOINT, 0 },
 	{ "tracepoint/", UPTRKV_AK_TP, BPF_PROG_TYPE_TRACEPOINT, 0 },
+	{ "cgroup_skb/ingress", UPTRKV_AK_CGROUP, BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_INGRESS },
+	{ "cgroup_skb/egress", UPTRKV_AK_CGROUP, BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS },
 };
+
+/* XDP and cgroup hooks: the SEC() has no target, the manifest gives it. */
+static int parse_targeted(const char *attach, struct uptrkv_hook_spec *h, struct uptrkv_error *e)
+{
+	const char *want = h->kind == UPTRKV_AK_XDP ? "xdp:" : "cgroup:";
+
+	if (!attach)
+		return uptrkv_err(e, -EINVAL, "SEC(\"%s\") needs a target: list the program as "
+				  "{name: NAME, attach: %sTARGET} in the manifest", h->sec,
+				  h->kind == UPTRKV_AK_XDP ? "xdp:" : "cgroup:/");
+	if (strncmp(attach, want, strlen(want)))
+		return uptrkv_err(e, -EINVAL, "SEC(\"%s\"): attach '%s' is not %s...", h->sec,
+				  attach, want);
+	snprintf(h->target, sizeof(h->target), "%s", attach + strlen(want));
+	return 0;
+}
 
 /* "uprobe/PATH:FUNC[+OFF]" */
 static int parse_uprobe(const char *rest, struct uptrkv_hook_spec *h, struct uptrkv_error *e)
@@ -55,20 +73,31 @@ static int parse_uprobe(const char *rest, struct uptrkv_hook_spec *h, struct upt
 	return 0;
 }
 
-int uptrkv_hook_spec__parse(const char *sec, struct uptrkv_hook_spec *h, struct uptrkv_error *e)
+int uptrkv_hook_spec__parse(const char *sec, const char *attach, struct uptrkv_hook_spec *h,
+			    struct uptrkv_error *e)
 {
 	memset(h, 0, sizeof(*h));
 	snprintf(h->sec, sizeof(h->sec), "%s", sec);
+	if (!strcmp(sec, "xdp")) {
+		h->kind = UPTRKV_AK_XDP;
+		h->type = BPF_PROG_TYPE_XDP;
+		h->eat = BPF_XDP;
+		return parse_targeted(attach, h, e);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(sec_prefixes); i++) {
 		const struct sec_prefix *p = &sec_prefixes[i];
 		size_t n = strlen(p->prefix);
 
-		if (strncmp(sec, p->prefix, n) || !sec[n])
+		if (strncmp(sec, p->prefix, n))
 			continue;
 		h->kind = p->kind;
 		h->type = p->type;
 		h->eat = p->eat;
 		h->retprobe = p->retprobe;
+		if (p->kind == UPTRKV_AK_CGROUP && !sec[n])
+			return parse_targeted(attach, h, e);
+		if (!sec[n] || p->kind == UPTRKV_AK_CGROUP)
+			continue;
 		if (p->kind == UPTRKV_AK_UPROBE)
 			return parse_uprobe(sec + n, h, e);
 		snprintf(h->target, sizeof(h->target), "%s", sec + n);
@@ -76,7 +105,7 @@ int uptrkv_hook_spec__parse(const char *sec, struct uptrkv_hook_spec *h, struct 
 	}
 	return uptrkv_err(e, -EOPNOTSUPP,
 			  "SEC(\"%s\"): uptrkv attaches tp_btf/, raw_tp/, uprobe/BIN:FUNC, fentry/, "
-			  "fexit/, lsm/ and tp/ programs; this one has no attach target it can use", sec);
+			  "fexit/, lsm/, tp/, xdp and cgroup_skb/ programs", sec);
 }
 
 /*
@@ -99,13 +128,17 @@ static void hook_name(const char *sec, unsigned int dup, char *buf, size_t sz)
 		snprintf(buf + n, sz - n, "-%u", dup);
 }
 
-static bool wanted(const struct uptrkv_manifest *m, const char *name)
+static bool wanted(const struct uptrkv_manifest *m, const char *name, const char **attach)
 {
+	*attach = NULL;
 	if (!m->programs)
 		return true;
-	for (size_t i = 0; i < m->nr_programs; i++)
-		if (!strcmp(m->programs[i], name))
-			return true;
+	for (size_t i = 0; i < m->nr_programs; i++) {
+		if (strcmp(m->programs[i], name))
+			continue;
+		*attach = m->attach ? m->attach[i] : NULL;
+		return true;
+	}
 	return false;
 }
 
@@ -228,28 +261,38 @@ static int select_programs(struct uptrkv_version *v, const struct uptrkv_manifes
 		struct uptrkv_vprog *vp;
 		struct uptrkv_hook_spec spec;
 		unsigned int dup = 0;
+		const char *attach;
+		char sec_at[600];
 
-		if (!wanted(m, bpf_program__name(p))) {
+		if (!wanted(m, bpf_program__name(p), &attach)) {
 			bpf_program__set_autoload(p, false);
 			continue;
 		}
-		err = uptrkv_hook_spec__parse(bpf_program__section_name(p), &spec, e);
+		err = uptrkv_hook_spec__parse(bpf_program__section_name(p), attach, &spec, e);
 		if (err && !m->programs) {
 			/* Not attachable and not asked for: a helper program. */
 			bpf_program__set_autoload(p, false);
 			continue;
 		}
-		if (err)
-			return uptrkv_err(e, err, "program %s: %s", bpf_program__name(p), e->msg);
+		if (err) {
+			char why[UPTRKV_ERRMSG_MAX];
+
+			snprintf(why, sizeof(why), "%s", e ? e->msg : "");
+			return uptrkv_err(e, err, "program %s: %s", bpf_program__name(p), why);
+		}
 		if (v->nr_progs == UPTRKV_MAX_PROGS)
 			return uptrkv_err(e, -E2BIG, "%s: more than %d programs", m->object, UPTRKV_MAX_PROGS);
 		vp = &v->progs[v->nr_progs];
 		snprintf(vp->name, sizeof(vp->name), "%s", bpf_program__name(p));
 		vp->spec = spec;
+		/* The hook is the SEC() and, for XDP and cgroup, its target. */
+		snprintf(sec_at, sizeof(sec_at), "%s%s%s", spec.sec, attach ? "/" : "",
+			 attach ? spec.target : "");
 		for (size_t i = 0; i < v->nr_progs; i++)
-			if (!strcmp(v->progs[i].spec.sec, spec.sec))
+			if (!strcmp(v->progs[i].spec.sec, spec.sec) &&
+			    !strcmp(v->progs[i].spec.target, spec.target))
 				dup++;
-		hook_name(spec.sec, dup, vp->hook, sizeof(vp->hook));
+		hook_name(sec_at, dup, vp->hook, sizeof(vp->hook));
 		v->nr_progs++;
 	}
 	if (!v->nr_progs)

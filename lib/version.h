@@ -13,6 +13,8 @@ enum uptrkv_attach_kind {
 	UPTRKV_AK_RAW_TP,
 	UPTRKV_AK_UPROBE,
 	UPTRKV_AK_TP,		/* needs tracefs */
+	UPTRKV_AK_XDP,		/* target from the manifest: xdp:IFNAME */
+	UPTRKV_AK_CGROUP,	/* target from the manifest: cgroup:/PATH */
 };
 
 struct uptrkv_hook_spec {
@@ -20,7 +22,7 @@ struct uptrkv_hook_spec {
 	enum bpf_prog_type type;
 	enum bpf_attach_type eat;
 	char sec[256];		/* the SEC() string, e.g. "tp_btf/sys_enter" */
-	char target[256];	/* tracepoint or function name */
+	char target[256];	/* tracepoint, function, interface or cgroup path */
 	char path[256];		/* uprobe binary */
 	bool retprobe;
 	size_t offset;
@@ -43,8 +45,10 @@ struct uptrkv_version {
 	int store_fd;		/* the object's store map (owned by obj) */
 };
 
-/* Parses a SEC() string. -EOPNOTSUPP for types a manifest cannot attach. */
-int uptrkv_hook_spec__parse(const char *sec, struct uptrkv_hook_spec *h, struct uptrkv_error *e);
+/* Parses a SEC() string, with the manifest's attach target (NULL if none)
+ * for XDP and cgroup programs. -EOPNOTSUPP for types uptrkv cannot attach. */
+int uptrkv_hook_spec__parse(const char *sec, const char *attach, struct uptrkv_hook_spec *h,
+			    struct uptrkv_error *e);
 
 /*
  * Opens and loads m->object for slot, reusing the deployment's live maps
