@@ -133,6 +133,11 @@ static const struct bad_case bad_cases[] = {
 	{ "bad_programs.yaml", 2, {
 		{ 5, 22, "programs: expected a C identifier" },
 		{ 5, 28, "programs: duplicate program 'on_enter'" } } },
+	{ "bad_attach.yaml", 4, {
+		{ 8, 28, "programs.attach: expected xdp:IFNAME or cgroup:/PATH, got 'tc:eth0'" },
+		{ 9, 5, "programs: missing field 'name': expected a program name" },
+		{ 10, 26, "programs.attach: expected xdp:IFNAME or cgroup:/PATH, got a list" },
+		{ 11, 18, "programs: unknown field 'atach': expected one of name, attach" } } },
 	{ "bad_store_field.yaml", 1, { { 6, 3, "store: unknown field 'name': expected one of map" } } },
 	{ "bad_alias.yaml", 2, {
 		{ 6, 5, "anchors are not supported (&k)" },
@@ -382,6 +387,24 @@ static void test_parse_memory(void **state)
 	/* diags may be NULL: still refused */
 	assert_int_equal(parse_str(HEAD "keys: 5\n", &m, NULL), -EINVAL);
 	assert_null(m);
+}
+
+static void test_program_attach(void **state)
+{
+	struct uptrkv_manifest *m = NULL;
+	struct uptrkv_diags d = {};
+
+	(void)state;
+	assert_int_equal(parse_str(HEAD "programs:\n  - on_enter\n  - {name: on_xdp, attach: xdp:lo}\n"
+				   "  - {name: on_cg, attach: 'cgroup:/sys/fs/cgroup/unified'}\nkeys: []\n",
+				   &m, &d), 0);
+	assert_int_equal(m->nr_programs, 3);
+	assert_string_equal(m->programs[1], "on_xdp");
+	assert_null(m->attach[0]);
+	assert_string_equal(m->attach[1], "xdp:lo");
+	assert_string_equal(m->attach[2], "cgroup:/sys/fs/cgroup/unified");
+	uptrkv_manifest__free(m);
+	uptrkv_diags__free(&d);
 }
 
 static void test_paths(void **state)
@@ -667,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_good_minimal),
 		cmocka_unit_test(test_demo_manifests),
 		cmocka_unit_test(test_parse_memory),
+		cmocka_unit_test(test_program_attach),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_scalar_edges),
