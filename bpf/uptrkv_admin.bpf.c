@@ -214,6 +214,53 @@ out:
 	return err;
 }
 
+static __always_inline struct uptrkv_page *page_of(struct uptrkv_task_store *st, __u32 r)
+{
+	switch (r) {
+	case UPTRKV_R_META0: return (void *)st->meta[0];
+	case UPTRKV_R_META1: return (void *)st->meta[1];
+	case UPTRKV_R_DATA0 + 0: return st->data[0];
+	case UPTRKV_R_DATA0 + 1: return st->data[1];
+	case UPTRKV_R_DATA0 + 2: return st->data[2];
+	case UPTRKV_R_DATA0 + 3: return st->data[3];
+	case UPTRKV_R_DATA0 + 4: return st->data[4];
+	case UPTRKV_R_DATA0 + 5: return st->data[5];
+	case UPTRKV_R_DATA0 + 6: return st->data[6];
+	case UPTRKV_R_DATA0 + 7: return st->data[7];
+	}
+	return NULL;
+}
+
+/* One page again, with the value's seqcount and struct_seq around it. */
+SEC("syscall")
+int uptrkv_admin_read_page(struct uptrkv_page_read *r)
+{
+	struct uptrkv_task_store *st;
+	struct task_struct *task;
+	struct uptrkv_page *p;
+	struct uptrkv_hdr *h;
+	__u32 idx = r->seq_idx & (UPTRKV_NR_SEQ - 1);
+	int err = 0;
+
+	st = store_of(r->tid, &task, &err);
+	if (!st)
+		return err;
+	h = st->hdr;
+	p = page_of(st, r->region);
+	if (!h || !p) {
+		err = -EFAULT;
+		goto out;
+	}
+	r->struct_seq_before = h->struct_seq;
+	r->seq_before = h->seq[idx];
+	COPY_U64S(&r->page, p, sizeof(r->page));
+	r->seq_after = h->seq[idx];
+	r->struct_seq_after = h->struct_seq;
+out:
+	bpf_task_release(task);
+	return err;
+}
+
 /* --------------------------------------------------------------- write */
 
 /*
@@ -326,23 +373,6 @@ __noinline int word_hdr(struct uptrkv_hdr *h, __u32 off, __u32 op, __u32 val)
 	else
 		__sync_fetch_and_add(w, val);
 	return 0;
-}
-
-static __always_inline struct uptrkv_page *page_of(struct uptrkv_task_store *st, __u32 r)
-{
-	switch (r) {
-	case UPTRKV_R_META0: return (void *)st->meta[0];
-	case UPTRKV_R_META1: return (void *)st->meta[1];
-	case UPTRKV_R_DATA0 + 0: return st->data[0];
-	case UPTRKV_R_DATA0 + 1: return st->data[1];
-	case UPTRKV_R_DATA0 + 2: return st->data[2];
-	case UPTRKV_R_DATA0 + 3: return st->data[3];
-	case UPTRKV_R_DATA0 + 4: return st->data[4];
-	case UPTRKV_R_DATA0 + 5: return st->data[5];
-	case UPTRKV_R_DATA0 + 6: return st->data[6];
-	case UPTRKV_R_DATA0 + 7: return st->data[7];
-	}
-	return NULL;
 }
 
 struct write_loop {

@@ -48,7 +48,7 @@ struct uptrkv_admin {
 	struct uptrkv_admin_skel *skel;
 	struct bpf_link *iter;		/* attached on the first list */
 	int store_fd;			/* our dup of the caller's fd */
-	int snap_fd, tail_fd, write_fd;
+	int snap_fd, tail_fd, page_fd, write_fd;
 };
 
 _Static_assert(offsetof(struct uptrkv_snapshot, seq_after) -
@@ -144,6 +144,7 @@ int uptrkv_admin__open(int store_fd, const struct uptrkv_admin_opts *opts,
 	a->store_fd = bpf_map__fd(a->skel->maps.uptrkv_store);
 	a->snap_fd = bpf_program__fd(a->skel->progs.uptrkv_admin_snapshot);
 	a->tail_fd = bpf_program__fd(a->skel->progs.uptrkv_admin_snapshot_tail);
+	a->page_fd = bpf_program__fd(a->skel->progs.uptrkv_admin_read_page);
 	a->write_fd = bpf_program__fd(a->skel->progs.uptrkv_admin_write);
 	*out = a;
 	return 0;
@@ -302,6 +303,19 @@ int uptrkv_admin__snapshot(struct uptrkv_admin *a, __u32 tid, struct uptrkv_snap
 		if (!(snap->present & UPTRKV_R_BIT(UPTRKV_R_DATA(i))))
 			memset(&snap->data[i], 0, sizeof(snap->data[i]));
 	return 0;
+}
+
+int uptrkv_admin__read_page(struct uptrkv_admin *a, __u32 tid, unsigned int region,
+			    __u32 seq_idx, struct uptrkv_page_read *r, struct uptrkv_error *e)
+{
+	if (!tid || tid > INT32_MAX)
+		return uptrkv_err(e, -EINVAL, "read page: bad tid %u", tid);
+	if (region < UPTRKV_R_META0 || region >= __UPTRKV_R_MAX)
+		return uptrkv_err(e, -EINVAL, "read page: bad region %u", region);
+	r->tid = tid;
+	r->region = region;
+	r->seq_idx = seq_idx % UPTRKV_NR_SEQ;
+	return run_prog(a->page_fd, r, sizeof(*r), "reading a page of", tid, e);
 }
 
 /* --------------------------------------------------------------- write */

@@ -78,6 +78,23 @@ struct uptrkv_snap_tail {
 
 #define UPTRKV_SNAP_HEAD_SIZE	__builtin_offsetof(struct uptrkv_snapshot, data[UPTRKV_SNAP_SPLIT])
 
+/*
+ * Re-reading one page of a store, for a value that changed during a
+ * snapshot: the window between the two seqcount reads is one page copy,
+ * not a whole snapshot.
+ */
+struct uptrkv_page_read {
+	__s32 tid;			/* in */
+	__u32 region;			/* in: UPTRKV_R_META0 .. UPTRKV_R_DATA(7) */
+	__u32 seq_idx;			/* in: hdr->seq[] entry read around the copy */
+	__u32 seq_before;		/* out */
+	__u32 seq_after;		/* out */
+	__u32 struct_seq_before;	/* out */
+	__u32 struct_seq_after;		/* out */
+	__u32 rsvd;
+	struct uptrkv_page page;	/* out */
+};
+
 /* Write batch operations. */
 enum uptrkv_write_op {
 	UPTRKV_W_COPY = 0,		/* copy len bytes from the user address src */
@@ -153,6 +170,11 @@ int uptrkv_admin__list(struct uptrkv_admin *a, struct uptrkv_task_ref **tasks, s
  */
 int uptrkv_admin__snapshot(struct uptrkv_admin *a, __u32 tid, struct uptrkv_snapshot *snap,
 			   struct uptrkv_error *e);
+
+/* Copies one page-sized region of tid's store (see struct uptrkv_page_read);
+ * errors as for snapshot, -EFAULT if the region is not registered. */
+int uptrkv_admin__read_page(struct uptrkv_admin *a, __u32 tid, unsigned int region,
+			    __u32 seq_idx, struct uptrkv_page_read *r, struct uptrkv_error *e);
 
 /*
  * Applies n writes to tid's store, in order, in as few program runs as

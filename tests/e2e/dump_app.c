@@ -11,8 +11,10 @@
  *   dump_app run DEPLOY_DIR VIEW NTHREADS
  *        typed keys; VIEW gets the expected `dump --json` document
  *   dump_app perf DEPLOY_DIR NTHREADS   1024 u64 keys per thread
- *   dump_app churn DEPLOY_DIR           one thread rewrites a 4 KiB value
- *                                       (every byte equal) without pause
+ *   dump_app churn DEPLOY_DIR [PAUSE_US]
+ *                                       one thread rewrites a 4 KiB value
+ *                                       (every byte equal), pausing
+ *                                       PAUSE_US between writes (default 0)
  *   dump_app badmagic|badformat STORE_PIN
  *                                       a store whose header is not ours
  *
@@ -48,6 +50,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int ready, failed;
 static volatile int stop;
+static int pause_us;
 
 struct worker {
 	pthread_t th;
@@ -147,6 +150,8 @@ static void churn(struct worker *w)
 		memset(buf, b & 0xff, sizeof(buf));
 		if (uptrkv_thread__put(w->t, K_BIG_BLOB, buf, sizeof(buf)))
 			die("churn", "put failed");
+		if (pause_us)
+			usleep(pause_us);
 	}
 }
 
@@ -320,6 +325,8 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "badmagic") || !strcmp(mode, "badformat"))
 		return foreign_store(argv[2], !strcmp(mode, "badmagic"));
 	nthreads = !strcmp(mode, "churn") ? 1 : argc > 3 ? atoi(argv[argc - 1]) : 4;
+	if (!strcmp(mode, "churn") && argc > 3)
+		pause_us = atoi(argv[3]);
 	so.deploy_dir = argv[2];
 	if (uptrkv_store__open(NULL, &so, &store, &e))
 		die("open store", e.msg);

@@ -266,12 +266,15 @@ stop_app "$APP_PID" "$APP_FD"
 ok "of several deployments only the one holding the PID is dumped"
 
 # ----------------------------------------------------------- consistency
-start_app churn churn "$dir"
-changing=0
-for i in $(seq 20); do
-	tries=$([ $((i % 2)) = 0 ] && echo 1 || echo 8)
-	U dump "$APP_PID" --key big_blob --tries "$tries" -j >"$tmp/c.json"
-	c=$(python3 - "$tmp/c.json" <<'EOF'
+# churn_dumps PAUSE_US TRIES: 20 dumps of a value rewritten every PAUSE_US;
+# fails on a torn value reported as stable; sets CHANGING to the number of
+# dumps that marked it changing.
+churn_dumps() {
+	start_app "churn$1" churn "$dir" "$1"
+	CHANGING=0
+	for _ in $(seq 20); do
+		U dump "$APP_PID" --key big_blob --tries "$2" -j >"$tmp/c.json"
+		c=$(python3 - "$tmp/c.json" <<'EOF'
 import json, sys
 k = json.load(open(sys.argv[1]))["threads"][0]["keys"][0]
 h = k["value"][2:]
@@ -283,10 +286,15 @@ else:
     print(0)
 EOF
 )
-	changing=$((changing + c))
-done
-stop_app "$APP_PID" "$APP_FD"
-ok "a 4 KiB value rewritten without pause: never torn ($changing of 20 dumps marked it changing)"
+		CHANGING=$((CHANGING + c))
+	done
+	stop_app "$APP_PID" "$APP_FD"
+}
+churn_dumps 0 8
+ok "a 4 KiB value rewritten without pause: never torn ($CHANGING of 20 dumps marked it changing)"
+churn_dumps 50 8
+[ "$CHANGING" -le 2 ] || fail "a value rewritten every 50 us was changing in $CHANGING of 20 dumps"
+ok "a 4 KiB value rewritten every 50 us: read stable by retrying ($CHANGING of 20 dumps marked it changing)"
 
 stop_app "$run_pid" "$run_fd"
 
