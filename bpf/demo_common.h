@@ -8,6 +8,8 @@
  *              two halves ran different versions (counted in demo_stats).
  * Because the count is exact, the workload can check after every event that
  * exactly one program handled it: a lost or doubled event shows at once.
+ * A version's file defines DEMO_VERSION, includes this, and defines its
+ * on_enter; on_exit is the same in every version.
  */
 #ifndef __DEMO_COMMON_H
 #define __DEMO_COMMON_H
@@ -80,5 +82,24 @@ static __always_inline void demo_exit(long ret, __u32 version)
 	if (uptrkv_get(s, DEMO_KEY_VERSION_SEEN, &seen, 4) == 4 && seen != version)
 		demo_stat_add(DEMO_STAT_STRADDLE);
 }
+
+/* Counts an event in tx_bytes (key 7, added in v2). */
+static __always_inline void demo_count_tx(struct uptrkv_task_store *s)
+{
+	__u64 *tx = uptrkv_ptr(s, 7, 8);
+
+	if (tx)
+		*tx += 1;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
+{
+	if (regs->orig_ax == DEMO_NR_TRIGGER)
+		demo_exit(ret, DEMO_VERSION);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #endif

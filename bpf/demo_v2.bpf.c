@@ -1,30 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Demo version 2 (manifests/demo_v2.yaml): counts events in tx_bytes too. */
+#define DEMO_VERSION 2
 #include "demo_common.h"
-
-#define VERSION 2
-#define KEY_TX_BYTES 7		/* u64, added in v2 */
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_enter, struct pt_regs *regs, long id)
 {
-	struct uptrkv_task_store *s = demo_enter(id, VERSION);
-	__u64 *tx;
+	struct uptrkv_task_store *s = demo_enter(id, DEMO_VERSION);
 
-	if (!s)
-		return 0;
-	tx = uptrkv_ptr(s, KEY_TX_BYTES, 8);
-	if (tx)
-		*tx += 1;
+	if (s)
+		demo_count_tx(s);
 	return 0;
 }
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
-{
-	if (regs->orig_ax == DEMO_NR_TRIGGER)
-		demo_exit(ret, VERSION);
-	return 0;
-}
-
-char LICENSE[] SEC("license") = "Dual BSD/GPL";

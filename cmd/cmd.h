@@ -44,6 +44,10 @@ __attribute__((format(printf, 1, 2))) void p_debug(const char *fmt, ...);
 struct jw *json_begin(void);
 void json_end(void);
 
+/* For argp parsers: prints the error and makes argp_parse fail. With
+ * ARGP_NO_EXIT, argp_error returns, so the parser must return an error. */
+#define cmd_arg_error(state, ...) ({ argp_error(state, __VA_ARGS__); EINVAL; })
+
 /*
  * Parses a command's arguments. argp_parse with the global child options
  * added; returns 0 or EXIT_USAGE after argp printed the reason.

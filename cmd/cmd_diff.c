@@ -24,7 +24,7 @@ static error_t diff_parse(int key, char *arg, struct argp_state *state)
 		else if (a->nr == 1)
 			a->new = arg;
 		else
-			argp_error(state, "too many arguments: expected OLD NEW");
+			return cmd_arg_error(state, "too many arguments: expected OLD NEW");
 		a->nr++;
 		return 0;
 	default:

@@ -46,7 +46,7 @@ static error_t gen_parse(int key, char *arg, struct argp_state *state)
 		else if (a->nr == 1)
 			a->manifest = arg;
 		else
-			argp_error(state, "too many arguments: expected header MANIFEST");
+			return cmd_arg_error(state, "too many arguments: expected header MANIFEST");
 		a->nr++;
 		return 0;
 	default:

@@ -178,10 +178,11 @@ static int report_failure(const struct uptrkv_error *e, const struct uptrkv_roll
 	return EXIT_FAIL;
 }
 
-/* ---- rollout ---- */
+/* ---- arguments: one operand (MANIFEST or NAME) and --dry-run ---- */
 
-struct rollout_args {
-	const char *manifest;
+struct one_arg {
+	const char *what;	/* "manifest" or "deployment name" */
+	const char *arg;
 	bool dry_run;
 };
 
@@ -193,28 +194,30 @@ static const struct argp_option rollout_opts[] = {
 	{},
 };
 
-static error_t rollout_parse(int key, char *arg, struct argp_state *state)
+static error_t one_arg_parse(int key, char *arg, struct argp_state *state)
 {
-	struct rollout_args *a = state->input;
+	struct one_arg *a = state->input;
 
 	switch (key) {
 	case OPT_DRY_RUN: a->dry_run = true; return 0;
 	case ARGP_KEY_ARG:
-		if (a->manifest)
-			argp_error(state, "one manifest at a time");
-		a->manifest = arg;
+		if (a->arg)
+			return cmd_arg_error(state, "one %s at a time", a->what);
+		a->arg = arg;
 		return 0;
 	case ARGP_KEY_END:
-		if (!a->manifest)
-			argp_error(state, "no manifest given");
+		if (!a->arg)
+			return cmd_arg_error(state, "no %s given", a->what);
 		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;
 }
 
+/* ---- rollout ---- */
+
 static const struct argp rollout_argp = {
 	.options = rollout_opts,
-	.parser = rollout_parse,
+	.parser = one_arg_parse,
 	.args_doc = "MANIFEST",
 	.doc = "Deploy or upgrade to MANIFEST: load and verify the new object against the live "
 	       "maps, migrate every live store, switch every program atomically, reclaim the old "
@@ -244,7 +247,7 @@ static int load_manifest(const char *path, struct uptrkv_manifest **m)
 
 int do_rollout(int argc, char **argv)
 {
-	struct rollout_args a = {};
+	struct one_arg a = { .what = "manifest" };
 	struct uptrkv_rollout_result r = {};
 	struct uptrkv_rollout_opts o;
 	struct uptrkv_manifest *m = NULL;
@@ -253,7 +256,7 @@ int do_rollout(int argc, char **argv)
 
 	if (cmd_parse(&rollout_argp, argc, argv, &a))
 		return EXIT_USAGE;
-	if (load_manifest(a.manifest, &m))
+	if (load_manifest(a.arg, &m))
 		return EXIT_USAGE;
 	if (prepare_bpffs(a.dry_run)) {
 		uptrkv_manifest__free(m);
@@ -271,35 +274,11 @@ int do_rollout(int argc, char **argv)
 	return ret;
 }
 
-/* ---- rollback and undeploy: NAME [--dry-run] ---- */
-
-struct name_args {
-	const char *name;
-	bool dry_run;
-};
-
-static error_t name_parse(int key, char *arg, struct argp_state *state)
-{
-	struct name_args *a = state->input;
-
-	switch (key) {
-	case OPT_DRY_RUN: a->dry_run = true; return 0;
-	case ARGP_KEY_ARG:
-		if (a->name)
-			argp_error(state, "one deployment name at a time");
-		a->name = arg;
-		return 0;
-	case ARGP_KEY_END:
-		if (!a->name)
-			argp_error(state, "no deployment name given");
-		return 0;
-	}
-	return ARGP_ERR_UNKNOWN;
-}
+/* ---- rollback and undeploy ---- */
 
 static const struct argp rollback_argp = {
 	.options = rollout_opts,
-	.parser = name_parse,
+	.parser = one_arg_parse,
 	.args_doc = "NAME",
 	.doc = "Return deployment NAME to its previously deployed version, with the same "
 	       "guarantees as a rollout. Keys the previous version had are restored (to their "
@@ -309,7 +288,7 @@ static const struct argp rollback_argp = {
 
 int do_rollback(int argc, char **argv)
 {
-	struct name_args a = {};
+	struct one_arg a = { .what = "deployment name" };
 	struct uptrkv_rollout_result r = {};
 	struct uptrkv_rollout_opts o;
 	struct uptrkv_error e = {};
@@ -318,7 +297,7 @@ int do_rollback(int argc, char **argv)
 	if (cmd_parse(&rollback_argp, argc, argv, &a))
 		return EXIT_USAGE;
 	init_opts(&o, a.dry_run);
-	if (uptrkv_rollback(a.name, &o, &r, &e))
+	if (uptrkv_rollback(a.arg, &o, &r, &e))
 		ret = report_failure(&e, &r, "rollback");
 	else {
 		print_result(&r, "rolled back");
@@ -329,7 +308,7 @@ int do_rollback(int argc, char **argv)
 }
 
 static const struct argp undeploy_argp = {
-	.parser = name_parse,
+	.parser = one_arg_parse,
 	.args_doc = "NAME",
 	.doc = "Detach every program of deployment NAME and remove its pins. Applications that "
 	       "still hold the store map keep their stores until they close it.\v"
@@ -338,14 +317,14 @@ static const struct argp undeploy_argp = {
 
 int do_undeploy(int argc, char **argv)
 {
-	struct name_args a = {};
+	struct one_arg a = { .what = "deployment name" };
 	struct uptrkv_rollout_opts o;
 	struct uptrkv_error e = {};
 
 	if (cmd_parse(&undeploy_argp, argc, argv, &a))
 		return EXIT_USAGE;
 	init_opts(&o, false);
-	if (uptrkv_undeploy(a.name, &o, &e)) {
+	if (uptrkv_undeploy(a.arg, &o, &e)) {
 		p_lib_err(&e);
 		return EXIT_FAIL;
 	}
@@ -353,11 +332,11 @@ int do_undeploy(int argc, char **argv)
 		struct jw *w = json_begin();
 
 		jw_start_object(w);
-		jw_string_field(w, "name", a.name);
+		jw_string_field(w, "name", a.arg);
 		jw_string_field(w, "result", "undeployed");
 		jw_end_object(w);
 	} else {
-		printf("%s: undeployed\n", a.name);
+		printf("%s: undeployed\n", a.arg);
 	}
 	return EXIT_OK;
 }

@@ -141,7 +141,7 @@ static error_t status_parse(int key, char *arg, struct argp_state *state)
 	if (key != ARGP_KEY_ARG)
 		return ARGP_ERR_UNKNOWN;
 	if (a->name)
-		argp_error(state, "at most one deployment name");
+		return cmd_arg_error(state, "at most one deployment name");
 	a->name = arg;
 	return 0;
 }

@@ -262,8 +262,10 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case 'R': cfg.reserve = strtoul(arg, NULL, 0); break;
 	default: return ARGP_ERR_UNKNOWN;
 	}
-	if (cfg.threads < 1 || cfg.threads > 4096)
+	if (cfg.threads < 1 || cfg.threads > 4096) {
 		argp_error(state, "--threads must be 1..4096");
+		return EINVAL;
+	}
 	return 0;
 }
 
