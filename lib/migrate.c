@@ -214,19 +214,24 @@ int uptrkv_mig__build(const struct uptrkv_plan *p, const struct uptrkv_snapshot 
 	m->to = to;
 	err = uptrkv_snapshot__check(s, e);
 	if (err)
-		return err;
+		goto out;
 	uptrkv_alloc__init(&a, s->hdr.page_mask);
 	err = uptrkv_alloc__mark_meta(&a, &s->meta[from]);
-	if (err)
-		return uptrkv_err(e, err, "thread %u: meta slot %u is corrupt", m->tid, from);
-	for (size_t i = 0; i < p->n; i++) {
-		err = migrate_key(m, &a, &p->v[i], s, e);
-		if (err)
-			return err;
+	if (err) {
+		uptrkv_err(e, err, "thread %u: meta slot %u is corrupt", m->tid, from);
+		goto out;
 	}
+	for (size_t i = 0; !err && i < p->n; i++)
+		err = migrate_key(m, &a, &p->v[i], s, e);
+	if (err)
+		goto out;
 	keep_unplanned(m, p, s);
 	err = finish(m, p->new_hash, gen, e);
 	m->bytes_free_after = free_after(m, s);
+out:
+	/* Nothing half built is handed back. */
+	if (err)
+		uptrkv_mig__free(m);
 	return err;
 }
 

@@ -154,8 +154,6 @@ static int plan_store(struct rollout *c, __u32 tid, struct uptrkv_mig *m)
 		if (!in_layout(c, c->snap))
 			return 1;
 		err = uptrkv_mig__build(c->plan, c->snap, c->from, c->to, c->gen + 1, m, c->e);
-		if (err)
-			uptrkv_mig__free(m);
 	}
 	return err;
 }
