@@ -43,7 +43,7 @@ int uptrkv_pin_path(char *buf, size_t sz, const char *dir, const char *fmt, ...)
 
 bool uptrkv_deploy_name_ok(const char *name)
 {
-	size_t n = strlen(name);
+	size_t n = name ? strlen(name) : 0;
 
 	if (n < 1 || n > UPTRKV_DEPLOY_NAME_MAX)
 		return false;
@@ -209,7 +209,8 @@ static struct uptrkv_deploy *deploy_alloc(const char *bpffs, const char *name, s
 	struct uptrkv_deploy *d;
 
 	if (!uptrkv_deploy_name_ok(name)) {
-		uptrkv_err(e, -EINVAL, "deployment '%s': name must match [a-z0-9_-]{1,32}", name);
+		uptrkv_err(e, -EINVAL, "deployment '%s': name must match [a-z0-9_-]{1,32}",
+			   name ? name : "");
 		return NULL;
 	}
 	d = calloc(1, sizeof(*d));
