@@ -375,39 +375,100 @@ __noinline int word_hdr(struct uptrkv_hdr *h, __u32 off, __u32 op, __u32 val)
 	return 0;
 }
 
+/*
+ * len (1..8) bytes from v (little endian, as they lay in memory) at off.
+ * Aligned 1/2/4/8-byte values get one store, so a concurrent reader of a
+ * live single-word value sees the old or the new value, never a mix.
+ */
+__noinline int put_inline(struct uptrkv_page *pg, __u32 off, __u32 len, __u64 v)
+{
+	__u8 *b;
+
+	if (!pg)
+		return -EFAULT;
+	off &= 0xfff;
+	if (len == 8 && !(off & 7)) {
+		if (off > 4096 - 8)
+			return -EINVAL;
+		*(__u64 *)((void *)pg + off) = v;
+		return 0;
+	}
+	if (len == 4 && !(off & 3)) {
+		if (off > 4096 - 4)
+			return -EINVAL;
+		*(__u32 *)((void *)pg + off) = v;
+		return 0;
+	}
+	if (len == 2 && !(off & 1)) {
+		if (off > 4096 - 2)
+			return -EINVAL;
+		*(__u16 *)((void *)pg + off) = v;
+		return 0;
+	}
+	if (len < 1 || len > 8)
+		return -EINVAL;
+	b = (__u8 *)pg;
+#pragma unroll
+	for (int j = 0; j < 8; j++) {
+		__u32 o = (off + j) & 0x1fff;
+
+		if (j >= len)
+			break;
+		if (o > 4095)
+			return -EINVAL;
+		b[o] = v >> (8 * j);
+	}
+	return 0;
+}
+
 struct write_loop {
 	struct uptrkv_task_store *st;
 	__u64 writes;
+	__u32 nr;
 	int err;
+	/* Writes are read from user memory UPTRKV_WRITE_CHUNK at a time. */
+	struct uptrkv_write chunk[UPTRKV_WRITE_CHUNK];
 };
 
 static int write_one(__u32 i, struct write_loop *l)
 {
-	struct uptrkv_write w;
+	struct uptrkv_write *w;
 	struct uptrkv_page *pg;
+	__u32 n;
 	int err;
 
-	if (bpf_copy_from_user(&w, sizeof(w), (const void *)(l->writes + (__u64)i * sizeof(w)))) {
-		l->err = -EFAULT;
-		return 1;
+	if (!(i % UPTRKV_WRITE_CHUNK)) {
+		n = l->nr - i;
+		if (n > UPTRKV_WRITE_CHUNK)
+			n = UPTRKV_WRITE_CHUNK;
+		if (bpf_copy_from_user(l->chunk, n * sizeof(l->chunk[0]),
+				       (const void *)(l->writes + (__u64)i * sizeof(l->chunk[0])))) {
+			l->err = -EFAULT;
+			return 1;
+		}
 	}
-	if (w.region >= __UPTRKV_R_MAX) {
+	w = &l->chunk[i % UPTRKV_WRITE_CHUNK];
+	if (w->region >= __UPTRKV_R_MAX) {
 		l->err = -EINVAL;
 		return 1;
 	}
-	if (w.op == UPTRKV_W_COPY) {
-		if (w.region == UPTRKV_R_HDR) {
-			err = put_hdr(l->st->hdr, w.off, w.len, w.src);
+	if (w->op == UPTRKV_W_COPY) {
+		if (w->region == UPTRKV_R_HDR) {
+			err = put_hdr(l->st->hdr, w->off, w->len, w->src);
 		} else {
-			pg = page_of(l->st, w.region);
-			err = put_page(pg, w.off, w.len, w.src);
+			pg = page_of(l->st, w->region);
+			err = put_page(pg, w->off, w->len, w->src);
 		}
-	} else if (w.op == UPTRKV_W_STORE32 || w.op == UPTRKV_W_ADD32) {
-		if (w.region == UPTRKV_R_HDR) {
-			err = word_hdr(l->st->hdr, w.off, w.op, w.val);
+	} else if (w->op == UPTRKV_W_INLINE) {
+		/* The header is only ever changed with 32-bit ops. */
+		pg = w->region == UPTRKV_R_HDR ? NULL : page_of(l->st, w->region);
+		err = w->region == UPTRKV_R_HDR ? -EINVAL : put_inline(pg, w->off, w->len, w->src);
+	} else if (w->op == UPTRKV_W_STORE32 || w->op == UPTRKV_W_ADD32) {
+		if (w->region == UPTRKV_R_HDR) {
+			err = word_hdr(l->st->hdr, w->off, w->op, w->val);
 		} else {
-			pg = page_of(l->st, w.region);
-			err = word_page(pg, w.off, w.op, w.val);
+			pg = page_of(l->st, w->region);
+			err = word_page(pg, w->off, w->op, w->val);
 		}
 	} else {
 		err = -EINVAL;
@@ -442,6 +503,7 @@ int uptrkv_admin_write(struct uptrkv_write_ctx *c)
 		goto out;
 	}
 	l.writes = c->writes;
+	l.nr = nr;
 	done = bpf_loop(nr, write_one, &l, 0);
 	if (done < 0) {
 		err = done;

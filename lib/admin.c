@@ -334,10 +334,14 @@ static int check_write(const struct uptrkv_write *w, size_t i, struct uptrkv_err
 	rsz = uptrkv_region__size(w->region);
 	switch (w->op) {
 	case UPTRKV_W_COPY:
+	case UPTRKV_W_INLINE:
 		if (!w->len || w->off + (__u32)w->len > rsz)
 			return uptrkv_err(e, -EINVAL, "write %zu: %u bytes at %u do not fit region %u",
 					  i, w->len, w->off, w->region);
-		if (!w->src)
+		if (w->op == UPTRKV_W_INLINE && (w->len > 8 || w->region == UPTRKV_R_HDR))
+			return uptrkv_err(e, -EINVAL, "write %zu: inline writes are 1..8 bytes, not to the header",
+					  i);
+		if (w->op == UPTRKV_W_COPY && !w->src)
 			return uptrkv_err(e, -EINVAL, "write %zu: no source", i);
 		return 0;
 	case UPTRKV_W_STORE32:
@@ -351,31 +355,52 @@ static int check_write(const struct uptrkv_write *w, size_t i, struct uptrkv_err
 	}
 }
 
+/* Writes per program run: the batch is copied to turn short copies into
+ * inline writes, in pieces of this many. */
+#define WRITE_RUN_MAX	8192u
+
+/* A copy of up to 8 bytes outside the header carries its bytes itself. */
+static void inline_short(struct uptrkv_write *w)
+{
+	__u64 v = 0;
+
+	if (w->op != UPTRKV_W_COPY || w->len > 8 || w->region == UPTRKV_R_HDR)
+		return;
+	memcpy(&v, (const void *)(unsigned long)w->src, w->len);
+	w->op = UPTRKV_W_INLINE;
+	w->src = v;
+}
+
 int uptrkv_admin__write(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_write *w,
 			size_t n, struct uptrkv_error *e)
 {
 	struct uptrkv_write_ctx c;
+	struct uptrkv_write *run;
 	size_t i, done = 0, batch;
-	__u32 need;
-	int err;
+	__u32 need = 0;
+	int err = 0;
 
 	if (!tid || tid > INT32_MAX)
 		return uptrkv_err(e, -EINVAL, "write: bad tid %u", tid);
+	/* Everything is checked before the first write. */
+	for (i = 0; i < n; i++) {
+		err = check_write(&w[i], i, e);
+		if (err)
+			return err;
+		need |= UPTRKV_R_BIT(w[i].region);
+	}
+	run = malloc(sizeof(*run) * (n < WRITE_RUN_MAX ? n : WRITE_RUN_MAX) + 1);
+	if (!run)
+		return uptrkv_err(e, -ENOMEM, "write: out of memory");
 	while (done < n) {
-		batch = n - done;
-		if (batch > UPTRKV_WRITE_BATCH_MAX)
-			batch = UPTRKV_WRITE_BATCH_MAX;
-		need = 0;
-		for (i = done; i < done + batch; i++) {
-			err = check_write(&w[i], i, e);
-			if (err)
-				return err;
-			need |= UPTRKV_R_BIT(w[i].region);
-		}
+		batch = n - done < WRITE_RUN_MAX ? n - done : WRITE_RUN_MAX;
+		memcpy(run, &w[done], batch * sizeof(*run));
+		for (i = 0; i < batch; i++)
+			inline_short(&run[i]);
 		memset(&c, 0, sizeof(c));
 		c.tid = tid;
 		c.nr = batch;
-		c.writes = (__u64)(unsigned long)&w[done];
+		c.writes = (__u64)(unsigned long)run;
 		c.need = need;
 		err = run_prog(a->write_fd, &c, sizeof(c), "writing to", tid, e);
 		if (err) {
@@ -383,11 +408,12 @@ int uptrkv_admin__write(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_w
 				uptrkv_err(e, err, "writing to tid %u: write %zu (region %u, offset %u) failed: %s",
 					   tid, done + c.done, w[done + c.done].region,
 					   w[done + c.done].off, strerror(-err));
-			return err;
+			break;
 		}
 		done += batch;
 	}
-	return 0;
+	free(run);
+	return err;
 }
 
 /* ------------------------------------------------------- reading snaps */

@@ -100,6 +100,10 @@ enum uptrkv_write_op {
 	UPTRKV_W_COPY = 0,		/* copy len bytes from the user address src */
 	UPTRKV_W_STORE32 = 1,		/* atomic (xchg) 32-bit store of val, 4-aligned */
 	UPTRKV_W_ADD32 = 2,		/* atomic 32-bit add of val, 4-aligned */
+	UPTRKV_W_INLINE = 3,		/* len (1..8) bytes held in src itself; an
+					 * aligned 1/2/4/8-byte one is one store.
+					 * uptrkv_admin__write turns short COPYs
+					 * into these (one helper call less). */
 };
 
 /* One write. Lives in the caller's memory; the program reads it there. */
@@ -127,6 +131,8 @@ struct uptrkv_write_ctx {
 
 /* Largest batch one program run applies (bpf_loop bound). */
 #define UPTRKV_WRITE_BATCH_MAX	65536u
+/* Writes the program reads from user memory with one helper call. */
+#define UPTRKV_WRITE_CHUNK	16u
 
 #ifndef __bpf__
 /* ------------------------------------------------------------------ */
@@ -178,10 +184,12 @@ int uptrkv_admin__read_page(struct uptrkv_admin *a, __u32 tid, unsigned int regi
 
 /*
  * Applies n writes to tid's store, in order, in as few program runs as
- * possible (one per UPTRKV_WRITE_BATCH_MAX writes). Each batch checks that
- * every region it touches is registered before writing anything (-EFAULT
- * otherwise). Arguments are checked in user space first (-EINVAL: bad
- * region, offset, length or alignment). -ESRCH, -ENOENT as for snapshot.
+ * possible (one per 8192 writes). Every write is checked in user space
+ * before the first is applied (-EINVAL: bad region, offset, length or
+ * alignment), and each run checks that every region the whole batch
+ * touches is registered before writing anything (-EFAULT otherwise).
+ * Copies of 1..8 bytes are sent inline; an aligned 1/2/4/8-byte one is a
+ * single store. -ESRCH, -ENOENT as for snapshot.
  * Writes are plain stores into live memory: a value that BPF programs or
  * the application may read concurrently must be unpublished, single-word,
  * or bracketed with ADD32 on its seq.
