@@ -159,23 +159,32 @@ fi
 
 if has_case f; then
 	echo "== f: threads that exit during the rollout are skipped"
-	# A second workload whose threads stop 1 s after they are ready: they are
-	# planned in the preflight, which pauses 2 s, and gone when migrated.
+	# A second workload whose 3 threads are planned in the preflight (paused
+	# there), then killed: gone when their stores are migrated.
 	gen=$(json "$tmp/deploy.json" 'j["generation"]')
-	start brief -t 3 --duration 1 --monotonic
-	BRIEF_PID=$WL_PID BRIEF_REPORT=$WL_REPORT
-	snap f.before
-	run f env UPTRKV_TEST_PAUSE_AT=preflight "$UPTRKV_BIN" --bpffs "$bpffs" rollout "$M/demo_v2.yaml" -j
+	start brief -t 3 --monotonic
+	BRIEF_PID=$WL_PID
+	WL_PID=$MAIN_PID WL_REPORT=$MAIN_REPORT WL_NAME=main
+	set +e
+	UPTRKV_TEST_PAUSE_AT=preflight "$UPTRKV_BIN" --bpffs "$bpffs" rollout "$M/demo_v2.yaml" -j \
+		> "$tmp/f.out" 2> "$tmp/f.err" &
+	pid=$!
+	set -e
+	for _ in $(seq 1 2000); do
+		grep -q "paused at preflight" "$tmp/f.err" 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.01
+	done
+	grep -q "paused at preflight" "$tmp/f.err" || fail "f: never paused at preflight: $(cat "$tmp/f.err")"
+	kill -KILL "$BRIEF_PID"
+	wait "$BRIEF_PID" 2>/dev/null || true
+	set +e; wait "$pid"; RC=$?; set -e
+	grep -qE 'Sanitizer|runtime error:' "$tmp/f.err" && { cat "$tmp/f.err"; fail "f: sanitizer report"; }
 	[ "$RC" = 0 ] || fail "f: exit $RC: $(cat "$tmp/f.err") $(cat "$tmp/f.out")"
 	gone=$(json "$tmp/f.out" 'j["threads_gone"]')
 	[ "$(json "$tmp/f.out" 'type(j["threads_gone"]).__name__')" = int ] || fail "f: threads_gone is not a number"
 	echo "  $(json "$tmp/f.out" '"stores=%s migrated=%s threads_gone=%s" % (j["stores"], j["migrated"], j["threads_gone"])')"
-	[ "$gone" -ge 3 ] || fail "f: threads_gone $gone, want >= 3 (the brief workload's threads)"
-	wait "$BRIEF_PID" || fail "f: brief workload exited $?"
-	WL_PID=$BRIEF_PID WL_REPORT=$BRIEF_REPORT
-	python3 -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(1 if r['errors'] else 0)" "$WL_REPORT" ||
-		fail "f: brief workload errors: $(cat "$WL_REPORT")"
-	WL_PID=$MAIN_PID WL_REPORT=$MAIN_REPORT WL_NAME=main
+	[ "$gone" -ge 3 ] || fail "f: threads_gone $gone, want >= 3 (the killed workload's threads)"
 	snap f.after
 	check_live f.after 2 $((gen + 1))
 	check_alive
