@@ -320,10 +320,11 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 	err = record_m ? record(c, record_m) : 0;
 	err = err ?: prepare_hooks(c);
 	err = err ?: migrate_stores(c);
-	if (!err && cancelled(c))
-		err = uptrkv_err(c->e, -ECANCELED, "interrupted before the switch");
 	if (!err)
 		test_point(c, UPTRKV_TP_SWITCH);
+	/* The last moment an interrupt can still undo everything. */
+	if (!err && cancelled(c))
+		err = uptrkv_err(c->e, -ECANCELED, "interrupted before the switch");
 	if (err) {
 		undo_before_switch(c);
 		return err;

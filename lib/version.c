@@ -13,6 +13,21 @@
 #include <unistd.h>
 #include "version.h"
 
+/* Like uptrkv_errno, but knows libbpf's own codes (-LIBBPF_ERRNO__FORMAT...),
+ * which strerror() calls "Unknown error 4001". */
+__attribute__((format(printf, 3, 4)))
+static int libbpf_err(struct uptrkv_error *e, int err, const char *fmt, ...)
+{
+	char what[UPTRKV_ERRMSG_MAX], why[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	libbpf_strerror(err, why, sizeof(why));
+	return uptrkv_err(e, err, "%.380s: %s", what, why);
+}
+
 struct sec_prefix {
 	const char *prefix;
 	enum uptrkv_attach_kind kind;
@@ -316,8 +331,7 @@ int uptrkv_version__load(const struct uptrkv_manifest *m, struct uptrkv_deploy *
 	v->store_fd = -1;
 	v->obj = bpf_object__open_file(m->object, NULL);
 	if (!v->obj) {
-		err = uptrkv_errno(e, -errno, "%s: cannot open BPF object %s", m->path, m->object);
-		v->obj = NULL;
+		err = libbpf_err(e, -errno, "%s: cannot open BPF object %s", m->path, m->object);
 		goto err;
 	}
 	err = check_listed_programs(m, v->obj, e);
@@ -329,8 +343,8 @@ int uptrkv_version__load(const struct uptrkv_manifest *m, struct uptrkv_deploy *
 		goto err;
 	err = bpf_object__load(v->obj);
 	if (err) {
-		err = uptrkv_errno(e, err, "%s: loading %s failed (verifier log above with -v)",
-				   m->path, m->object);
+		err = libbpf_err(e, err, "%s: loading %s failed (verifier log above with -v)",
+				 m->path, m->object);
 		goto err;
 	}
 	for (size_t i = 0; i < v->nr_progs; i++)
