@@ -15,6 +15,9 @@
  *                                       one thread rewrites a 4 KiB value
  *                                       (every byte equal), pausing
  *                                       PAUSE_US between writes (default 0)
+ *   dump_app two DEPLOY_DIR DEPLOY_DIR2 NTHREADS
+ *                                       every thread registers in both
+ *                                       deployments: c_u8 = 1 and 2
  *   dump_app badmagic|badformat STORE_PIN
  *                                       a store whose header is not ours
  *
@@ -44,7 +47,7 @@ static const struct { const char *name, *type; __u32 size; } keys[NR_K] = {
 };
 
 static const char *mode;
-static struct uptrkv_store *store;
+static struct uptrkv_store *store, *store2;
 static int nthreads;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -56,7 +59,7 @@ struct worker {
 	pthread_t th;
 	int idx;
 	pid_t tid;
-	struct uptrkv_thread *t;
+	struct uptrkv_thread *t, *t2;
 	__u8 val[NR_K][4096];	/* what this thread wrote */
 };
 
@@ -168,6 +171,14 @@ static void *worker_main(void *arg)
 		fprintf(stderr, "dump_app: register: %s\n", e.msg);
 	} else if (!strcmp(mode, "perf")) {
 		err = put_perf(w);
+	} else if (!strcmp(mode, "two")) {
+		__u8 one = 1, two = 2;
+
+		err = uptrkv_thread__register(store2, &to, &w->t2, &e);
+		err = err ?: uptrkv_thread__put(w->t, K_U8, &one, 1);
+		err = err ?: uptrkv_thread__put(w->t2, K_U8, &two, 1);
+		if (err && e.msg[0])
+			fprintf(stderr, "dump_app: register 2: %s\n", e.msg);
 	} else {
 		make_values(w);
 		err = put_all(w);
@@ -185,6 +196,8 @@ static void *worker_main(void *arg)
 		usleep(10000);
 	if (w->t)
 		uptrkv_thread__unregister(w->t);
+	if (w->t2)
+		uptrkv_thread__unregister(w->t2);
 	return NULL;
 }
 
@@ -330,6 +343,11 @@ int main(int argc, char **argv)
 	so.deploy_dir = argv[2];
 	if (uptrkv_store__open(NULL, &so, &store, &e))
 		die("open store", e.msg);
+	if (!strcmp(mode, "two")) {
+		so.deploy_dir = argv[3];
+		if (uptrkv_store__open(NULL, &so, &store2, &e))
+			die("open second store", e.msg);
+	}
 	w = calloc(nthreads, sizeof(*w));
 	for (int i = 0; i < nthreads; i++) {
 		w[i].idx = i;
@@ -355,5 +373,6 @@ int main(int argc, char **argv)
 		pthread_join(w[i].th, NULL);
 	free(w);
 	uptrkv_store__close(store);
+	uptrkv_store__close(store2);
 	return 0;
 }

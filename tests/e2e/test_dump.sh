@@ -265,6 +265,24 @@ jq -e '.deployment == "dumptwo" and (.threads | length) == 2' "$tmp/one.json" >/
 stop_app "$APP_PID" "$APP_FD"
 ok "of several deployments only the one holding the PID is dumped"
 
+start_app both two "$dir" "$dir2" 2
+U dump "$APP_PID" -j >"$tmp/both.json"
+python3 - "$tmp/both.json" "$APP_PID" <<'EOF'
+import json, sys
+d, pid = json.load(open(sys.argv[1])), int(sys.argv[2])
+assert set(d) == {"pid", "deployments"} and d["pid"] == pid, list(d)
+assert [x["deployment"] for x in d["deployments"]] == ["dumptest", "dumptwo"]
+for x, want in zip(d["deployments"], (1, 2)):
+    assert x["version"] == 3 and len(x["threads"]) == 2, x
+    for t in x["threads"]:
+        assert [(k["name"], k["value"]) for k in t["keys"]] == [("c_u8", want)], t
+EOF
+U dump "$APP_PID" --deployment dumptwo -j >"$tmp/both2.json"
+jq -e '.deployment == "dumptwo" and ([.threads[].keys[0].value] == [2, 2])' "$tmp/both2.json" \
+	>/dev/null || fail "--deployment dumptwo: $(cat "$tmp/both2.json")"
+stop_app "$APP_PID" "$APP_FD"
+ok "a process in two deployments: {pid, deployments: [...]}; --deployment gives the spec's shape"
+
 # ----------------------------------------------------------- consistency
 # churn_dumps PAUSE_US TRIES: 20 dumps of a value rewritten every PAUSE_US;
 # fails on a torn value reported as stable; sets CHANGING to the number of
