@@ -342,8 +342,14 @@ int uptrkv_version__load(const struct uptrkv_manifest *m, struct uptrkv_deploy *
 	if (err)
 		goto err;
 	err = bpf_object__load(v->obj);
+	if (err == -EACCES) {
+		/* EACCES from BPF_PROG_LOAD is the verifier saying no. */
+		err = uptrkv_err(e, err, "%s: the verifier rejected a program of %s (run with -v "
+				 "for its log)", m->path, m->object);
+		goto err;
+	}
 	if (err) {
-		err = libbpf_err(e, err, "%s: loading %s failed (verifier log above with -v)",
+		err = libbpf_err(e, err, "%s: loading %s failed (run with -v for libbpf's log)",
 				 m->path, m->object);
 		goto err;
 	}
