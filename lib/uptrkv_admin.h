@@ -149,6 +149,10 @@ struct uptrkv_admin_opts {
 };
 
 /*
+ * A handle is for one thread at a time (list attaches its iterator lazily);
+ * open one per thread for parallel use. The programs hold no state between
+ * runs: every result goes to the caller's buffer.
+ *
  * Loads the admin programs against the store map store_fd (a task-storage
  * map with struct uptrkv_task_store values). The fd is duplicated; the
  * caller keeps its own. -EINVAL "not an uptrkv store map" if it is not one;
