@@ -88,17 +88,17 @@ static error_t dump_parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_SLOT:
 		if (parse_int(arg, 0, UPTRKV_NR_SLOTS - 1, &a->slot))
-			argp_error(state, "--slot: expected 0 or 1, got '%s'", arg);
+			return cmd_arg_error(state, "--slot: expected 0 or 1, got '%s'", arg);
 		return 0;
 	case OPT_TRIES:
 		if (parse_int(arg, 1, 1000, &a->tries))
-			argp_error(state, "--tries: expected 1..1000, got '%s'", arg);
+			return cmd_arg_error(state, "--tries: expected 1..1000, got '%s'", arg);
 		return 0;
 	case ARGP_KEY_ARG:
 		if (a->nr_args++ == 0)
 			a->pid_arg = arg;
 		else
-			argp_error(state, "too many arguments: expected one PID");
+			return cmd_arg_error(state, "too many arguments: expected one PID");
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -123,15 +123,6 @@ static const struct argp dump_argp = {
 	       "  uptrkv dump 4243 --deployment demo     # one thread\n"
 	       "  uptrkv dump 4242 --store /sys/fs/bpf/my_store --manifest app.yaml",
 };
-
-static bool help_asked(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") ||
-		    !strcmp(argv[i], "-?") || !strcmp(argv[i], "--usage"))
-			return true;
-	return false;
-}
 
 /* ---------------------------------------------------------------- text */
 
@@ -488,10 +479,8 @@ int do_dump(int argc, char **argv)
 	if (ret)
 		goto out;
 	if (!a.pid_arg) {
-		if (!help_asked(argc, argv)) {
-			p_err("dump: expected a PID; see 'uptrkv dump --help'");
-			ret = EXIT_USAGE;
-		}
+		p_err("dump: expected a PID; see 'uptrkv dump --help'");
+		ret = EXIT_USAGE;
 		goto out;
 	}
 	if (parse_pid(a.pid_arg, &pid)) {
