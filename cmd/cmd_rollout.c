@@ -49,12 +49,16 @@ static void test_hook(void *ctx, const char *point)
 	}
 }
 
+/* On a terminal: each step as it starts, and a store count while it runs. */
 static void on_progress(void *ctx, const char *step, size_t done, size_t total)
 {
 	(void)ctx;
-	if (total)
-		fprintf(stderr, "\ruptrkv: %-8s %zu/%zu stores", step, done + 1, total);
-	if (total && done + 1 == total)
+	if (!total) {
+		fprintf(stderr, "uptrkv: %s\n", step);
+		return;
+	}
+	fprintf(stderr, "\ruptrkv:   %s: %zu/%zu stores", step, done + 1, total);
+	if (done + 1 == total)
 		fputc('\n', stderr);
 }
 

@@ -316,6 +316,7 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 	double t0 = now_ms();
 	int err;
 
+	progress(c, "migrate: building the new layout beside the live one", 0, 0);
 	journal(c, UPTRKV_STEP_MIGRATING, c->gen + 1);
 	err = record_m ? record(c, record_m) : 0;
 	err = err ?: prepare_hooks(c);
@@ -334,6 +335,7 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 	c->res->ms_migrate = now_ms() - t0;
 
 	t0 = now_ms();
+	progress(c, "switch: flipping the generation, waiting for old programs to end", 0, 0);
 	journal(c, UPTRKV_STEP_SWITCHED, c->gen + 1);
 	flip(c, c->gen + 1);
 	c->res->gen = c->gen + 1;
@@ -345,6 +347,7 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 	c->res->ms_switch = now_ms() - t0;
 
 	t0 = now_ms();
+	progress(c, "reclaim: retiring the old layout", 0, 0);
 	err = reclaim(c, c->from);
 	c->res->ms_reclaim = now_ms() - t0;
 	return err;
@@ -431,6 +434,7 @@ static int first_deploy(struct rollout *c, const struct uptrkv_manifest *m)
 	c->gen = 0;
 	c->from = 0;
 	c->to = 1;
+	progress(c, "preflight: loading and verifying the object", 0, 0);
 	err = uptrkv_version__load(m, c->d, c->to, &c->v, c->e);
 	c->res->ms_preflight = now_ms() - t0;
 	if (!err)
@@ -473,6 +477,8 @@ static int preflight(struct rollout *c, const struct uptrkv_manifest *m)
 	double t0 = now_ms();
 	int err;
 
+	progress(c, m ? "preflight: loading and verifying the new object against the live maps"
+		      : "preflight: reopening the previous version's programs", 0, 0);
 	if (m)
 		err = uptrkv_version__load(m, c->d, c->to, &c->v, c->e);
 	else
