@@ -925,15 +925,24 @@ static bool is_deploy_name(const char *s)
 	return i >= 1 && i <= UPTRKV_DEPLOY_NAME_MAX;
 }
 
-/* "xdp:IFNAME" or "cgroup:PATH": hooks whose target a SEC() cannot carry. */
+/* "xdp:IFNAME", "cgroup:/PATH" or "uprobe:/BINARY:FUNCTION": hooks whose
+ * target the program's SEC() does not carry. */
 static bool attach_ok(const char *s)
 {
+	const char *colon;
+
 	if (!strncmp(s, "xdp:", 4))
 		return s[4] && strlen(s + 4) < 16 && !strchr(s + 4, '/');
 	if (!strncmp(s, "cgroup:", 7))
 		return s[7] == '/';
+	if (!strncmp(s, "uprobe:", 7)) {
+		colon = strrchr(s + 7, ':');
+		return s[7] == '/' && colon && colon[1];
+	}
 	return false;
 }
+
+#define ATTACH_FORMS "xdp:IFNAME, cgroup:/PATH or uprobe:/BINARY:FUNCTION"
 
 /* One item: a program name, or {name: NAME, attach: TARGET}. */
 static bool parse_program(struct yp *p, const struct ynode *it, const char **name,
@@ -953,11 +962,11 @@ static bool parse_program(struct yp *p, const struct ynode *it, const char **nam
 		return false;
 	if (!f[1].val)
 		return true;
-	if (!get_text(p, f[1].val, "programs.attach", "xdp:IFNAME or cgroup:/PATH", attach))
+	if (!get_text(p, f[1].val, "programs.attach", ATTACH_FORMS, attach))
 		return false;
 	if (!attach_ok(*attach)) {
 		diag(p, f[1].val->line, f[1].val->col,
-		     "programs.attach: expected xdp:IFNAME or cgroup:/PATH, got '%s'",
+		     "programs.attach: expected " ATTACH_FORMS ", got '%s'",
 		     clean(*attach, got, sizeof(got)));
 		return false;
 	}

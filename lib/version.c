@@ -52,18 +52,23 @@ static const struct sec_prefix sec_prefixes[] = {
 	{ "cgroup_skb/egress", UPTRKV_AK_CGROUP, BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS },
 };
 
-/* XDP and cgroup hooks: the SEC() has no target, the manifest gives it. */
+static int parse_uprobe(const char *rest, struct uptrkv_hook_spec *h, struct uptrkv_error *e);
+
+/* XDP, cgroup and bare uprobe hooks: the SEC() has no target, the
+ * manifest's attach: gives it. */
 static int parse_targeted(const char *attach, struct uptrkv_hook_spec *h, struct uptrkv_error *e)
 {
-	const char *want = h->kind == UPTRKV_AK_XDP ? "xdp:" : "cgroup:";
+	const char *want = h->kind == UPTRKV_AK_XDP ? "xdp:" :
+			   h->kind == UPTRKV_AK_CGROUP ? "cgroup:" : "uprobe:";
 
 	if (!attach)
 		return uptrkv_err(e, -EINVAL, "SEC(\"%s\") needs a target: list the program as "
-				  "{name: NAME, attach: %sTARGET} in the manifest", h->sec,
-				  h->kind == UPTRKV_AK_XDP ? "xdp:" : "cgroup:/");
+				  "{name: NAME, attach: %sTARGET} in the manifest", h->sec, want);
 	if (strncmp(attach, want, strlen(want)))
 		return uptrkv_err(e, -EINVAL, "SEC(\"%s\"): attach '%s' is not %s...", h->sec,
 				  attach, want);
+	if (h->kind == UPTRKV_AK_UPROBE)
+		return parse_uprobe(attach + strlen(want), h, e);
 	snprintf(h->target, sizeof(h->target), "%s", attach + strlen(want));
 	return 0;
 }
@@ -93,6 +98,12 @@ int uptrkv_hook_spec__parse(const char *sec, const char *attach, struct uptrkv_h
 {
 	memset(h, 0, sizeof(*h));
 	snprintf(h->sec, sizeof(h->sec), "%s", sec);
+	if (!strcmp(sec, "uprobe") || !strcmp(sec, "uretprobe")) {
+		h->kind = UPTRKV_AK_UPROBE;
+		h->type = BPF_PROG_TYPE_KPROBE;
+		h->retprobe = sec[1] == 'r';
+		return parse_targeted(attach, h, e);
+	}
 	if (!strcmp(sec, "xdp")) {
 		h->kind = UPTRKV_AK_XDP;
 		h->type = BPF_PROG_TYPE_XDP;
@@ -110,6 +121,8 @@ int uptrkv_hook_spec__parse(const char *sec, const char *attach, struct uptrkv_h
 		h->eat = p->eat;
 		h->retprobe = p->retprobe;
 		if (p->kind == UPTRKV_AK_CGROUP && !sec[n])
+			return parse_targeted(attach, h, e);
+		if (p->kind == UPTRKV_AK_UPROBE && !sec[n] && attach)
 			return parse_targeted(attach, h, e);
 		if (!sec[n] || p->kind == UPTRKV_AK_CGROUP)
 			continue;
@@ -277,7 +290,7 @@ static int select_programs(struct uptrkv_version *v, const struct uptrkv_manifes
 		struct uptrkv_hook_spec spec;
 		unsigned int dup = 0;
 		const char *attach;
-		char sec_at[600];
+		char sec_at[1024];
 
 		if (!wanted(m, bpf_program__name(p), &attach)) {
 			bpf_program__set_autoload(p, false);
@@ -301,11 +314,13 @@ static int select_programs(struct uptrkv_version *v, const struct uptrkv_manifes
 		snprintf(vp->name, sizeof(vp->name), "%s", bpf_program__name(p));
 		vp->spec = spec;
 		/* The hook is the SEC() and, for XDP and cgroup, its target. */
-		snprintf(sec_at, sizeof(sec_at), "%s%s%s", spec.sec, attach ? "/" : "",
+		snprintf(sec_at, sizeof(sec_at), "%s%s%s%s%s", spec.sec, attach ? "/" : "",
+			 attach ? spec.path : "", attach && spec.path[0] ? ":" : "",
 			 attach ? spec.target : "");
 		for (size_t i = 0; i < v->nr_progs; i++)
 			if (!strcmp(v->progs[i].spec.sec, spec.sec) &&
-			    !strcmp(v->progs[i].spec.target, spec.target))
+			    !strcmp(v->progs[i].spec.target, spec.target) &&
+			    !strcmp(v->progs[i].spec.path, spec.path))
 				dup++;
 		hook_name(sec_at, dup, vp->hook, sizeof(vp->hook));
 		v->nr_progs++;

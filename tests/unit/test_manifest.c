@@ -134,9 +134,9 @@ static const struct bad_case bad_cases[] = {
 		{ 5, 22, "programs: expected a C identifier" },
 		{ 5, 28, "programs: duplicate program 'on_enter'" } } },
 	{ "bad_attach.yaml", 4, {
-		{ 8, 28, "programs.attach: expected xdp:IFNAME or cgroup:/PATH, got 'tc:eth0'" },
+		{ 8, 28, "programs.attach: expected xdp:IFNAME, cgroup:/PATH or uprobe:/BINARY:FUNCTION, got 'tc:eth0'" },
 		{ 9, 5, "programs: missing field 'name': expected a program name" },
-		{ 10, 26, "programs.attach: expected xdp:IFNAME or cgroup:/PATH, got a list" },
+		{ 10, 26, "programs.attach: expected xdp:IFNAME, cgroup:/PATH or uprobe:/BINARY:FUNCTION, got a list" },
 		{ 11, 18, "programs: unknown field 'atach': expected one of name, attach" } } },
 	{ "bad_store_field.yaml", 1, { { 6, 3, "store: unknown field 'name': expected one of map" } } },
 	{ "bad_alias.yaml", 2, {
@@ -396,9 +396,11 @@ static void test_program_attach(void **state)
 
 	(void)state;
 	assert_int_equal(parse_str(HEAD "programs:\n  - on_enter\n  - {name: on_xdp, attach: xdp:lo}\n"
-				   "  - {name: on_cg, attach: 'cgroup:/sys/fs/cgroup/unified'}\nkeys: []\n",
+				   "  - {name: on_cg, attach: 'cgroup:/sys/fs/cgroup/unified'}\n"
+				   "  - {name: on_up, attach: 'uprobe:/lib/libc.so.6:sendto'}\nkeys: []\n",
 				   &m, &d), 0);
-	assert_int_equal(m->nr_programs, 3);
+	assert_int_equal(m->nr_programs, 4);
+	assert_string_equal(m->attach[3], "uprobe:/lib/libc.so.6:sendto");
 	assert_string_equal(m->programs[1], "on_xdp");
 	assert_null(m->attach[0]);
 	assert_string_equal(m->attach[1], "xdp:lo");
