@@ -69,10 +69,12 @@ BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 all: check-clang $(LIB_A) $(BPF_OBJ) $(UPTRKV) $(DEMO_WL)
 
 check-clang:
-	@if [ -z "$(CLANG)" ]; then \
-	  echo "error: no clang >= 15 found. clang 14 (Debian's default) silently drops"; \
-	  echo "       btf_type_tag(\"uptr\"), which breaks uptr. Run 'make deps' (installs clang-19)"; \
-	  echo "       or pass CLANG=/path/to/clang-15-or-newer."; exit 1; fi
+	@v=$$([ -n "$(CLANG)" ] && $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1); \
+	if [ -z "$$v" ] || [ "$$v" -lt 15 ]; then \
+	  echo "error: need clang >= 15, found '$(CLANG)'$${v:+ (version $$v)}. clang 14 (Debian's"; \
+	  echo "       default) silently drops btf_type_tag(\"uptr\"), which breaks uptr."; \
+	  echo "       Run 'make deps' (installs clang-19) or pass CLANG=/path/to/clang-15-or-newer."; \
+	  exit 1; fi
 
 # Installs what the build and tests need. Safe to re-run.
 deps:
