@@ -20,8 +20,10 @@
  *	}
  *
  * uptrkv_open does the only helper call (bpf_task_storage_get); get, put,
- * ptr and delete are plain loads and stores after it. Sizes passed to
- * uptrkv_get/uptrkv_put/uptrkv_ptr must be compile-time constants; use
+ * ptr and delete are plain loads and stores after it. For hot paths, open
+ * a struct uptrkv_ctx instead (uptrkv_open_ctx, below): every accessor
+ * takes either handle, and the ctx saves a dependent load per call.
+ * Sizes passed to uptrkv_get/uptrkv_put/uptrkv_ptr must be compile-time constants; use
  * uptrkv_get_var/uptrkv_put_var for sizes known only at run time.
  *
  * Errors (negative): -EINVAL key >= 1024 or a corrupt entry, -ENOENT no such
@@ -33,6 +35,9 @@
  * writes. Readers of 1/2/4/8-byte values do one aligned load; readers of
  * other sizes use the seqcount. Every reader re-checks the meta entry after
  * reading, so a value that was deleted or moved meanwhile is not returned.
+ * For 1/2/4/8 bytes that re-check is what keeps sleepable programs
+ * (SEC("syscall"), *.s) safe: the allocator's quarantine waits for an RCU
+ * grace period, which does not wait for them (docs/store.md).
  */
 #ifndef __UPTRKV_BPF_H
 #define __UPTRKV_BPF_H
@@ -109,27 +114,56 @@ static __always_inline struct uptrkv_meta *uptrkv__meta(struct uptrkv_task_store
 	return (uptrkv_slot & 1) ? s->meta[1] : s->meta[0];
 }
 
-/* uptr arrays take constant indexes only. */
-static __always_inline struct uptrkv_page *uptrkv__page_slow(struct uptrkv_task_store *s, __u32 pg)
+/*
+ * Data page of meta entry e (bits 22-24), or NULL if it is not registered.
+ *
+ * The verifier takes a uptr field only at a constant offset in the map
+ * value, so s->data[pg] with a variable pg is refused. C gives either a
+ * switch (clang turned it into a chain of up to five compares and two
+ * taken jumps, plus the bit extraction) or a computed offset (refused).
+ * This is the switch written out as a binary tree on the three page bits
+ * of the entry itself: three bit tests, one load at a constant offset on
+ * each of the eight paths (which is what the verifier checks), one jump.
+ * The same cost for every page, and no data dependency of the load on e.
+ */
+static __always_inline struct uptrkv_page *uptrkv__page_of(struct uptrkv_task_store *s, __u32 e)
 {
-	switch (pg) {
-	case 1: return s->data[1];
-	case 2: return s->data[2];
-	case 3: return s->data[3];
-	case 4: return s->data[4];
-	case 5: return s->data[5];
-	case 6: return s->data[6];
-	case 7: return s->data[7];
-	}
-	return NULL;
+	struct uptrkv_page *p;
+
+	_Static_assert(UPTRKV_MAX_PAGES == 8 && UPTRKV_ENT_PAGE_SHIFT == 22 &&
+		       __builtin_offsetof(struct uptrkv_task_store, data) == 24,
+		       "the offsets below");
+	asm volatile(
+		"if %[e] & 0x1000000 goto +11\n\t"	/*  0: pages 4-7 */
+		"if %[e] & 0x800000 goto +5\n\t"	/*  1: pages 2-3 */
+		"if %[e] & 0x400000 goto +2\n\t"	/*  2: page 1 */
+		"%[p] = *(u64 *)(%[s] + 24)\n\t"	/*  3: data[0] */
+		"goto +17\n\t"
+		"%[p] = *(u64 *)(%[s] + 32)\n\t"	/*  5: data[1] */
+		"goto +15\n\t"
+		"if %[e] & 0x400000 goto +2\n\t"	/*  7 */
+		"%[p] = *(u64 *)(%[s] + 40)\n\t"	/*  8: data[2] */
+		"goto +12\n\t"
+		"%[p] = *(u64 *)(%[s] + 48)\n\t"	/* 10: data[3] */
+		"goto +10\n\t"
+		"if %[e] & 0x800000 goto +5\n\t"	/* 12: pages 6-7 */
+		"if %[e] & 0x400000 goto +2\n\t"	/* 13 */
+		"%[p] = *(u64 *)(%[s] + 56)\n\t"	/* 14: data[4] */
+		"goto +6\n\t"
+		"%[p] = *(u64 *)(%[s] + 64)\n\t"	/* 16: data[5] */
+		"goto +4\n\t"
+		"if %[e] & 0x400000 goto +2\n\t"	/* 18 */
+		"%[p] = *(u64 *)(%[s] + 72)\n\t"	/* 19: data[6] */
+		"goto +1\n\t"
+		"%[p] = *(u64 *)(%[s] + 80)"		/* 21: data[7] */
+		: [p] "=&r"(p)
+		: [e] "r"((__u64)e), [s] "r"(s));
+	return p;
 }
 
 static __always_inline struct uptrkv_page *uptrkv__page(struct uptrkv_task_store *s, __u32 pg)
 {
-	/* Small stores live in page 0: one compare on the fast path. */
-	if (__builtin_expect(pg == 0, 1))
-		return s->data[0];
-	return uptrkv__page_slow(s, pg);
+	return uptrkv__page_of(s, (pg & UPTRKV_ENT_PAGE_MASK) << UPTRKV_ENT_PAGE_SHIFT);
 }
 
 static __always_inline struct uptrkv_task_store *uptrkv__check(struct uptrkv_task_store *s)
@@ -163,6 +197,65 @@ static __always_inline struct uptrkv_task_store *uptrkv_open_task(void *map, str
 }
 
 /*
+ * The fast handle: the store and this program's meta page, both resolved
+ * once per run by uptrkv_open_ctx. Every accessor below takes either handle,
+ * a struct uptrkv_task_store * or a struct uptrkv_ctx *; with the ctx a get
+ * skips the dependent load of s->meta[slot] (and its NULL check and the
+ * uptrkv_slot load) on every call.
+ *
+ *	struct uptrkv_ctx kv;
+ *
+ *	if (!uptrkv_open_ctx(&kv, &uptrkv_store))
+ *		return 0;
+ *	uptrkv_get(&kv, KEY_RX, &v, 8);
+ *
+ * Holding m for the run is as safe as holding s, which the API already
+ * does: m is a field of the same element, and an element is never changed
+ * in place (an update links a new element and frees the old one, and unpins
+ * its pages, only after a grace period).
+ */
+struct uptrkv_ctx {
+	struct uptrkv_task_store *s;
+	struct uptrkv_meta *m;
+};
+
+static __always_inline struct uptrkv_ctx *uptrkv__ctx_init(struct uptrkv_ctx *c,
+							    struct uptrkv_task_store *s)
+{
+	struct uptrkv_meta *m = s ? uptrkv__meta(s) : NULL;
+
+	c->s = s;
+	c->m = m;
+	return s && m ? c : NULL;
+}
+
+/* Fills *c and returns c, or NULL as uptrkv_open/uptrkv_open_task would. */
+#define uptrkv_open_ctx(c, map)		uptrkv__ctx_init(c, uptrkv_open(map))
+#define uptrkv_open_task_ctx(c, map, task) uptrkv__ctx_init(c, uptrkv_open_task(map, task))
+
+static __always_inline struct uptrkv_meta *uptrkv__ctx_meta(struct uptrkv_ctx *c)
+{
+	struct uptrkv_meta *m = c->m;
+
+	/* uptrkv_open_ctx succeeded, so m is not NULL: no test per call.
+	 * (The verifier still knows and checks it.) */
+	__builtin_assume(m != NULL);
+	return m;
+}
+
+/* The store and the meta page of either handle (h evaluated once by callers). */
+#define uptrkv__S(h) _Generic((h),						\
+	struct uptrkv_ctx *: ((struct uptrkv_ctx *)(void *)(h))->s,		\
+	struct uptrkv_task_store *: (struct uptrkv_task_store *)(void *)(h))
+#define uptrkv__M(h) _Generic((h),						\
+	struct uptrkv_ctx *: uptrkv__ctx_meta((struct uptrkv_ctx *)(void *)(h)), \
+	struct uptrkv_task_store *: uptrkv__meta((struct uptrkv_task_store *)(void *)(h)))
+/* Calls fn(store, meta, args...) for handle h. */
+#define uptrkv__CALL(fn, h, ...) ({						\
+	__auto_type __uptrkv_h = (h);						\
+	fn(uptrkv__S(__uptrkv_h), uptrkv__M(__uptrkv_h), __VA_ARGS__); })
+
+/*
  * Finds key's value for an access of exactly `size` bytes (constant).
  * Returns 0 and the value's address in *pp and its entry in *entp.
  */
@@ -185,7 +278,7 @@ static __always_inline int uptrkv__locate(struct uptrkv_task_store *s, struct up
 	/* off <= 4088 by its mask, so sizes up to 8 need no check */
 	if (size > UPTRKV_ALIGN && off > UPTRKV_PAGE_SIZE - size)
 		return -EINVAL;
-	p = uptrkv__page(s, UPTRKV_ENT_PAGE(e));
+	p = uptrkv__page_of(s, e);
 	if (!p)
 		return -EINVAL;
 	*pp = (void *)p->bytes + off;
@@ -209,15 +302,14 @@ static __always_inline int uptrkv__get_small(struct uptrkv_task_store *s, struct
 	case 4: *(__u32 *)dst = UPTRKV_READ_ONCE(*(__u32 *)p); break;
 	case 8: *(__u64 *)dst = UPTRKV_READ_ONCE(*(__u64 *)p); break;
 	}
-	if (UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]) != e)
-		return -EAGAIN;
-	return size;
+	if (__builtin_expect(UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]) == e, 1))
+		return size;
+	return -EAGAIN;
 }
 
-static __always_inline int uptrkv__get(struct uptrkv_task_store *s, __u32 key, void *dst,
-				       const __u32 size)
+static __always_inline int uptrkv__get(struct uptrkv_task_store *s, struct uptrkv_meta *m,
+				       __u32 key, void *dst, const __u32 size)
 {
-	struct uptrkv_meta *m;
 	struct uptrkv_hdr *h;
 	__u32 e, s1, s2;
 	void *p;
@@ -225,7 +317,6 @@ static __always_inline int uptrkv__get(struct uptrkv_task_store *s, __u32 key, v
 
 	if (key >= UPTRKV_MAX_KEYS || size < 1 || size > UPTRKV_MAX_VALUE)
 		return -EINVAL;
-	m = uptrkv__meta(s);
 	if (!m)
 		return -ENOENT;
 	if (size == 1 || size == 2 || size == 4 || size == 8) {
@@ -261,9 +352,9 @@ static __always_inline int uptrkv__get(struct uptrkv_task_store *s, __u32 key, v
 
 /* Copies key's value into dst. size must be a compile-time constant equal
  * to the value's size. Returns size, or a negative errno. */
-#define uptrkv_get(s, key, dst, size) ({					\
+#define uptrkv_get(h, key, dst, size) ({					\
 	_Static_assert(__builtin_constant_p(size), "uptrkv_get: size must be constant; use uptrkv_get_var"); \
-	uptrkv__get(s, key, dst, size); })
+	uptrkv__CALL(uptrkv__get, h, key, dst, size); })
 
 /*
  * Pointer to key's value (no copy), or NULL if it is missing or its size is
@@ -273,24 +364,23 @@ static __always_inline int uptrkv__get(struct uptrkv_task_store *s, __u32 key, v
  * atomic), and if user space deletes the key meanwhile its extent is not
  * reused before an RCU grace period, so the memory stays the old value.
  */
-static __always_inline void *uptrkv__ptr(struct uptrkv_task_store *s, __u32 key, const __u32 size)
+static __always_inline void *uptrkv__ptr(struct uptrkv_task_store *s, struct uptrkv_meta *m,
+					 __u32 key, const __u32 size)
 {
-	struct uptrkv_meta *m;
 	void *p;
 	__u32 e;
 
 	if (key >= UPTRKV_MAX_KEYS || size < 1 || size > UPTRKV_MAX_VALUE)
 		return NULL;
-	m = uptrkv__meta(s);
 	if (!m)
 		return NULL;
 	if (uptrkv__locate(s, m, key, size, &p, &e))
 		return NULL;
 	return p;
 }
-#define uptrkv_ptr(s, key, size) ({					\
+#define uptrkv_ptr(h, key, size) ({					\
 	_Static_assert(__builtin_constant_p(size), "uptrkv_ptr: size must be constant"); \
-	uptrkv__ptr(s, key, size); })
+	uptrkv__CALL(uptrkv__ptr, h, key, size); })
 
 /* Takes key's seqcount stripe (even -> odd). */
 static __always_inline int uptrkv__lock(struct uptrkv_hdr *h, __u32 key)
@@ -313,10 +403,9 @@ static __always_inline void uptrkv__unlock(struct uptrkv_hdr *h, __u32 key)
 	__sync_fetch_and_add(&h->seq[key % UPTRKV_NR_SEQ], 1);
 }
 
-static __always_inline int uptrkv__put(struct uptrkv_task_store *s, __u32 key, const void *src,
-				       const __u32 size)
+static __always_inline int uptrkv__put(struct uptrkv_task_store *s, struct uptrkv_meta *m,
+				       __u32 key, const void *src, const __u32 size)
 {
-	struct uptrkv_meta *m;
 	struct uptrkv_hdr *h;
 	void *p;
 	__u32 e;
@@ -324,7 +413,6 @@ static __always_inline int uptrkv__put(struct uptrkv_task_store *s, __u32 key, c
 
 	if (key >= UPTRKV_MAX_KEYS || size < 1 || size > UPTRKV_MAX_VALUE)
 		return -EINVAL;
-	m = uptrkv__meta(s);
 	h = s->hdr;
 	if (!m || !h)
 		return -ENOENT;
@@ -355,21 +443,20 @@ static __always_inline int uptrkv__put(struct uptrkv_task_store *s, __u32 key, c
 /* Overwrites key's value; the key must exist with this size (BPF never
  * allocates: user space creates keys). size must be constant. Returns size,
  * -ENOENT, -EMSGSIZE, -EBUSY. */
-#define uptrkv_put(s, key, src, size) ({					\
+#define uptrkv_put(h, key, src, size) ({					\
 	_Static_assert(__builtin_constant_p(size), "uptrkv_put: size must be constant; use uptrkv_put_var"); \
-	uptrkv__put(s, key, src, size); })
+	uptrkv__CALL(uptrkv__put, h, key, src, size); })
 
 /* Deletes key from this program's meta slot. Its space becomes free for
  * user space's next allocation. */
-static __always_inline int uptrkv_delete(struct uptrkv_task_store *s, __u32 key)
+static __always_inline int uptrkv__delete(struct uptrkv_task_store *s, struct uptrkv_meta *m,
+					  __u32 key)
 {
-	struct uptrkv_meta *m;
 	struct uptrkv_hdr *h;
 	__u32 e;
 
 	if (key >= UPTRKV_MAX_KEYS)
 		return -EINVAL;
-	m = uptrkv__meta(s);
 	h = s->hdr;
 	if (!m || !h)
 		return -ENOENT;
@@ -381,16 +468,17 @@ static __always_inline int uptrkv_delete(struct uptrkv_task_store *s, __u32 key)
 	__sync_fetch_and_add(&h->struct_seq, 1);
 	return 0;
 }
+#define uptrkv_delete(h, key)	uptrkv__CALL(uptrkv__delete, h, key)
 
 /* Size of key's value, or a negative errno. */
-static __always_inline int uptrkv_size(struct uptrkv_task_store *s, __u32 key)
+static __always_inline int uptrkv__size(struct uptrkv_task_store *s, struct uptrkv_meta *m,
+					__u32 key)
 {
-	struct uptrkv_meta *m;
 	__u32 e;
 
+	(void)s;
 	if (key >= UPTRKV_MAX_KEYS)
 		return -EINVAL;
-	m = uptrkv__meta(s);
 	if (!m)
 		return -ENOENT;
 	e = UPTRKV_READ_ONCE(m->ent[key]);
@@ -398,6 +486,7 @@ static __always_inline int uptrkv_size(struct uptrkv_task_store *s, __u32 key)
 		return -ENOENT;
 	return UPTRKV_ENT_SIZE(e);
 }
+#define uptrkv_size(h, key)	uptrkv__CALL(uptrkv__size, h, key)
 
 /* Entry of a variable-size access, validated so that it stays in its page. */
 static __always_inline int uptrkv__locate_var(struct uptrkv_task_store *s, struct uptrkv_meta *m,
@@ -415,7 +504,7 @@ static __always_inline int uptrkv__locate_var(struct uptrkv_task_store *s, struc
 	off = UPTRKV_ENT_OFF(e);
 	if (len < 1 || len > UPTRKV_MAX_VALUE || off + len > UPTRKV_PAGE_SIZE)
 		return -EINVAL;
-	p = uptrkv__page(s, UPTRKV_ENT_PAGE(e));
+	p = uptrkv__page_of(s, e);
 	if (!p)
 		return -EINVAL;
 	*pp = p;
@@ -428,18 +517,16 @@ static __always_inline int uptrkv__locate_var(struct uptrkv_task_store *s, struc
  * (dst_size constant). Returns the value's size, -EMSGSIZE if it does not
  * fit, or another negative errno. Uses bpf_probe_read_kernel for the copy.
  */
-static __always_inline int uptrkv__get_var(struct uptrkv_task_store *s, __u32 key, void *dst,
-					   const __u32 dst_size)
+static __always_inline int uptrkv__get_var(struct uptrkv_task_store *s, struct uptrkv_meta *m,
+					   __u32 key, void *dst, const __u32 dst_size)
 {
 	struct uptrkv_page *p;
-	struct uptrkv_meta *m;
 	struct uptrkv_hdr *h;
 	__u32 e, off, s1, s2;
 	int len, i;
 
 	if (key >= UPTRKV_MAX_KEYS)
 		return -EINVAL;
-	m = uptrkv__meta(s);
 	h = s->hdr;
 	if (!m || !h)
 		return -ENOENT;
@@ -460,9 +547,9 @@ static __always_inline int uptrkv__get_var(struct uptrkv_task_store *s, __u32 ke
 	}
 	return -EAGAIN;
 }
-#define uptrkv_get_var(s, key, dst, dst_size) ({				\
+#define uptrkv_get_var(h, key, dst, dst_size) ({				\
 	_Static_assert(__builtin_constant_p(dst_size), "uptrkv_get_var: dst_size must be constant"); \
-	uptrkv__get_var(s, key, dst, dst_size); })
+	uptrkv__CALL(uptrkv__get_var, h, key, dst, dst_size); })
 
 /* One power-of-two chunk of a variable-size write: constant length C at a
  * bounded offset, so the verifier can prove it stays in the page. */
@@ -481,18 +568,16 @@ static __always_inline int uptrkv__get_var(struct uptrkv_task_store *s, __u32 ke
  * be a run-time value). src must hold len bytes (it is read with
  * bpf_probe_read_kernel). Returns len or a negative errno.
  */
-static __always_inline int uptrkv_put_var(struct uptrkv_task_store *s, __u32 key, const void *src,
-					  __u32 len)
+static __always_inline int uptrkv__put_var(struct uptrkv_task_store *s, struct uptrkv_meta *m,
+					   __u32 key, const void *src, __u32 len)
 {
 	struct uptrkv_page *p;
-	struct uptrkv_meta *m;
 	struct uptrkv_hdr *h;
 	__u32 e, off, done = 0;
 	int err, vlen;
 
 	if (key >= UPTRKV_MAX_KEYS || len < 1 || len > UPTRKV_MAX_VALUE)
 		return -EINVAL;
-	m = uptrkv__meta(s);
 	h = s->hdr;
 	if (!m || !h)
 		return -ENOENT;
@@ -527,5 +612,6 @@ out:
 	uptrkv__unlock(h, key);
 	return err;
 }
+#define uptrkv_put_var(h, key, src, len) uptrkv__CALL(uptrkv__put_var, h, key, src, len)
 
 #endif /* __UPTRKV_BPF_H */
