@@ -4,6 +4,8 @@
  * program is a SEC("syscall") program run with bpf_prog_test_run_opts by a
  * thread that has a registered store; it does the task-storage lookup once
  * per run, then bpf_loop(ctx->iters) with one operation per iteration.
+ * Every program runs the same setup, so they differ only in the callback.
+ * The 8-byte key lives in data page 1 (the 4 KiB key fills page 0).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -49,7 +51,8 @@ __u64 sink;
 int err;
 
 struct lctx {
-	struct uptrkv_task_store *s;
+	struct uptrkv_ctx kv;		/* uptrkv_open_ctx: store + meta */
+	struct uptrkv_task_store *s;	/* uptrkv_open: the same store */
 	struct direct *d;
 	struct buf *buf;
 	void *src;
@@ -73,8 +76,21 @@ static int cb_kv8(__u32 i, struct lctx *c)
 {
 	__u64 v;
 
-	if (uptrkv_get(c->s, K_8, &v, 8) != 8) {
+	if (uptrkv_get(&c->kv, K_8, &v, 8) != 8) {
 		err = 1;
+		return 1;
+	}
+	c->sum += v;
+	return 0;
+}
+
+/* The same get through the store-pointer handle of uptrkv_open. */
+static int cb_kv8_s(__u32 i, struct lctx *c)
+{
+	__u64 v;
+
+	if (uptrkv_get(c->s, K_8, &v, 8) != 8) {
+		err = 6;
 		return 1;
 	}
 	c->sum += v;
@@ -83,7 +99,7 @@ static int cb_kv8(__u32 i, struct lctx *c)
 
 static int cb_kv8_ptr(__u32 i, struct lctx *c)
 {
-	__u64 *p = uptrkv_ptr(c->s, K_8, 8);
+	__u64 *p = uptrkv_ptr(&c->kv, K_8, 8);
 
 	if (!p) {
 		err = 2;
@@ -107,7 +123,7 @@ static int cb_hash(__u32 i, struct lctx *c)
 
 static int cb_kv4k(__u32 i, struct lctx *c)
 {
-	if (uptrkv_get(c->s, K_4K, c->buf->b, 4096) != 4096) {
+	if (uptrkv_get(&c->kv, K_4K, c->buf->b, 4096) != 4096) {
 		err = 4;
 		return 1;
 	}
@@ -117,7 +133,7 @@ static int cb_kv4k(__u32 i, struct lctx *c)
 
 static int cb_kv4k_var(__u32 i, struct lctx *c)
 {
-	if (uptrkv_get_var(c->s, K_4K, c->buf->b, sizeof(c->buf->b)) != 4096) {
+	if (uptrkv_get_var(&c->kv, K_4K, c->buf->b, sizeof(c->buf->b)) != 4096) {
 		err = 5;
 		return 1;
 	}
@@ -140,7 +156,9 @@ static __always_inline int setup(struct lctx *c)
 	c->buf = bpf_map_lookup_elem(&scratch, &zero);
 	c->d = bpf_task_storage_get(&direct_store, bpf_get_current_task_btf(), 0,
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
-	c->s = uptrkv_open(&uptrkv_store);
+	if (!uptrkv_open_ctx(&c->kv, &uptrkv_store))
+		c->kv.s = NULL;
+	c->s = c->kv.s;
 	if (!c->buf || !c->d || !c->s) {
 		err = 10;
 		return -1;
@@ -164,6 +182,7 @@ int name(struct args *a)					\
 BENCH(bench_empty, cb_empty)
 BENCH(bench_direct, cb_direct)
 BENCH(bench_kv8, cb_kv8)
+BENCH(bench_kv8_s, cb_kv8_s)
 BENCH(bench_kv8_ptr, cb_kv8_ptr)
 BENCH(bench_hash, cb_hash)
 BENCH(bench_kv4k, cb_kv4k)
