@@ -115,50 +115,35 @@ static __always_inline struct uptrkv_meta *uptrkv__meta(struct uptrkv_task_store
 }
 
 /*
- * Data page of meta entry e (bits 22-24), or NULL if it is not registered.
+ * Data page of meta entry e (page index in bits 22-24), or NULL if that
+ * page is not registered.
  *
  * The verifier takes a uptr field only at a constant offset in the map
- * value, so s->data[pg] with a variable pg is refused. C gives either a
- * switch (clang turned it into a chain of up to five compares and two
- * taken jumps, plus the bit extraction) or a computed offset (refused).
- * This is the switch written out as a binary tree on the three page bits
- * of the entry itself: three bit tests, one load at a constant offset on
- * each of the eight paths (which is what the verifier checks), one jump.
- * The same cost for every page, and no data dependency of the load on e.
+ * value, so s->data[pg] with a variable pg is refused. A switch over the
+ * eight constant indexes is what C offers; clang made it up to five
+ * compares and two taken jumps (a binary tree in asm still took two taken
+ * jumps, and measured slower and more placement-sensitive than this).
+ *
+ * Here the byte offset pg * 8 is computed, then three bit tests on it jump
+ * to the next instruction whichever way they go: a no-op for the CPU (three
+ * fall-through test+jcc pairs, nothing taken), but the verifier follows both
+ * outcomes of each and learns the bit, so on each of its 8 paths the offset
+ * is a known constant and the load below is the constant-offset uptr load it
+ * accepts (6.18 refines a register on BPF_JSET with a single-bit mask). "+r"
+ * ties the load to the tested register, after the tests.
  */
 static __always_inline struct uptrkv_page *uptrkv__page_of(struct uptrkv_task_store *s, __u32 e)
 {
-	struct uptrkv_page *p;
+	__u64 off = (e >> (UPTRKV_ENT_PAGE_SHIFT - 3)) & (UPTRKV_ENT_PAGE_MASK << 3);
 
-	_Static_assert(UPTRKV_MAX_PAGES == 8 && UPTRKV_ENT_PAGE_SHIFT == 22 &&
-		       __builtin_offsetof(struct uptrkv_task_store, data) == 24,
-		       "the offsets below");
-	asm volatile(
-		"if %[e] & 0x1000000 goto +11\n\t"	/*  0: pages 4-7 */
-		"if %[e] & 0x800000 goto +5\n\t"	/*  1: pages 2-3 */
-		"if %[e] & 0x400000 goto +2\n\t"	/*  2: page 1 */
-		"%[p] = *(u64 *)(%[s] + 24)\n\t"	/*  3: data[0] */
-		"goto +17\n\t"
-		"%[p] = *(u64 *)(%[s] + 32)\n\t"	/*  5: data[1] */
-		"goto +15\n\t"
-		"if %[e] & 0x400000 goto +2\n\t"	/*  7 */
-		"%[p] = *(u64 *)(%[s] + 40)\n\t"	/*  8: data[2] */
-		"goto +12\n\t"
-		"%[p] = *(u64 *)(%[s] + 48)\n\t"	/* 10: data[3] */
-		"goto +10\n\t"
-		"if %[e] & 0x800000 goto +5\n\t"	/* 12: pages 6-7 */
-		"if %[e] & 0x400000 goto +2\n\t"	/* 13 */
-		"%[p] = *(u64 *)(%[s] + 56)\n\t"	/* 14: data[4] */
-		"goto +6\n\t"
-		"%[p] = *(u64 *)(%[s] + 64)\n\t"	/* 16: data[5] */
-		"goto +4\n\t"
-		"if %[e] & 0x400000 goto +2\n\t"	/* 18 */
-		"%[p] = *(u64 *)(%[s] + 72)\n\t"	/* 19: data[6] */
-		"goto +1\n\t"
-		"%[p] = *(u64 *)(%[s] + 80)"		/* 21: data[7] */
-		: [p] "=&r"(p)
-		: [e] "r"((__u64)e), [s] "r"(s));
-	return p;
+	_Static_assert(UPTRKV_MAX_PAGES == 8 && sizeof(s->data[0]) == 8, "3 bit tests of pg * 8");
+	asm volatile("if %[off] & 0x20 goto +0\n\t"
+		     "if %[off] & 0x10 goto +0\n\t"
+		     "if %[off] & 0x8 goto +0"
+		     : [off] "+r"(off));
+	/* data[0] of s moved by off: data's offset stays the constant
+	 * displacement of the load */
+	return ((struct uptrkv_task_store *)((void *)s + off))->data[0];
 }
 
 static __always_inline struct uptrkv_page *uptrkv__page(struct uptrkv_task_store *s, __u32 pg)
