@@ -15,6 +15,16 @@ if [ $r = 3 ]; then
 elif [ $r != 0 ]; then
 	rc=1
 fi
+echo
+echo "== rollout (tests/bench/rollout.sh, tests/bench/rollout_bench.c)"
+BUILD=$BUILD tests/bench/rollout.sh
+r=$?
+if [ $r = 3 ]; then
+	echo "bench: the rollout target was missed (see above)"
+	[ "${UPTRKV_BENCH_STRICT:-0}" = 1 ] && rc=1
+elif [ $r != 0 ]; then
+	rc=1
+fi
 # Other benchmarks (tests/bench/bench_*.c) report themselves.
 for b in "$BUILD"/tests/bench/bench_*; do
 	[ -x "$b" ] || continue
