@@ -14,33 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "unit/helpers.h"
 #include "uptrkv.h"
 
-static char fixtures[PATH_MAX + 64];
+static char top[PATH_MAX], fixtures[PATH_MAX + 64];
 
-/* tests/unit/manifests from the source tree: the current folder (make
- * test runs from the top) or a parent of the binary's folder. */
-static int find_fixtures(void)
-{
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
-
-	if (!access("tests/unit/manifests/good_full.yaml", R_OK)) {
-		snprintf(fixtures, sizeof(fixtures), "tests/unit/manifests");
-		return 0;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -1;
-	exe[n] = '\0';
-	while ((slash = strrchr(exe, '/'))) {
-		*slash = '\0';
-		snprintf(fixtures, sizeof(fixtures), "%s/tests/unit/manifests", exe);
-		if (!access(fixtures, R_OK))
-			return 0;
-	}
-	return -1;
-}
 
 static int load_fixture(const char *name, struct uptrkv_manifest **m, struct uptrkv_diags *d)
 {
@@ -705,7 +683,8 @@ int main(void)
 		cmocka_unit_test(test_layout_hash),
 	};
 
-	if (find_fixtures()) {
+	if (ut_find_top("tests/unit/manifests/good_full.yaml", top) ||
+	    snprintf(fixtures, sizeof(fixtures), "%s/tests/unit/manifests", top) < 0) {
 		fprintf(stderr, "tests/unit/manifests not found\n");
 		return 1;
 	}

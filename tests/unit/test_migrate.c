@@ -24,34 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit/helpers.h"
 #include "migrate.h"
 
 #define TID 4242
 #define GEN 7
-
-static struct uptrkv_manifest *mk(int v, const char *keys)
-{
-	struct uptrkv_manifest *m = NULL;
-	struct uptrkv_diags d = {};
-	char text[8192];
-
-	snprintf(text, sizeof(text),
-		 "apiVersion: uptrkv/v1\nname: t\nversion: %d\nobject: t.o\nkeys: [%s]\n", v, keys);
-	if (uptrkv_manifest__parse(text, strlen(text), NULL, &m, &d))
-		fail_msg("%s: %s", keys, d.n ? d.v[0].msg : "parse failed");
-	uptrkv_diags__free(&d);
-	return m;
-}
-
-static struct uptrkv_plan *plan(const struct uptrkv_manifest *a, const struct uptrkv_manifest *b)
-{
-	struct uptrkv_error e = {};
-	struct uptrkv_plan *p = NULL;
-
-	if (uptrkv_plan__new(a, b, &p, &e))
-		fail_msg("plan: %s", e.msg);
-	return p;
-}
 
 /* ---- a hand-built store ---- */
 
@@ -236,8 +213,8 @@ static void check_order(const struct uptrkv_mig *m, __u32 hash)
 
 static void every_change(__u32 from)
 {
-	struct uptrkv_manifest *o = mk(1, OLD_KEYS), *n = mk(2, NEW_KEYS);
-	struct uptrkv_plan *p = plan(o, n);
+	struct uptrkv_manifest *o = ut_manifest(1, OLD_KEYS), *n = ut_manifest(2, NEW_KEYS);
+	struct uptrkv_plan *p = ut_plan(o, n);
 	struct store *st = store_new(0x3, from, p->old_hash);
 	struct uptrkv_snapshot *after;
 	struct uptrkv_error e = {};
@@ -357,11 +334,11 @@ static void test_every_change_1_to_0(void **state)
 /* A key the plan keeps or copies but this store deleted. */
 static void test_missing_keys(void **state)
 {
-	struct uptrkv_manifest *o = mk(1, "{id: 0, name: a, size: 8}, {id: 1, name: b, size: 16},"
+	struct uptrkv_manifest *o = ut_manifest(1, "{id: 0, name: a, size: 8}, {id: 1, name: b, size: 16},"
 					  "{id: 2, name: c, size: 8}");
-	struct uptrkv_manifest *n = mk(2, "{id: 0, name: a, size: 8}, {id: 1, name: b, size: 32, default: \"0x0102\"},"
+	struct uptrkv_manifest *n = ut_manifest(2, "{id: 0, name: a, size: 8}, {id: 1, name: b, size: 32, default: \"0x0102\"},"
 					  "{id: 2, name: c, size: 8}");
-	struct uptrkv_plan *p = plan(o, n);
+	struct uptrkv_plan *p = ut_plan(o, n);
 	struct store *st = store_new(0x1, 0, p->old_hash);
 	struct uptrkv_snapshot *after;
 	struct uptrkv_error e = {};
@@ -395,8 +372,8 @@ static void test_missing_keys(void **state)
 static int build_in_one_page(const char *old_keys, const char *new_keys, __u32 fill,
 			     struct uptrkv_mig *m, struct uptrkv_error *e)
 {
-	struct uptrkv_manifest *o = mk(1, old_keys), *n = mk(2, new_keys);
-	struct uptrkv_plan *p = plan(o, n);
+	struct uptrkv_manifest *o = ut_manifest(1, old_keys), *n = ut_manifest(2, new_keys);
+	struct uptrkv_plan *p = ut_plan(o, n);
 	struct store *st = store_new(0x1, 0, p->old_hash);
 	__u8 *big = calloc(1, UPTRKV_MAX_VALUE);
 	int err;
@@ -470,9 +447,9 @@ static void test_enospc(void **state)
 
 static void test_unstable_copy(void **state)
 {
-	struct uptrkv_manifest *o = mk(1, "{id: 0, name: a, size: 16}, {id: 1, name: k, size: 16}");
-	struct uptrkv_manifest *n = mk(2, "{id: 0, name: a, size: 24}, {id: 1, name: k, size: 16}");
-	struct uptrkv_plan *p = plan(o, n);
+	struct uptrkv_manifest *o = ut_manifest(1, "{id: 0, name: a, size: 16}, {id: 1, name: k, size: 16}");
+	struct uptrkv_manifest *n = ut_manifest(2, "{id: 0, name: a, size: 24}, {id: 1, name: k, size: 16}");
+	struct uptrkv_plan *p = ut_plan(o, n);
 	struct store *st = store_new(0x1, 0, p->old_hash);
 	struct uptrkv_error e = {};
 	struct uptrkv_mig m;
@@ -509,11 +486,11 @@ static void test_unstable_copy(void **state)
 
 static void test_recopy(void **state)
 {
-	struct uptrkv_manifest *o = mk(1, "{id: 0, name: a, size: 8}, {id: 1, name: s, size: 4, type: u32},"
+	struct uptrkv_manifest *o = ut_manifest(1, "{id: 0, name: a, size: 8}, {id: 1, name: s, size: 4, type: u32},"
 					  "{id: 2, name: blob, size: 16}, {id: 3, name: n, size: 8}");
-	struct uptrkv_manifest *n = mk(2, "{id: 0, name: a, size: 8}, {id: 1, name: s, size: 8, type: u64, resize: reset},"
+	struct uptrkv_manifest *n = ut_manifest(2, "{id: 0, name: a, size: 8}, {id: 1, name: s, size: 8, type: u64, resize: reset},"
 					  "{id: 2, name: blob, size: 40}, {id: 3, name: n, size: 16}");
-	struct uptrkv_plan *p = plan(o, n);
+	struct uptrkv_plan *p = ut_plan(o, n);
 	struct store *st = store_new(0x1, 1, p->old_hash);
 	struct uptrkv_snapshot *now;
 	struct uptrkv_error e = {};
@@ -598,9 +575,9 @@ static void test_recopy(void **state)
 /* A copy whose new extent moved (the app grew or moved it after the switch). */
 static void test_recopy_new_moved(void **state)
 {
-	struct uptrkv_manifest *o = mk(1, "{id: 0, name: a, size: 8}");
-	struct uptrkv_manifest *n = mk(2, "{id: 0, name: a, size: 16}");
-	struct uptrkv_plan *p = plan(o, n);
+	struct uptrkv_manifest *o = ut_manifest(1, "{id: 0, name: a, size: 8}");
+	struct uptrkv_manifest *n = ut_manifest(2, "{id: 0, name: a, size: 16}");
+	struct uptrkv_plan *p = ut_plan(o, n);
 	struct store *st = store_new(0x1, 0, p->old_hash);
 	struct uptrkv_snapshot *now;
 	struct uptrkv_error e = {};
@@ -645,9 +622,9 @@ static void test_retire_writes(void **state)
 /* A store that is not ours is refused, and a corrupt live meta too. */
 static void test_bad_store(void **state)
 {
-	struct uptrkv_manifest *o = mk(1, "{id: 0, name: a, size: 8}");
-	struct uptrkv_manifest *n = mk(2, "{id: 0, name: a, size: 16}");
-	struct uptrkv_plan *p = plan(o, n);
+	struct uptrkv_manifest *o = ut_manifest(1, "{id: 0, name: a, size: 8}");
+	struct uptrkv_manifest *n = ut_manifest(2, "{id: 0, name: a, size: 16}");
+	struct uptrkv_plan *p = ut_plan(o, n);
 	struct store *st = store_new(0x1, 0, p->old_hash);
 	struct uptrkv_error e = {};
 	struct uptrkv_mig m;

@@ -13,33 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "unit/helpers.h"
 #include "uptrkv.h"
 
 static char top[PATH_MAX];	/* source tree: manifests/ lives here */
 
-static int find_top(void)
-{
-	char exe[PATH_MAX - 32], *slash;
-	ssize_t n;
-
-	if (!access("manifests/demo_v1.yaml", R_OK)) {
-		snprintf(top, sizeof(top), ".");
-		return 0;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -1;
-	exe[n] = '\0';
-	while ((slash = strrchr(exe, '/'))) {
-		*slash = '\0';
-		snprintf(top, sizeof(top), "%s/manifests/demo_v1.yaml", exe);
-		if (!access(top, R_OK)) {
-			snprintf(top, sizeof(top), "%s", exe);
-			return 0;
-		}
-	}
-	return -1;
-}
 
 static struct uptrkv_manifest *demo(int v)
 {
@@ -52,31 +30,6 @@ static struct uptrkv_manifest *demo(int v)
 		fail_msg("%s: %s", path, d.n ? d.v[0].msg : "load failed");
 	uptrkv_diags__free(&d);
 	return m;
-}
-
-/* A manifest "t" of version v whose keys are the flow mappings in keys. */
-static struct uptrkv_manifest *mk(int v, const char *keys)
-{
-	struct uptrkv_manifest *m = NULL;
-	struct uptrkv_diags d = {};
-	char text[4096];
-
-	snprintf(text, sizeof(text),
-		 "apiVersion: uptrkv/v1\nname: t\nversion: %d\nobject: t.o\nkeys: [%s]\n", v, keys);
-	if (uptrkv_manifest__parse(text, strlen(text), NULL, &m, &d))
-		fail_msg("%s: %s", keys, d.n ? d.v[0].msg : "parse failed");
-	uptrkv_diags__free(&d);
-	return m;
-}
-
-static struct uptrkv_plan *plan(const struct uptrkv_manifest *a, const struct uptrkv_manifest *b)
-{
-	struct uptrkv_error e = {};
-	struct uptrkv_plan *p = NULL;
-
-	if (uptrkv_plan__new(a, b, &p, &e))
-		fail_msg("plan: %s", e.msg);
-	return p;
 }
 
 struct want_entry {
@@ -142,7 +95,7 @@ static void test_demo_v1_v2(void **state)
 		{ 9, U, false, KEEP, 4, 4 },
 	};
 	struct uptrkv_manifest *a = demo(1), *b = demo(2);
-	struct uptrkv_plan *p = plan(a, b);
+	struct uptrkv_plan *p = ut_plan(a, b);
 
 	(void)state;
 	check_plan(p, w, 10);
@@ -182,7 +135,7 @@ static void test_demo_v2_v3(void **state)
 		{ 11, A, false, INIT, -1, 4 },
 	};
 	struct uptrkv_manifest *a = demo(2), *b = demo(3);
-	struct uptrkv_plan *p = plan(a, b);
+	struct uptrkv_plan *p = ut_plan(a, b);
 
 	(void)state;
 	check_plan(p, w, 11);
@@ -204,14 +157,14 @@ static void test_demo_v1_v3_and_back(void **state)
 	struct uptrkv_plan *p;
 
 	(void)state;
-	p = plan(v1, v3);
+	p = ut_plan(v1, v3);
 	assert_true(p->compatible);
 	assert_int_equal(p->nr_changes, 8);
 	assert_int_equal(p->v[6].id, 6);		/* blob 64 -> 128: grows */
 	assert_int_equal(p->v[6].action, UPTRKV_ACT_COPY);
 	uptrkv_plan__free(p);
 
-	p = plan(v2, v2);
+	p = ut_plan(v2, v2);
 	assert_int_equal(p->nr_changes, 0);
 	assert_true(p->compatible);
 	assert_false(p->version_increases);
@@ -219,11 +172,11 @@ static void test_demo_v1_v3_and_back(void **state)
 	uptrkv_plan__free(p);
 
 	/* backwards: computed, flagged, and the shrinks without truncate refused */
-	p = plan(v3, v2);
+	p = ut_plan(v3, v2);
 	assert_false(p->version_increases);
 	assert_true(p->compatible);		/* v2's blob grows back from 128 */
 	uptrkv_plan__free(p);
-	p = plan(v2, v1);
+	p = ut_plan(v2, v1);
 	assert_false(p->version_increases);
 	assert_false(p->compatible);
 	assert_int_equal(p->nr_refused, 3);	/* comm and blob shrink, flags retype */
@@ -237,7 +190,7 @@ static void test_demo_v1_v3_and_back(void **state)
 static void test_first_deploy(void **state)
 {
 	struct uptrkv_manifest *b = demo(1);
-	struct uptrkv_plan *p = plan(NULL, b);
+	struct uptrkv_plan *p = ut_plan(NULL, b);
 
 	(void)state;
 	assert_int_equal(p->n, 8);
@@ -301,8 +254,8 @@ static void test_rules(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-		struct uptrkv_manifest *a = mk(1, rules[i].old), *b = mk(2, rules[i].new);
-		struct uptrkv_plan *p = plan(a, b);
+		struct uptrkv_manifest *a = ut_manifest(1, rules[i].old), *b = ut_manifest(2, rules[i].new);
+		struct uptrkv_plan *p = ut_plan(a, b);
 
 		print_message("rule %zu: %s -> %s\n", i, rules[i].old, rules[i].new);
 		check_plan(p, &rules[i].w, 1);
@@ -319,9 +272,9 @@ static void test_rules(void **state)
 
 static void test_one_refusal_among_many(void **state)
 {
-	struct uptrkv_manifest *a = mk(1, "{id: 0, name: a, size: 8}, {id: 1, name: b, size: 8}, {id: 2, name: c, size: 8}");
-	struct uptrkv_manifest *b = mk(2, "{id: 0, name: a, size: 16}, {id: 1, name: b, size: 4}, {id: 3, name: d, size: 8}");
-	struct uptrkv_plan *p = plan(a, b);
+	struct uptrkv_manifest *a = ut_manifest(1, "{id: 0, name: a, size: 8}, {id: 1, name: b, size: 8}, {id: 2, name: c, size: 8}");
+	struct uptrkv_manifest *b = ut_manifest(2, "{id: 0, name: a, size: 16}, {id: 1, name: b, size: 4}, {id: 3, name: d, size: 8}");
+	struct uptrkv_plan *p = ut_plan(a, b);
 
 	(void)state;
 	assert_int_equal(p->n, 4);
@@ -339,7 +292,7 @@ static void test_one_refusal_among_many(void **state)
 
 static void test_errors(void **state)
 {
-	struct uptrkv_manifest *a = demo(1), *b = mk(2, "");
+	struct uptrkv_manifest *a = demo(1), *b = ut_manifest(2, "");
 	struct uptrkv_error e = {};
 	struct uptrkv_plan *p = (void *)1;
 
@@ -356,7 +309,7 @@ static void test_errors(void **state)
 	uptrkv_manifest__free(b);
 	b = demo(2);
 	b->nr_keys = 0;
-	p = plan(a, b);
+	p = ut_plan(a, b);
 	assert_int_equal(p->n, 8);
 	assert_int_equal(p->nr_changes, 8);
 	assert_int_equal(p->bytes_after, 0);
@@ -397,7 +350,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 	};
 
-	if (find_top()) {
+	if (ut_find_top("manifests/demo_v1.yaml", top)) {
 		fprintf(stderr, "manifests/demo_v1.yaml not found\n");
 		return 1;
 	}
