@@ -9,7 +9,8 @@
  * Because the count is exact, the workload can check after every event that
  * exactly one program handled it: a lost or doubled event shows at once.
  * A version's file defines DEMO_VERSION, includes this, and defines its
- * on_enter; on_exit is the same in every version.
+ * on_enter (or DEMO_ENTER_COUNTS_TX for the shared one of v2 and v3);
+ * on_exit is the same in every version.
  */
 #ifndef __DEMO_COMMON_H
 #define __DEMO_COMMON_H
@@ -91,6 +92,19 @@ static __always_inline void demo_count_tx(struct uptrkv_task_store *s)
 	if (tx)
 		*tx += 1;
 }
+
+#ifdef DEMO_ENTER_COUNTS_TX
+/* v2 and v3: count each event in tx_bytes too. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_enter, struct pt_regs *regs, long id)
+{
+	struct uptrkv_task_store *s = demo_enter(id, DEMO_VERSION);
+
+	if (s)
+		demo_count_tx(s);
+	return 0;
+}
+#endif
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_exit, struct pt_regs *regs, long ret)

@@ -6,14 +6,5 @@
  * that the default arrived.
  */
 #define DEMO_VERSION 3
+#define DEMO_ENTER_COUNTS_TX
 #include "demo_common.h"
-
-SEC("tp_btf/sys_enter")
-int BPF_PROG(on_enter, struct pt_regs *regs, long id)
-{
-	struct uptrkv_task_store *s = demo_enter(id, DEMO_VERSION);
-
-	if (s)
-		demo_count_tx(s);
-	return 0;
-}

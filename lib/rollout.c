@@ -117,16 +117,22 @@ static int snapshot(struct rollout *c, __u32 tid)
 	return uptrkv_admin__snapshot(c->admin, tid, c->snap, c->e);
 }
 
+/* Every live store; none (and no error) before the store map exists. */
+static int list_stores(struct rollout *c, struct uptrkv_task_ref **tasks, size_t *nr)
+{
+	*tasks = NULL;
+	*nr = 0;
+	return c->admin ? uptrkv_admin__list(c->admin, tasks, nr, c->e) : 0;
+}
+
 /* Applies writes to every listed store; threads that exited are skipped. */
 static int write_all(struct rollout *c, const struct uptrkv_write *w, size_t n, bool best_effort)
 {
-	struct uptrkv_task_ref *tasks = NULL;
-	size_t nr = 0;
+	struct uptrkv_task_ref *tasks;
+	size_t nr;
 	int err;
 
-	if (!c->admin)
-		return 0;
-	err = uptrkv_admin__list(c->admin, &tasks, &nr, c->e);
+	err = list_stores(c, &tasks, &nr);
 	for (size_t i = 0; !err && i < nr; i++) {
 		err = uptrkv_admin__write(c->admin, tasks[i].tid, w, n, c->e);
 		if (task_gone(err) || err == -EFAULT || (err && best_effort))
@@ -160,14 +166,12 @@ static int plan_store(struct rollout *c, __u32 tid, struct uptrkv_mig *m)
 
 static int plan_stores(struct rollout *c)
 {
-	struct uptrkv_task_ref *tasks = NULL;
-	size_t nr = 0;
+	struct uptrkv_task_ref *tasks;
+	size_t nr;
 	int err;
 
-	if (!c->admin)
-		return 0;
-	err = uptrkv_admin__list(c->admin, &tasks, &nr, c->e);
-	if (err)
+	err = list_stores(c, &tasks, &nr);
+	if (err || !c->admin)
 		return err;
 	c->migs = calloc(nr ? nr : 1, sizeof(*c->migs));
 	if (!c->migs) {
