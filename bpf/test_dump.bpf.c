@@ -14,17 +14,8 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct uptrkv_task_store);
-} uptrkv_store SEC(".maps");
-
-/* Keep the pointee structs complete in BTF (see kernel-facts.md). */
-struct uptrkv_hdr *__test_dump_hdr_ref;
-struct uptrkv_meta *__test_dump_meta_ref;
-struct uptrkv_page *__test_dump_page_ref;
+UPTRKV_STORE_MAP(uptrkv_store);
+UPTRKV_BTF_COMPLETE(test_dump_);
 
 struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
 void bpf_task_release(struct task_struct *p) __ksym;

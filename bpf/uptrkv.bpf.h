@@ -84,22 +84,8 @@
 const volatile __u32 uptrkv_slot = 0;
 const volatile __u32 uptrkv_layout_hash = 0;
 
-/*
- * The FWD trap (kernel-facts): a struct reached only through a __uptr
- * pointer is emitted as FWD in BTF and the kernel then ignores the uptr
- * field. These untagged references keep the pointee structs complete.
- */
-struct uptrkv_hdr *uptrkv__btf_hdr SEC(".bss");
-struct uptrkv_meta *uptrkv__btf_meta SEC(".bss");
-struct uptrkv_page *uptrkv__btf_page SEC(".bss");
-
-#define UPTRKV_STORE_MAP(name)						\
-	struct {							\
-		__uint(type, BPF_MAP_TYPE_TASK_STORAGE);		\
-		__uint(map_flags, BPF_F_NO_PREALLOC);			\
-		__type(key, int);					\
-		__type(value, struct uptrkv_task_store);		\
-	} name SEC(".maps")
+/* Pointee structs complete in BTF; UPTRKV_STORE_MAP is in uptrkv_layout.h. */
+UPTRKV_BTF_COMPLETE(uptrkv_);
 
 #ifndef UPTRKV_NO_DEFAULT_STORE
 UPTRKV_STORE_MAP(uptrkv_store);

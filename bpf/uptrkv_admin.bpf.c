@@ -31,21 +31,8 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* The exact definition user programs use; replaced by reuse_fd at load. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct uptrkv_task_store);
-} uptrkv_store SEC(".maps");
-
-/*
- * Untagged references: without them clang emits the pointee structs as FWD
- * (they are only reached through uptr-tagged pointers) and the kernel
- * would not treat the fields as uptr.
- */
-struct uptrkv_hdr *__uptrkv_admin_hdr_ref;
-struct uptrkv_meta *__uptrkv_admin_meta_ref;
-struct uptrkv_page *__uptrkv_admin_page_ref;
+UPTRKV_STORE_MAP(uptrkv_store);
+UPTRKV_BTF_COMPLETE(uptrkv_admin_);
 
 struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
 void bpf_task_release(struct task_struct *p) __ksym;

@@ -148,6 +148,31 @@ enum uptrkv_step {
 
 #define UPTRKV_SLOT(gen)	((gen) & 1u)
 
+#ifdef __bpf__
+/*
+ * The store map, as every BPF object that touches stores declares it (user
+ * programs through uptrkv.bpf.h, uptrkv's admin programs, tests); needs
+ * bpf_helpers.h. Loaders replace it with the live map (bpf_map__reuse_fd).
+ */
+#define UPTRKV_STORE_MAP(name)						\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_TASK_STORAGE);		\
+		__uint(map_flags, BPF_F_NO_PREALLOC);			\
+		__type(key, int);					\
+		__type(value, struct uptrkv_task_store);		\
+	} name SEC(".maps")
+
+/*
+ * The FWD trap (kernel-facts): a struct reached only through a __uptr
+ * pointer is emitted as FWD in BTF, and the kernel then ignores the uptr
+ * field. Untagged references, once per object, keep the pointees complete.
+ */
+#define UPTRKV_BTF_COMPLETE(prefix)					\
+	struct uptrkv_hdr *prefix##_btf_hdr SEC(".bss");		\
+	struct uptrkv_meta *prefix##_btf_meta SEC(".bss");		\
+	struct uptrkv_page *prefix##_btf_page SEC(".bss")
+#endif
+
 #if !defined(__bpf__) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(struct uptrkv_hdr) == 64 + 4 * UPTRKV_NR_SEQ, "hdr size");
 _Static_assert(sizeof(struct uptrkv_hdr) <= UPTRKV_PAGE_SIZE, "hdr fits a page");
