@@ -1,0 +1,42 @@
+#!/bin/bash
+# What happens to a thread's store across exec (docs/store.md): the element
+# belongs to the task, so it survives exec, and its pages stay pinned and
+# readable though no address space maps them any more; BPF programs keep
+# using them; the element and pages go away when the task exits.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+U rollout "$M/demo_v1.yaml" > /dev/null
+# After exec, the new image (python3) makes 5 getppid() calls, the demo
+# programs' event, then sleeps.
+"$BUILD/tests/e2e/exec_app" "$bpffs" python3 -c \
+	'import os, time; [os.getppid() for _ in range(5)]; time.sleep(3)' > "$tmp/exec.out" &
+app=$!
+WORKLOAD_PIDS+=("$app")
+for _ in $(seq 200); do grep -q registered "$tmp/exec.out" && break; sleep 0.01; done
+grep -q registered "$tmp/exec.out" || fail "exec_app did not register"
+sleep 1	# it has exec'ed python3 by now, which made its calls
+case "$(cat /proc/$app/comm)" in python*) ;; *) fail "pid $app is $(cat /proc/$app/comm), not python3" ;; esac
+
+echo "== after exec: the store is still there, with the value written before"
+U dump "$app" --deployment demo -j > "$tmp/d.json" || fail "dump after exec: $(cat "$tmp/d.json")"
+json "$tmp/d.json" '"  pid %s: %d thread(s), rx_bytes = %s" % (j["pid"], len(j["threads"]), [k["value"] for k in j["threads"][0]["keys"] if k["name"] == "rx_bytes"][0])'
+[ "$(json "$tmp/d.json" '[k["value"] for k in j["threads"][0]["keys"] if k["name"] == "rx_bytes"][0]')" = 4242 ] || fail "rx_bytes lost across exec"
+
+echo "== BPF still uses it: the new image's getppid() calls were counted in its pages"
+# exec_app makes none; python3 makes 5, plus whatever its start-up makes.
+events=$(json "$tmp/d.json" '[k["value"] for k in j["threads"][0]["keys"] if k["name"] == "events"][0]')
+echo "  events = $events"
+[ "$events" -ge 5 ] || fail "events $events: BPF did not count the new image's calls"
+
+echo "== a rollout migrates it like any other store"
+U rollout "$M/demo_v2.yaml" -j > "$tmp/r.json" || fail "rollout: $(cat "$tmp/r.json")"
+[ "$(json "$tmp/r.json" 'j["migrated"]')" = 1 ] || fail "the exec'ed task's store was not migrated"
+U dump "$app" --deployment demo -j > "$tmp/d2.json"
+[ "$(json "$tmp/d2.json" '[k["value"] for k in j["threads"][0]["keys"] if k["name"] == "rx_bytes"][0]')" = 4242 ] || fail "rx_bytes lost in the rollout"
+
+echo "== at task exit the store goes away"
+wait "$app" || true
+U status demo -j > "$tmp/st.json"
+[ "$(json "$tmp/st.json" 'j["deployments"][0]["stores"]')" = 0 ] || fail "a store outlived its task"
+echo PASS
