@@ -260,6 +260,8 @@ int uptrkv_mig__recopy(struct uptrkv_mig *m, const struct uptrkv_snapshot *now,
 		if (memcmp(new_now, m->buf + c->new_off, new_size))
 			continue;	/* the new version wrote it: newer, keep it */
 		convert(m->buf + c->new_off, new_size, old_now, old_size, c->new_type);
+		/* What was copied now is the baseline of any later pass. */
+		memcpy(m->buf + c->old_off, old_now, old_size);
 		if (grow((void **)w, &cap, *nr + 3, sizeof(**w))) {
 			free(*w);
 			*w = NULL;

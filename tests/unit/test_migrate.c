@@ -544,6 +544,11 @@ static void test_recopy(void **state)
 	assert_int_equal(now->hdr.seq[2] % 2, 0);	/* even again */
 	assert_int_equal(now->hdr.seq[2], 2);
 
+	/* A pass after that, with nothing written since, copies nothing. */
+	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
+	assert_int_equal(nr, 0);
+	free(w);
+
 	/* Once the new version wrote a value, it is newer: kept. */
 	memset(old2, 0x78, 16);
 	*(__u64 *)old3 = 0x35;
