@@ -137,8 +137,13 @@ struct uptrkv_ctl {
 	__u32 step;			/* UPTRKV_STEP_* */
 	__u32 target_gen;
 	__u32 owner_pid;		/* pid of the uptrkv that wrote step */
-	__u32 reserved[7];		/* 64 bytes */
+	__u32 journal_flags;		/* UPTRKV_JF_* */
+	__u32 reserved[6];		/* 64 bytes */
 };
+
+/* The rollout in flight replaced the record and programs of its target
+ * slot (a rollback does not): undoing it must drop them too. */
+#define UPTRKV_JF_RECORDED	0x1u
 
 enum uptrkv_step {
 	UPTRKV_STEP_IDLE = 0,		/* nothing in flight */

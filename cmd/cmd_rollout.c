@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* uptrkv rollout | rollback | undeploy */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,12 +31,14 @@ static void catch_signals(void)
  * Test-only hooks at the UPTRKV_TP_* points of a rollout:
  *   UPTRKV_TEST_KILL_AT=<point>   kill -9 ourselves there, like a crash;
  *   UPTRKV_TEST_PAUSE_AT=<point>  print "paused at <point>" on stderr and
- *                                 sleep 2 s there, so a test can send a signal.
+ *                                 sleep 2 s there, so a test can send a signal;
+ *   UPTRKV_TEST_FAIL_AT=<point>   make that step fail with -EIO.
  */
-static void test_hook(void *ctx, const char *point)
+static int test_hook(void *ctx, const char *point)
 {
 	const char *kill_at = getenv("UPTRKV_TEST_KILL_AT");
 	const char *pause_at = getenv("UPTRKV_TEST_PAUSE_AT");
+	const char *fail_at = getenv("UPTRKV_TEST_FAIL_AT");
 
 	(void)ctx;
 	p_debug("reached %s", point);
@@ -47,6 +50,7 @@ static void test_hook(void *ctx, const char *point)
 		fprintf(stderr, "uptrkv: test: killed at %s\n", point);
 		raise(SIGKILL);
 	}
+	return fail_at && !strcmp(fail_at, point) ? -EIO : 0;
 }
 
 /* On a terminal: each step as it starts, and a store count while it runs. */
@@ -122,6 +126,7 @@ static void print_result_json(const struct uptrkv_rollout_result *r, const char 
 	jw_uint_field(w, "migrated", r->nr_migrated);
 	jw_uint_field(w, "threads_gone", r->nr_gone);
 	jw_uint_field(w, "recopied", r->nr_recopied);
+	jw_uint_field(w, "recopy_skipped", r->nr_recopy_skipped);
 	if (r->plan) {
 		jw_name(w, "plan");
 		jw_start_object(w);
@@ -172,11 +177,22 @@ static void print_result(const struct uptrkv_rollout_result *r, const char *verb
 		print_result_text(r, verb);
 }
 
+/* Says exactly what a failed run left changed, if anything. */
 static int report_failure(const struct uptrkv_error *e, const struct uptrkv_rollout_result *r,
 			  const char *what)
 {
+	char lost[96] = "", rec[96] = "";
+
+	if (r->lost_version)
+		snprintf(lost, sizeof(lost), "; version %u, two back, can no longer be rolled back to",
+			 r->lost_version);
+	if (r->recovered)
+		snprintf(rec, sizeof(rec), "; an interrupted rollout was finished or undone first");
 	if (r->rolled_back)
-		p_err("%s: failed after the switch and was rolled back: %s", what, e->msg);
+		p_err("%s: failed after the switch and was rolled back: the old version runs again%s%s: %s",
+		      what, lost, rec, e->msg);
+	else if (lost[0] || rec[0])
+		p_err("%s: %s; the old version still runs, unchanged%s%s", what, e->msg, lost, rec);
 	else
 		p_err("%s: %s; nothing was changed", what, e->msg);
 	return EXIT_FAIL;

@@ -379,6 +379,54 @@ static int create_maps(struct uptrkv_deploy *d, struct uptrkv_error *e)
 	return err;
 }
 
+/*
+ * A deployment folder without its ctl pin is what a first deploy killed
+ * before it pinned ctl leaves (ctl is pinned last). It is removed unless
+ * someone holds its lock: a first deploy still at work. 0 if dir is gone
+ * now, -EEXIST if it is a real deployment, -EBUSY if it is being created.
+ */
+int uptrkv_deploy__remove_leftover(const char *dir, struct uptrkv_error *e)
+{
+	char ctl[PATH_MAX];
+	int fd, err;
+
+	if (uptrkv_pin_path(ctl, sizeof(ctl), dir, "%s", UPTRKV_PIN_CTL))
+		return uptrkv_err(e, -ENAMETOOLONG, "%s: path too long", dir);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : uptrkv_errno(e, -errno, "open %s", dir);
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		err = uptrkv_err(e, -EBUSY, "%s is being created by another uptrkv", dir);
+		goto out;
+	}
+	if (!access(ctl, F_OK)) {
+		err = -EEXIST;
+		goto out;
+	}
+	err = uptrkv_deploy__remove_dir(dir, e);
+out:
+	close(fd);
+	return err;
+}
+
+static int make_deploy_dir(struct uptrkv_deploy *d, struct uptrkv_error *e)
+{
+	int err;
+
+	if (!mkdir(d->dir, 0700))
+		return 0;
+	if (errno != EEXIST)
+		return uptrkv_errno(e, -errno, "create %s", d->dir);
+	err = uptrkv_deploy__remove_leftover(d->dir, e);
+	if (err == -EEXIST)
+		return uptrkv_err(e, err, "deployment %s: %s already exists", d->name, d->dir);
+	if (err)
+		return err;
+	if (mkdir(d->dir, 0700))
+		return uptrkv_errno(e, -errno, "create %s", d->dir);
+	return 0;
+}
+
 int uptrkv_deploy__create(const char *bpffs, const char *name, struct uptrkv_deploy **out,
 			  struct uptrkv_error *e)
 {
@@ -396,12 +444,9 @@ int uptrkv_deploy__create(const char *bpffs, const char *name, struct uptrkv_dep
 		uptrkv_errno(e, err, "create %s", root);
 		goto err_free;
 	}
-	if (mkdir(d->dir, 0700)) {
-		err = errno == EEXIST ? uptrkv_err(e, -EEXIST, "deployment %s: %s already exists",
-						   name, d->dir)
-				      : uptrkv_errno(e, -errno, "create %s", d->dir);
+	err = make_deploy_dir(d, e);
+	if (err)
 		goto err_free;
-	}
 	d->dir_fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d->dir_fd < 0) {
 		err = uptrkv_errno(e, -errno, "open %s", d->dir);

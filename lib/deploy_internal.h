@@ -56,6 +56,9 @@ bool uptrkv_deploy_name_ok(const char *name);
  * store: that comes from the object). Leaves d open and locked. */
 int uptrkv_deploy__create(const char *bpffs, const char *name, struct uptrkv_deploy **out,
 			  struct uptrkv_error *e);
+/* Removes a deployment folder that a killed first deploy left without its
+ * ctl pin. 0: gone; -EEXIST: a real deployment; -EBUSY: being created. */
+int uptrkv_deploy__remove_leftover(const char *dir, struct uptrkv_error *e);
 /* Removes every pin and folder of the deployment (best effort, goes on
  * after errors, returns the first). */
 int uptrkv_deploy__remove_dir(const char *dir, struct uptrkv_error *e);

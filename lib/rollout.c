@@ -70,12 +70,15 @@ static void progress(struct rollout *c, const char *step, size_t done, size_t to
 		fn(UPTRKV_OPTS_GET(c->opts, progress_ctx, NULL), step, done, total);
 }
 
-static void test_point(struct rollout *c, const char *point)
+/* A test can stop the process here, or make this step fail. */
+static int test_point(struct rollout *c, const char *point)
 {
-	void (*fn)(void *, const char *) = UPTRKV_OPTS_GET(c->opts, test_hook, NULL);
+	int (*fn)(void *, const char *) = UPTRKV_OPTS_GET(c->opts, test_hook, NULL);
+	int err = fn ? fn(UPTRKV_OPTS_GET(c->opts, test_hook_ctx, NULL), point) : 0;
 
-	if (fn)
-		fn(UPTRKV_OPTS_GET(c->opts, test_hook_ctx, NULL), point);
+	if (err)
+		return uptrkv_err(c->e, err < 0 ? err : -EIO, "failure injected at %s", point);
+	return 0;
 }
 
 static bool cancelled(struct rollout *c)
@@ -89,6 +92,8 @@ static void journal(struct rollout *c, __u32 step, __u32 target_gen)
 {
 	volatile struct uptrkv_ctl *ctl = c->d->ctl;
 
+	if (step != UPTRKV_STEP_SWITCHED)
+		ctl->journal_flags = 0;
 	ctl->target_gen = target_gen;
 	ctl->owner_pid = getpid();
 	__atomic_store_n(&ctl->step, step, __ATOMIC_SEQ_CST);
@@ -203,8 +208,8 @@ static int migrate_stores(struct rollout *c)
 		struct uptrkv_mig *m = &c->migs[i];
 		int err;
 
-		if (i == c->nr_migs / 2)
-			test_point(c, UPTRKV_TP_MIGRATE);
+		if (i == c->nr_migs / 2 && (err = test_point(c, UPTRKV_TP_MIGRATE)))
+			return err;
 		if (cancelled(c))
 			return uptrkv_err(c->e, -ECANCELED, "interrupted while migrating stores");
 		progress(c, "migrate", i, c->nr_migs);
@@ -218,9 +223,7 @@ static int migrate_stores(struct rollout *c)
 			return err;
 		c->res->nr_migrated++;
 	}
-	if (!c->nr_migs)
-		test_point(c, UPTRKV_TP_MIGRATE);
-	return 0;
+	return c->nr_migs ? 0 : test_point(c, UPTRKV_TP_MIGRATE);
 }
 
 static int prepare_hooks(struct rollout *c)
@@ -236,10 +239,15 @@ static int prepare_hooks(struct rollout *c)
 static int record(struct rollout *c, const struct uptrkv_manifest *m)
 {
 	struct uptrkv_state_prog progs[UPTRKV_MAX_PROGS];
+	struct uptrkv_state_rec prev;
 	int err;
 
 	uptrkv_version__state(c->v, progs);
+	/* The slot's occupant, two versions back, is about to be replaced. */
+	if (!uptrkv_deploy__read_rec(c->d, c->to, &prev, NULL))
+		c->res->lost_version = prev.version;
 	c->recorded = true;
+	c->d->ctl->journal_flags |= UPTRKV_JF_RECORDED;
 	err = uptrkv_deploy__record(c->d, c->to, m, progs, c->v->nr_progs, c->e);
 	return err ?: uptrkv_version__pin(c->v, c->d, c->e);
 }
@@ -263,28 +271,33 @@ static void undo_before_switch(struct rollout *c)
 	journal(c, UPTRKV_STEP_IDLE, 0);
 }
 
-static int second_pass(struct rollout *c)
+/*
+ * After the switch the new version is live and right for every key but a
+ * resized one the old version wrote during the tiny window since its copy.
+ * So a store this pass cannot do is skipped and counted, never a reason to
+ * switch back.
+ */
+static void second_pass(struct rollout *c)
 {
 	for (size_t i = 0; i < c->nr_migs; i++) {
 		struct uptrkv_mig *m = &c->migs[i];
 		struct uptrkv_write *w = NULL;
 		size_t n = 0;
-		int err;
+		int err = -EAGAIN;
 
 		if (!m->tid || !m->nr_copies)
 			continue;
-		err = snapshot(c, m->tid);
+		for (int try = 0; try < SNAPSHOT_TRIES && err == -EAGAIN; try++)
+			err = snapshot(c, m->tid);
 		err = err ?: uptrkv_mig__recopy(m, c->snap, &w, &n, c->e);
 		if (!err && n)
 			err = uptrkv_admin__write(c->admin, m->tid, w, n, c->e);
-		c->res->nr_recopied += err ? 0 : n;
 		free(w);
-		if (task_gone(err))
-			continue;
-		if (err)
-			return err;
+		if (!err)
+			c->res->nr_recopied += n;
+		else if (!task_gone(err))
+			c->res->nr_recopy_skipped++;
 	}
-	return 0;
 }
 
 static int reclaim(struct rollout *c, __u32 slot)
@@ -293,6 +306,7 @@ static int reclaim(struct rollout *c, __u32 slot)
 	size_t n = uptrkv_mig__retire_writes(slot, w);
 	int err;
 
+	/* Past the point of return: an injected failure here is ignored. */
 	test_point(c, UPTRKV_TP_RECLAIM);
 	err = write_all(c, w, n, true);
 	journal(c, UPTRKV_STEP_IDLE, 0);
@@ -304,10 +318,10 @@ static int roll_back_switch(struct rollout *c, int why)
 {
 	struct uptrkv_error ignored;
 
+	/* gen + 2 has the old slot's parity: the old version, whose meta and
+	 * programs are intact, is live again; then drop the new slot, c->to. */
 	flip(c, c->gen + 2);
 	uptrkv_deploy__sync_rcu(c->d, &ignored);
-	c->to ^= 1;	/* the slot to drop is the new one */
-	c->from ^= 1;
 	undo_before_switch(c);
 	c->res->rolled_back = true;
 	c->res->gen = c->gen + 2;
@@ -325,8 +339,7 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 	err = record_m ? record(c, record_m) : 0;
 	err = err ?: prepare_hooks(c);
 	err = err ?: migrate_stores(c);
-	if (!err)
-		test_point(c, UPTRKV_TP_SWITCH);
+	err = err ?: test_point(c, UPTRKV_TP_SWITCH);
 	/* The last moment an interrupt can still undo everything. */
 	if (!err && cancelled(c))
 		err = uptrkv_err(c->e, -ECANCELED, "interrupted before the switch");
@@ -343,11 +356,11 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 	journal(c, UPTRKV_STEP_SWITCHED, c->gen + 1);
 	flip(c, c->gen + 1);
 	c->res->gen = c->gen + 1;
-	test_point(c, UPTRKV_TP_SWITCHED);
-	err = uptrkv_deploy__sync_rcu(c->d, c->e);
-	err = err ?: second_pass(c);
+	err = test_point(c, UPTRKV_TP_SWITCHED);
+	err = err ?: uptrkv_deploy__sync_rcu(c->d, c->e);
 	if (err)
 		return roll_back_switch(c, err);
+	second_pass(c);
 	c->res->ms_switch = now_ms() - t0;
 
 	t0 = now_ms();
@@ -380,7 +393,7 @@ static int recover(struct rollout *c)
 	/* The old version is still live: drop what was built for the new. */
 	c->gen = ctl->gen;
 	c->to = UPTRKV_SLOT(target);
-	c->recorded = true;
+	c->recorded = ctl->journal_flags & UPTRKV_JF_RECORDED;
 	undo_before_switch(c);
 	return 0;
 }
@@ -441,8 +454,7 @@ static int first_deploy(struct rollout *c, const struct uptrkv_manifest *m)
 	progress(c, "preflight: loading and verifying the object", 0, 0);
 	err = uptrkv_version__load(m, c->d, c->to, &c->v, c->e);
 	c->res->ms_preflight = now_ms() - t0;
-	if (!err)
-		test_point(c, UPTRKV_TP_PREFLIGHT);
+	err = err ?: test_point(c, UPTRKV_TP_PREFLIGHT);
 	err = err ?: do_switch(c, m);
 	/* A first deploy that failed has no old version to keep running. */
 	if (err)
@@ -490,9 +502,7 @@ static int preflight(struct rollout *c, const struct uptrkv_manifest *m)
 	err = err ?: open_admin(c);
 	err = err ?: plan_stores(c);
 	c->res->ms_preflight = now_ms() - t0;
-	if (!err)
-		test_point(c, UPTRKV_TP_PREFLIGHT);
-	return err;
+	return err ?: test_point(c, UPTRKV_TP_PREFLIGHT);
 }
 
 static int upgrade(struct rollout *c, const struct uptrkv_manifest *m)
@@ -611,6 +621,14 @@ int uptrkv_undeploy(const char *name, const struct uptrkv_rollout_opts *opts,
 	int err;
 
 	err = uptrkv_deploy__open(opt_bpffs(opts), name, &d, e);
+	if (err == -ENOENT && uptrkv_deploy_name_ok(name)) {
+		char dir[PATH_MAX];
+
+		/* The folder of a first deploy killed before it pinned ctl. */
+		uptrkv_deploy_dir(dir, sizeof(dir), opt_bpffs(opts), name);
+		if (!access(dir, F_OK) && !uptrkv_deploy__remove_leftover(dir, NULL))
+			return 0;
+	}
 	err = err ?: uptrkv_deploy__lock(d, timeout ? timeout : 10000, e);
 	/* Unpinning the hook links detaches the programs; apps that still
 	 * hold the store map keep their stores until they close it. */

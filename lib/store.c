@@ -51,6 +51,12 @@ struct uptrkv_thread {
 	struct uptrkv_store *s;
 	pid_t pid, tid;
 	int pidfd;
+	/*
+	 * This thread's own open file of the deployment folder, for its shared
+	 * lock: flock locks belong to an open file, so on one fd shared by
+	 * the app's threads, one thread's unlock would drop the others' locks.
+	 */
+	int lock_fd;
 	void *meta_mem;			/* META_PAGES pages */
 	struct uptrkv_hdr *hdr;
 	struct uptrkv_meta *meta[UPTRKV_NR_SLOTS];
@@ -291,15 +297,15 @@ static int struct_lock(struct uptrkv_thread *t)
 {
 	if (getpid() != t->pid)
 		return -ECHILD;	/* handle inherited across fork */
-	if (t->s->dir_fd >= 0 && flock(t->s->dir_fd, LOCK_SH))
+	if (t->lock_fd >= 0 && flock(t->lock_fd, LOCK_SH))
 		return -errno;
 	return 0;
 }
 
 static void struct_unlock(struct uptrkv_thread *t)
 {
-	if (t->s->dir_fd >= 0)
-		flock(t->s->dir_fd, LOCK_UN);
+	if (t->lock_fd >= 0)
+		flock(t->lock_fd, LOCK_UN);
 }
 
 static void seq_lock(struct uptrkv_hdr *h, __u32 key)
@@ -680,6 +686,8 @@ static void thread_free(struct uptrkv_thread *t)
 		munmap(t->meta_mem, META_PAGES * UPTRKV_PAGE_SIZE);
 	if (t->pidfd >= 0)
 		close(t->pidfd);
+	if (t->lock_fd >= 0)
+		close(t->lock_fd);
 	free(t);
 }
 
@@ -729,9 +737,11 @@ int uptrkv_thread__register(struct uptrkv_store *s, const struct uptrkv_thread_o
 	t->pid = getpid();
 	t->tid = gettid();
 	t->pidfd = -1;
+	t->lock_fd = -1;
 
 	if (s->dir_fd >= 0) {
-		if (flock(s->dir_fd, LOCK_SH)) {
+		t->lock_fd = openat(s->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (t->lock_fd < 0 || flock(t->lock_fd, LOCK_SH)) {
 			err = uptrkv_errno(e, -errno, "register thread: lock deployment");
 			goto fail;
 		}
@@ -808,12 +818,12 @@ int uptrkv_thread__register(struct uptrkv_store *s, const struct uptrkv_thread_o
 		goto fail;
 	}
 	if (locked)
-		flock(s->dir_fd, LOCK_UN);
+		flock(t->lock_fd, LOCK_UN);
 	*out = t;
 	return 0;
 fail:
 	if (locked)
-		flock(s->dir_fd, LOCK_UN);
+		flock(t->lock_fd, LOCK_UN);
 	thread_free(t);
 	return err;
 }

@@ -67,8 +67,9 @@ struct uptrkv_rollout_opts {
 	/* Progress: step name, items done and total (total 0: no count). */
 	void (*progress)(void *ctx, const char *step, size_t done, size_t total);
 	void *progress_ctx;
-	/* Called at each UPTRKV_TP_* point; tests kill the process there. */
-	void (*test_hook)(void *ctx, const char *point);
+	/* Called at each UPTRKV_TP_* point, for tests: it may kill the
+	 * process, or return a negative errno to make that step fail. */
+	int (*test_hook)(void *ctx, const char *point);
 	void *test_hook_ctx;
 };
 
@@ -86,6 +87,10 @@ struct uptrkv_rollout_result {
 	size_t nr_migrated;
 	size_t nr_gone;			/* threads that exited during the rollout */
 	size_t nr_recopied;		/* resized values copied again after the switch */
+	size_t nr_recopy_skipped;	/* stores the second pass could not do */
+	/* On failure: the version, two back, whose slot this run had already
+	 * overwritten, so that it can no longer be rolled back to (0: none). */
+	__u32 lost_version;
 	struct uptrkv_plan *plan;	/* owned; NULL when nothing to do */
 	struct uptrkv_manifest *old_manifest;	/* owned; the plan points into it */
 	struct uptrkv_manifest *prev_manifest;	/* owned; rollback's target */

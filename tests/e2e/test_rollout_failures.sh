@@ -9,13 +9,16 @@
 #   d  kill -9 at every test point              a re-run finishes or undoes
 #   e  SIGTERM/SIGINT at migrate/switch/switched: undone before the flip,
 #      finished after it
+#   g  a step that fails (UPTRKV_TEST_FAIL_AT) at each point: undone before
+#      the flip; after it, rolled back: the old version runs again, its
+#      programs and data intact, and a re-run then succeeds
 # "Nothing changed" is checked on the live state: version, generation,
 # journal idle, the very same live programs, and every store using exactly
 # the old layout's bytes (a half-built new slot would show as extra bytes).
 # CASES="a b c f d e" (the default) selects cases.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-CASES=${CASES:-a b c f d e}
+CASES=${CASES:-a b c f d e g}
 POINTS=${POINTS:-preflight migrate switch switched reclaim}
 UPTRKV_BIN=$BUILD/uptrkv
 
@@ -301,5 +304,51 @@ if has_case e; then
 	signal_run TERM switched 2
 	signal_run INT switched 3
 	stop_workload 1 2 3
+fi
+if has_case g; then
+	echo "== g: a step fails (injected) at each point"
+	U undeploy demo > /dev/null 2>&1 || true
+	U rollout "$M/demo_v1.yaml" > /dev/null
+	start failing -t 4 --monotonic --churn
+	sleep 0.2
+	for p in preflight migrate switch; do
+		snap "g-$p.before"
+		run "g-$p" env UPTRKV_TEST_FAIL_AT=$p "$UPTRKV_BIN" --bpffs "$bpffs" rollout "$M/demo_v2.yaml"
+		[ "$RC" = 1 ] || fail "g: fail at $p: exit $RC: $(cat "$tmp/g-$p.err")"
+		grep -q "failure injected at $p; nothing was changed" "$tmp/g-$p.err" ||
+			fail "g: fail at $p: $(cat "$tmp/g-$p.err")"
+		echo "  fail at $p: $(tail -1 "$tmp/g-$p.err")"
+		snap "g-$p.after"
+		same_programs "g-$p.before" "g-$p.after" previous
+		check_live "g-$p.after" 1 "$(json "$tmp/g-$p.before.st.json" 'j["deployments"][0]["generation"]')"
+		check_alive
+	done
+	# After the switch: the old version must run again, the same programs.
+	snap g-switched.before
+	gen=$(json "$tmp/g-switched.before.st.json" 'j["deployments"][0]["generation"]')
+	run g-switched env UPTRKV_TEST_FAIL_AT=switched "$UPTRKV_BIN" --bpffs "$bpffs" rollout "$M/demo_v2.yaml"
+	[ "$RC" = 1 ] || fail "g: fail at switched: exit $RC: $(cat "$tmp/g-switched.err")"
+	grep -q "failed after the switch and was rolled back" "$tmp/g-switched.err" ||
+		fail "g: fail at switched: $(cat "$tmp/g-switched.err")"
+	echo "  fail at switched: $(tail -1 "$tmp/g-switched.err")"
+	snap g-switched.after
+	python3 - "$tmp/g-switched.before.st.json" "$tmp/g-switched.after.st.json" <<'PY' || fail "g: not the old programs"
+import json, sys
+a = json.load(open(sys.argv[1]))["deployments"][0]
+b = json.load(open(sys.argv[2]))["deployments"][0]
+if [p["prog_id"] for p in a["programs"]] != [p["prog_id"] for p in b["programs"]] or a["version"] != b["version"]:
+    sys.exit(f"  before {a['version']} {a['programs']}\n  after {b['version']} {b['programs']}")
+PY
+	check_live g-switched.after 1 $((gen + 2))
+	check_alive
+	# It can be rolled out again, and the run two back is reported if lost.
+	run g-again U rollout "$M/demo_v2.yaml"
+	[ "$RC" = 0 ] || fail "g: re-run after the roll-back: $(cat "$tmp/g-again.err")"
+	run g-lost env UPTRKV_TEST_FAIL_AT=switch "$UPTRKV_BIN" --bpffs "$bpffs" rollout "$M/demo_v3.yaml"
+	[ "$RC" = 1 ] || fail "g: v3 fail at switch: exit $RC"
+	grep -q "version 1, two back, can no longer be rolled back to" "$tmp/g-lost.err" ||
+		fail "g: the lost rollback target is not reported: $(cat "$tmp/g-lost.err")"
+	echo "  fail at switch with v1 two back: $(tail -1 "$tmp/g-lost.err")"
+	stop_workload 1 2
 fi
 echo PASS
