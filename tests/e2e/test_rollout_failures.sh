@@ -309,7 +309,10 @@ if has_case g; then
 	echo "== g: a step fails (injected) at each point"
 	U undeploy demo > /dev/null 2>&1 || true
 	U rollout "$M/demo_v1.yaml" > /dev/null
-	start failing -t 4 --monotonic --churn
+	# Not --monotonic: a failure after the switch runs v2 for the moment
+	# before the roll-back, so v1 -> v2 -> v1 is right there. Every event
+	# is still checked to be handled exactly once, every value kept.
+	start failing -t 4 --churn
 	sleep 0.2
 	for p in preflight migrate switch; do
 		snap "g-$p.before"
@@ -349,6 +352,6 @@ PY
 	grep -q "version 1, two back, can no longer be rolled back to" "$tmp/g-lost.err" ||
 		fail "g: the lost rollback target is not reported: $(cat "$tmp/g-lost.err")"
 	echo "  fail at switch with v1 two back: $(tail -1 "$tmp/g-lost.err")"
-	stop_workload 1 2
+	stop_workload
 fi
 echo PASS
