@@ -3,6 +3,7 @@
 # $U (the uptrkv under test, with --bpffs), $W (the demo workload),
 # $M (demo manifests whose object: points at this build's BPF objects),
 # start_workload/stop_workload, and cleanup of everything on any exit.
+# Tests must not set their own EXIT trap: it would replace this cleanup.
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 BUILD=${BUILD:-build/san}
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (loads BPF programs)"; exit 77; }
@@ -20,7 +21,10 @@ cleanup() {
 	for p in "${WORKLOAD_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	# Unpinning everything detaches the programs; then drop the mount.
-	"$BUILD/uptrkv" --bpffs "$bpffs" undeploy demo >/dev/null 2>&1 || true
+	# Every deployment the test made, whatever its name.
+	for d in "$bpffs"/uptrkv/*/; do
+		[ -d "$d" ] && "$BUILD/uptrkv" --bpffs "$bpffs" undeploy "$(basename "$d")" >/dev/null 2>&1
+	done
 	umount "$bpffs" 2>/dev/null || true
 	rm -rf "$tmp"
 	exit $rc

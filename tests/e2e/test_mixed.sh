@@ -36,7 +36,6 @@ keys:
 YAML
 	[ $v = 2 ] && echo "  - {id: 1, name: extra, size: 16, type: bytes}" >> "$M/mixed_v$v.yaml"
 done
-trap 'U undeploy mixed >/dev/null 2>&1 || true' EXIT
 
 echo "== an XDP program without attach: is refused with a clear error"
 sed '/name: on_xdp/,+1d; s/  - on_enter/  - on_enter\n  - on_xdp/' "$M/mixed_v1.yaml" > "$M/bad.yaml"
