@@ -16,8 +16,6 @@
 #define UPTRKV_STATE_FORMAT	1u
 #define UPTRKV_MANIFEST_MAX	((UPTRKV_STATE_SLOT_PAGES - 1) * UPTRKV_STATE_PAGE)
 
-#define UPTRKV_HOOK_NAME_MAX	96
-#define UPTRKV_MAX_PROGS	16
 
 /* A program of a deployed version and the hook it is dispatched from. */
 struct uptrkv_state_prog {

@@ -85,7 +85,7 @@ static void read_slot(struct uptrkv_deploy *d, struct uptrkv_status *st, __u32 s
 	ss->version = rec.version;
 	ss->layout_hash = rec.layout_hash;
 	ss->deployed_at = rec.deployed_at;
-	ss->nr_progs = rec.nr_progs < 16 ? rec.nr_progs : 16;
+	ss->nr_progs = rec.nr_progs < UPTRKV_MAX_PROGS ? rec.nr_progs : UPTRKV_MAX_PROGS;
 	for (size_t i = 0; i < ss->nr_progs; i++) {
 		snprintf(ss->progs[i].name, sizeof(ss->progs[i].name), "%s", rec.progs[i].name);
 		snprintf(ss->progs[i].hook, sizeof(ss->progs[i].hook), "%s", rec.progs[i].hook);

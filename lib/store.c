@@ -197,9 +197,8 @@ int uptrkv_store__open(const char *map_path, const struct uptrkv_store_opts *opt
 		       struct uptrkv_store **out, struct uptrkv_error *e)
 {
 	const char *dir = UPTRKV_OPTS_GET(opts, deploy_dir, NULL);
-	struct uptrkv_store *s;
 	char path[4096];
-	int err;
+	int fd, err;
 
 	*out = NULL;
 	if (!map_path && dir) {
@@ -208,21 +207,12 @@ int uptrkv_store__open(const char *map_path, const struct uptrkv_store_opts *opt
 	}
 	if (!map_path)
 		return uptrkv_err(e, -EINVAL, "open store: no map path and no deployment");
-	s = store_new();
-	if (!s)
-		return uptrkv_err(e, -ENOMEM, "open store: out of memory");
-	s->map_fd = bpf_obj_get(map_path);
-	if (s->map_fd < 0) {
-		err = uptrkv_errno(e, -errno, "open store %s", map_path);
-		goto fail;
-	}
-	err = store_finish(s, opts, e);
-	if (err)
-		goto fail;
-	*out = s;
-	return 0;
-fail:
-	uptrkv_store__close(s);
+	fd = bpf_obj_get(map_path);
+	if (fd < 0)
+		return uptrkv_errno(e, -errno, "open store %s", map_path);
+	/* open_fd keeps its own duplicate of the fd. */
+	err = uptrkv_store__open_fd(fd, opts, out, e);
+	close(fd);
 	return err;
 }
 

@@ -22,6 +22,9 @@
 #define UPTRKV_PIN_CTL		"ctl"
 #define UPTRKV_PIN_STATE	"state"
 
+#define UPTRKV_MAX_PROGS	16	/* programs per deployment */
+#define UPTRKV_HOOK_NAME_MAX	96	/* a hook's folder name, with its NUL */
+
 struct uptrkv_deploy;
 
 /* Makes sure bpffs is mounted at bpffs (mounting it if not and allowed). */
@@ -122,13 +125,13 @@ struct uptrkv_status_slot {
 	size_t nr_progs;
 	struct {
 		char name[UPTRKV_NAME_MAX];
-		char hook[96];
+		char hook[UPTRKV_HOOK_NAME_MAX];
 		__u32 prog_id;		/* in the hook's prog array, 0 if not */
-	} progs[16];
+	} progs[UPTRKV_MAX_PROGS];
 };
 
 struct uptrkv_status_hook {
-	char name[96];			/* folder name, from the SEC() */
+	char name[UPTRKV_HOOK_NAME_MAX];	/* folder name, from the SEC() */
 	__u32 link_id;
 	__u32 link_type;		/* enum bpf_link_type */
 	__u32 entry_prog_id;

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "unit/helpers.h"
 #include "uptrkv.h"
 
 #define DEFAULT_COUNT 20000
@@ -340,22 +341,12 @@ static void test_mutations(void **state)
 
 static int to_top(void **state)
 {
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
+	char top[PATH_MAX];
 
 	(void)state;
-	if (!access("manifests/demo_v1.yaml", R_OK))
-		return 0;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
+	if (ut_find_top("manifests/demo_v1.yaml", top))
 		return -1;
-	exe[n] = '\0';
-	while ((slash = strrchr(exe, '/'))) {
-		*slash = '\0';
-		if (!chdir(exe) && !access("manifests/demo_v1.yaml", R_OK))
-			return 0;
-	}
-	return -1;
+	return chdir(top) ? -1 : 0;
 }
 
 int main(void)
