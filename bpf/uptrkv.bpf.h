@@ -33,11 +33,12 @@
  * Concurrency (see docs/store.md): every writer of a value, BPF or user
  * space, holds the value's seqcount stripe hdr->seq[key % 512] odd while it
  * writes. Readers of 1/2/4/8-byte values do one aligned load; readers of
- * other sizes use the seqcount. Every reader re-checks the meta entry after
+ * other sizes use the seqcount. A reader re-checks the meta entry after
  * reading, so a value that was deleted or moved meanwhile is not returned.
- * For 1/2/4/8 bytes that re-check is what keeps sleepable programs
- * (SEC("syscall"), *.s) safe: the allocator's quarantine waits for an RCU
- * grace period, which does not wait for them (docs/store.md).
+ * For 1/2/4/8 bytes that re-check matters only to sleepable programs
+ * (SEC("syscall"), *.s): the allocator's quarantine waits for an RCU grace
+ * period, which covers every non-sleepable run but not them. An object whose
+ * loader sets uptrkv_sleepable = 0 (below) skips it (docs/store.md).
  */
 #ifndef __UPTRKV_BPF_H
 #define __UPTRKV_BPF_H
@@ -83,6 +84,16 @@
  */
 const volatile __u32 uptrkv_slot = 0;
 const volatile __u32 uptrkv_layout_hash = 0;
+/*
+ * Also set by the loader: 0 when no program of the object is sleepable.
+ * uptrkv's own loader sets it, as every hook it deploys is non-sleepable;
+ * skeleton users may set it the same way. A program run is then inside one
+ * RCU read-side section, which the quarantine of freed extents waits for, so
+ * a 1/2/4/8-byte get needs no entry re-check and the verifier drops it.
+ * The default, 1, keeps the re-check: a sleepable run can be preempted
+ * between the two loads and synchronize_rcu() does not wait for it.
+ */
+const volatile __u32 uptrkv_sleepable = 1;
 
 /* Pointee structs complete in BTF; UPTRKV_STORE_MAP is in uptrkv_layout.h. */
 UPTRKV_BTF_COMPLETE(uptrkv_);
@@ -250,13 +261,14 @@ static __always_inline int uptrkv__locate(struct uptrkv_task_store *s, struct up
 	if (size > UPTRKV_ALIGN && off > UPTRKV_PAGE_SIZE - size)
 		return -EINVAL;
 	p = uptrkv__page_of(s, e);
-	if (!p)
+	if (__builtin_expect(!p, 0))
 		return -EINVAL;
 	*pp = (void *)p->bytes + off;
 	return 0;
 }
 
-/* One attempt at a 1/2/4/8-byte get: load, then re-check the entry. */
+/* One attempt at a 1/2/4/8-byte get: load, then re-check the entry unless
+ * no program of the object is sleepable. */
 static __always_inline int uptrkv__get_small(struct uptrkv_task_store *s, struct uptrkv_meta *m,
 					     __u32 key, void *dst, const __u32 size)
 {
@@ -273,6 +285,8 @@ static __always_inline int uptrkv__get_small(struct uptrkv_task_store *s, struct
 	case 4: *(__u32 *)dst = UPTRKV_READ_ONCE(*(__u32 *)p); break;
 	case 8: *(__u64 *)dst = UPTRKV_READ_ONCE(*(__u64 *)p); break;
 	}
+	if (!uptrkv_sleepable)
+		return size;
 	if (__builtin_expect(UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]) == e, 1))
 		return size;
 	return -EAGAIN;
@@ -291,8 +305,9 @@ static __always_inline int uptrkv__get(struct uptrkv_task_store *s, struct uptrk
 	if (!m)
 		return -ENOENT;
 	if (size == 1 || size == 2 || size == 4 || size == 8) {
-		/* Single-copy atomic: no seqcount, only re-check the entry so
-		 * that a value deleted or moved meanwhile is not returned. */
+		/* Single-copy atomic: no seqcount. A sleepable run re-checks
+		 * the entry, so that a value deleted or moved meanwhile is not
+		 * returned. */
 		err = uptrkv__get_small(s, m, key, dst, size);
 		/* The entry changed under us (a delete or a move): once more. */
 		if (__builtin_expect(err == -EAGAIN, 0))

@@ -181,7 +181,10 @@ static int check_listed_programs(const struct uptrkv_manifest *m, struct bpf_obj
 	return 0;
 }
 
-static int set_rodata_u32(struct bpf_object *obj, const char *var, __u32 val, struct uptrkv_error *e)
+/* Sets the rodata variable var; a missing one is an error only if required
+ * (objects built before an optional variable was added still load). */
+static int set_rodata_u32(struct bpf_object *obj, const char *var, __u32 val, bool required,
+			  struct uptrkv_error *e)
 {
 	struct bpf_map *rodata = bpf_object__find_map_by_name(obj, ".rodata");
 	const struct btf_var_secinfo *vs;
@@ -217,8 +220,23 @@ static int set_rodata_u32(struct bpf_object *obj, const char *var, __u32 val, st
 	}
 	free(data);
 missing:
+	if (!required)
+		return 0;
 	return uptrkv_err(e, -ENOENT, "object has no 'const volatile __u32 %s': build it with "
 			  "bpf/uptrkv.bpf.h and use the store API in at least one program", var);
+}
+
+/* Whether a program that will be loaded could run sleepable. uptrkv only
+ * loads non-sleepable hooks; this guards against a flag set some other way. */
+static bool any_sleepable(struct bpf_object *obj)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, obj) {
+		if (bpf_program__autoload(p) && (bpf_program__flags(p) & BPF_F_SLEEPABLE))
+			return true;
+	}
+	return false;
 }
 
 static int check_store_map(struct bpf_map *map, const char *obj_path, struct uptrkv_error *e)
@@ -352,8 +370,11 @@ int uptrkv_version__load(const struct uptrkv_manifest *m, struct uptrkv_deploy *
 	err = check_listed_programs(m, v->obj, e);
 	err = err ?: prepare_maps(v->obj, m, d, e);
 	err = err ?: select_programs(v, m, e);
-	err = err ?: set_rodata_u32(v->obj, "uptrkv_slot", slot, e);
-	err = err ?: set_rodata_u32(v->obj, "uptrkv_layout_hash", m->layout_hash, e);
+	err = err ?: set_rodata_u32(v->obj, "uptrkv_slot", slot, true, e);
+	err = err ?: set_rodata_u32(v->obj, "uptrkv_layout_hash", m->layout_hash, true, e);
+	/* Every hook uptrkv deploys is non-sleepable (sec_prefixes has no
+	 * ".s" section), so the grace periods it waits for cover every run. */
+	err = err ?: set_rodata_u32(v->obj, "uptrkv_sleepable", any_sleepable(v->obj), false, e);
 	if (err)
 		goto err;
 	err = bpf_object__load(v->obj);

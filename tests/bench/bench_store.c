@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Store benchmarks (make bench): BPF-side get against the alternatives, in
- * one run. Each program runs bpf_loop(N) in a SEC("syscall") program via
- * bpf_prog_test_run_opts from a thread with a registered store; time per
+ * one run. Each program runs bpf_loop(N) in a raw_tp program (non-sleepable,
+ * like every hook uptrkv deploys; bpf/bench_store.bpf.c) via
+ * bpf_prog_test_run_opts from a thread with a registered store. The 8-byte
+ * cases run again as sleepable SEC("syscall") programs
+ * (bpf/bench_store_sleepable.bpf.c), where gets keep the entry re-check. Time per
  * operation = wall time of the run / N, best of R runs, repeated for L
  * loads of the programs (median reported). Ratios are given with the loop
  * cost included (as measured) and with it subtracted.
@@ -18,6 +21,7 @@
 #include <bpf/libbpf.h>
 #include "uptrkv.h"
 #include "bench_store.skel.h"
+#include "bench_store_sleepable.skel.h"
 
 static double now_ns(void)
 {
@@ -29,8 +33,8 @@ static double now_ns(void)
 
 static double run(struct bpf_program *p, __u32 iters, int reps)
 {
-	struct { __u32 iters, pad; } args = { iters, 0 };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &args, .ctx_size_in = sizeof(args));
+	__u64 args[1] = { iters };	/* ctx[0]: raw_tp reads u64 words */
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = args, .ctx_size_in = sizeof(args));
 	double best = 1e30;
 
 	for (int r = 0; r < reps; r++) {
@@ -48,7 +52,8 @@ static double run(struct bpf_program *p, __u32 iters, int reps)
 	return best;
 }
 
-enum { EMPTY, DIRECT, KV8, KV8S, KV8P, HASH, E4K, KV4K, KV4KV, PROBE4K, NR_CASES };
+enum { EMPTY, DIRECT, KV8, KV8S, KV8P, HASH, E4K, KV4K, KV4KV, PROBE4K, S_EMPTY, S_DIRECT, S_KV8,
+       NR_CASES };
 #define MAX_LOADS 32
 
 /*
@@ -58,27 +63,49 @@ enum { EMPTY, DIRECT, KV8, KV8S, KV8P, HASH, E4K, KV4K, KV4KV, PROBE4K, NR_CASES
  * short 8-byte paths by a few tenths of a ns, so main() repeats this for
  * several loads and reports the median.
  */
+/*
+ * Opens both objects. The raw_tp one gets uptrkv_sleepable = 0, as uptrkv's
+ * own loader sets it; the sleepable one shares its store map.
+ */
+static int load_objects(struct bench_store **fast, struct bench_store_sleepable **slow)
+{
+	*slow = NULL;
+	*fast = bench_store__open();
+	if (!*fast)
+		return -1;
+	(*fast)->rodata->uptrkv_sleepable = 0;
+	if (bench_store__load(*fast))
+		return -1;
+	*slow = bench_store_sleepable__open();
+	if (!*slow)
+		return -1;
+	if (bpf_map__reuse_fd((*slow)->maps.uptrkv_store, bpf_map__fd((*fast)->maps.uptrkv_store)))
+		return -1;
+	return bench_store_sleepable__load(*slow);
+}
+
 static int one_load(__u32 n, int reps, double *best)
 {
 	struct uptrkv_init_key keys[] = { { 2, 4096, NULL }, { 1, 8, NULL } };	/* 4K first: page 0 */
 	UPTRKV_OPTS(uptrkv_thread_opts, to, .keys = keys, .nr_keys = 2);
 	UPTRKV_OPTS(uptrkv_store_opts, so);
+	struct bench_store_sleepable *slow = NULL;
 	struct uptrkv_error err = {};
-	struct uptrkv_store *s;
-	struct uptrkv_thread *t;
-	struct bench_store *skel;
+	struct bench_store *skel = NULL;
+	struct uptrkv_thread *t = NULL;
+	struct uptrkv_store *s = NULL;
 	__u64 v = 0x1234;
 	__u32 key = 1;
-	int ret = 0;
+	int ret = -1;
 
-	skel = bench_store__open_and_load();
-	if (!skel)
-		return fprintf(stderr, "load failed\n"), -1;
+	if (load_objects(&skel, &slow)) {
+		fprintf(stderr, "load failed: %s\n", strerror(errno));
+		goto out;
+	}
 	if (uptrkv_store__open_fd(bpf_map__fd(skel->maps.uptrkv_store), &so, &s, &err) ||
 	    uptrkv_thread__register(s, &to, &t, &err)) {
 		fprintf(stderr, "store: %s\n", err.msg);
-		bench_store__destroy(skel);
-		return -1;
+		goto out;
 	}
 	uptrkv_thread__put(t, 1, &v, 8);
 	bpf_map_update_elem(bpf_map__fd(skel->maps.hash), &key, &v, BPF_ANY);
@@ -89,24 +116,31 @@ static int one_load(__u32 n, int reps, double *best)
 		best[i] = 1e30;
 	for (int round = 0; round < 3; round++) {
 #define MIN(x, y) ((y) < (x) ? (y) : (x))
+#define CASE(i, prog, iters) best[i] = MIN(best[i], run(prog, iters, reps))
 		/* the 8-byte cases: same loop, same N, same key */
-		best[EMPTY] = MIN(best[EMPTY], run(skel->progs.bench_empty, n, reps));
-		best[DIRECT] = MIN(best[DIRECT], run(skel->progs.bench_direct, n, reps));
-		best[KV8] = MIN(best[KV8], run(skel->progs.bench_kv8, n, reps));
-		best[KV8S] = MIN(best[KV8S], run(skel->progs.bench_kv8_s, n, reps));
-		best[KV8P] = MIN(best[KV8P], run(skel->progs.bench_kv8_ptr, n, reps));
-		best[HASH] = MIN(best[HASH], run(skel->progs.bench_hash, n, reps));
-		best[E4K] = MIN(best[E4K], run(skel->progs.bench_empty, n / 20, reps));
-		best[KV4K] = MIN(best[KV4K], run(skel->progs.bench_kv4k, n / 20, reps));
-		best[KV4KV] = MIN(best[KV4KV], run(skel->progs.bench_kv4k_var, n / 20, reps));
-		best[PROBE4K] = MIN(best[PROBE4K], run(skel->progs.bench_probe4k, n / 20, reps));
+		CASE(EMPTY, skel->progs.bench_empty, n);
+		CASE(DIRECT, skel->progs.bench_direct, n);
+		CASE(KV8, skel->progs.bench_kv8, n);
+		CASE(KV8S, skel->progs.bench_kv8_s, n);
+		CASE(KV8P, skel->progs.bench_kv8_ptr, n);
+		CASE(HASH, skel->progs.bench_hash, n);
+		CASE(S_EMPTY, slow->progs.bench_empty, n);
+		CASE(S_DIRECT, slow->progs.bench_direct, n);
+		CASE(S_KV8, slow->progs.bench_kv8, n);
+		CASE(E4K, skel->progs.bench_empty, n / 20);
+		CASE(KV4K, skel->progs.bench_kv4k, n / 20);
+		CASE(KV4KV, skel->progs.bench_kv4k_var, n / 20);
+		CASE(PROBE4K, skel->progs.bench_probe4k, n / 20);
 	}
-	if (skel->bss->err) {
-		fprintf(stderr, "BPF error %d\n", skel->bss->err);
+	ret = 0;
+	if (skel->bss->err || slow->bss->err) {
+		fprintf(stderr, "BPF error %d/%d\n", skel->bss->err, slow->bss->err);
 		ret = -1;
 	}
+out:
 	uptrkv_thread__unregister(t);
 	uptrkv_store__close(s);
+	bench_store_sleepable__destroy(slow);
 	bench_store__destroy(skel);
 	return ret;
 }
@@ -122,7 +156,7 @@ int main(int argc, char **argv)
 {
 	__u32 n = argc > 1 ? (__u32)atoi(argv[1]) : 2000000;
 	int reps = argc > 2 ? atoi(argv[2]) : 5;
-	int loads = argc > 3 ? atoi(argv[3]) : 5;
+	int loads = argc > 3 ? atoi(argv[3]) : 9;
 	double all[NR_CASES][MAX_LOADS], med[NR_CASES], lo[NR_CASES], hi[NR_CASES];
 	double empty, direct, kv8, kv8s, hash, kv4k, kv4kv, probe4k, e4k;
 	int fail = 0;
@@ -158,6 +192,7 @@ int main(int argc, char **argv)
 		printf("%-44s %8.2f %10.2f ", name, med[i], med[i] - (base));	\
 	printf("  [%.2f-%.2f]\n", lo[i], hi[i]);				\
 } while (0)
+	printf("raw_tp (non-sleepable, as deployed hooks; uptrkv_sleepable = 0):\n");
 	ROW("empty bpf_loop iteration (baseline)", EMPTY, -1);
 	ROW("direct struct field in task storage", DIRECT, empty);
 	ROW("uptrkv_get 8 B (uptrkv_ctx handle)", KV8, empty);
@@ -168,6 +203,10 @@ int main(int argc, char **argv)
 	ROW("uptrkv_get 4096 B (constant size)", KV4K, e4k);
 	ROW("uptrkv_get_var 4096 B", KV4KV, e4k);
 	ROW("bpf_probe_read_kernel 4096 B", PROBE4K, e4k);
+	printf("SEC(\"syscall\") (sleepable: gets re-check the entry):\n");
+	ROW("empty bpf_loop iteration", S_EMPTY, -1);
+	ROW("direct struct field in task storage", S_DIRECT, med[S_EMPTY]);
+	ROW("uptrkv_get 8 B (uptrkv_ctx handle)", S_KV8, med[S_EMPTY]);
 	printf("\nratios (loop included; target in brackets):\n");
 #define RATIO(name, x, y, cond, target) do {					\
 	bool ok = (cond);							\
@@ -180,6 +219,8 @@ int main(int argc, char **argv)
 	RATIO("4 KB get_var / probe_read 4 KB", kv4kv, probe4k, kv4kv / probe4k <= 1.5, "<= 1.5x");
 	printf("  %-40s %6.2fx  (store pointer handle, no target)\n", "8 B get (store pointer) / direct",
 	       kv8s / direct);
+	printf("  %-40s %6.2fx  (sleepable program, no target)\n", "8 B get / direct, SEC(\"syscall\")",
+	       med[S_KV8] / med[S_DIRECT]);
 	printf("ratios with the loop subtracted: 8 B get / direct %.2f ns vs %.2f ns; hash / get %.1fx; 4 KB %.2fx\n",
 	       kv8 - empty, direct - empty, (hash - empty) / (kv8 - empty > 0.01 ? kv8 - empty : 0.01),
 	       (kv4k - e4k) / (probe4k - e4k));

@@ -7,7 +7,7 @@ BUILD=${BUILD:-build}
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (loads BPF programs)"; exit 1; }
 rc=0
 echo "== store (tests/bench/bench_store.c, bpf/bench_store.bpf.c)"
-"$BUILD/tests/bench/bench_store" "${UPTRKV_BENCH_N:-2000000}" "${UPTRKV_BENCH_REPS:-5}" "${UPTRKV_BENCH_LOADS:-5}"
+"$BUILD/tests/bench/bench_store" "${UPTRKV_BENCH_N:-2000000}" "${UPTRKV_BENCH_REPS:-5}" "${UPTRKV_BENCH_LOADS:-9}"
 r=$?
 if [ $r = 3 ]; then
 	echo "bench: a store target was missed (see above)"

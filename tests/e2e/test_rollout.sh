@@ -12,6 +12,27 @@ U rollout "$M/demo_v1.yaml" -j > "$tmp/r1.json"
 [ "$(json "$tmp/r1.json" 'j["result"]')" = deployed ] || fail "first deploy: $(cat "$tmp/r1.json")"
 [ "$(json "$tmp/r1.json" 'j["generation"]')" = 1 ] || fail "generation after first deploy"
 
+# The .rodata variables of pinned program $1, one name=value per line.
+rodata_of() {
+	local id
+	for id in $(bpftool prog show pinned "$1" -j | python3 -c 'import json,sys; print(*json.load(sys.stdin)["map_ids"])'); do
+		[[ $(bpftool map show id "$id" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])') == *.rodata ]] || continue
+		bpftool map dump id "$id" -j | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    for v in e["formatted"]["value"][".rodata"]:
+        for k, x in v.items():
+            print(f"{k}={x}")'
+	done
+}
+echo "== the loader set each program's slot, layout and uptrkv_sleepable = 0"
+for p in "$bpffs"/uptrkv/demo/slot-1/*; do
+	rodata_of "$p" > "$tmp/ro"
+	grep -qx "uptrkv_slot=1" "$tmp/ro" || fail "$p: uptrkv_slot: $(cat "$tmp/ro")"
+	grep -qx "uptrkv_sleepable=0" "$tmp/ro" || fail "$p: uptrkv_sleepable: $(cat "$tmp/ro")"
+	grep -q "^uptrkv_layout_hash=[1-9]" "$tmp/ro" || fail "$p: uptrkv_layout_hash: $(cat "$tmp/ro")"
+done
+
 echo "== v1 -> v2 -> v3 under load"
 start_workload load -t 4 --monotonic
 sleep 0.3

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Benchmarks of BPF-side store access (tests/bench/bench_store.c), shared by
+ * two objects: bench_store.bpf.c runs them as raw_tp programs (non-sleepable,
+ * like every hook uptrkv deploys), bench_store_sleepable.bpf.c as
+ * SEC("syscall") programs (sleepable). Each object defines BENCH_SEC first.
+ *
+ * Every program is run with bpf_prog_test_run_opts by a thread that has a
+ * registered store; it does the task-storage lookup once per run, then
+ * bpf_loop(ctx[0]) with one operation per iteration. Every program runs the
+ * same setup, so they differ only in the callback. The 8-byte key lives in
+ * data page 1 (the 4 KiB key fills page 0).
+ */
+#ifndef __BENCH_STORE_H
+#define __BENCH_STORE_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "uptrkv.bpf.h"
+
+#define K_8	1
+#define K_4K	2
+
+/* A plain struct in task storage: the physical limit for an 8-byte get. */
+struct direct {
+	__u64 v[8];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct direct);
+} direct_store SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} hash SEC(".maps");
+
+struct buf {
+	__u8 b[4096];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, int);
+	__type(value, struct buf);
+} scratch SEC(".maps");
+
+__u64 sink;
+int err;
+
+struct lctx {
+	struct uptrkv_ctx kv;		/* uptrkv_open_ctx: store + meta */
+	struct uptrkv_task_store *s;	/* uptrkv_open: the same store */
+	struct direct *d;
+	struct buf *buf;
+	void *src;
+	__u64 sum;
+	__u32 key;
+};
+
+static int cb_empty(__u32 i, struct lctx *c)
+{
+	c->sum += i;
+	return 0;
+}
+
+static int cb_direct(__u32 i, struct lctx *c)
+{
+	c->sum += UPTRKV_READ_ONCE(c->d->v[1]);
+	return 0;
+}
+
+static int cb_kv8(__u32 i, struct lctx *c)
+{
+	__u64 v;
+
+	if (uptrkv_get(&c->kv, K_8, &v, 8) != 8) {
+		err = 1;
+		return 1;
+	}
+	c->sum += v;
+	return 0;
+}
+
+/* The same get through the store-pointer handle of uptrkv_open. */
+static int cb_kv8_s(__u32 i, struct lctx *c)
+{
+	__u64 v;
+
+	if (uptrkv_get(c->s, K_8, &v, 8) != 8) {
+		err = 6;
+		return 1;
+	}
+	c->sum += v;
+	return 0;
+}
+
+static int cb_kv8_ptr(__u32 i, struct lctx *c)
+{
+	__u64 *p = uptrkv_ptr(&c->kv, K_8, 8);
+
+	if (!p) {
+		err = 2;
+		return 1;
+	}
+	c->sum += UPTRKV_READ_ONCE(*p);
+	return 0;
+}
+
+static int cb_hash(__u32 i, struct lctx *c)
+{
+	__u64 *v = bpf_map_lookup_elem(&hash, &c->key);
+
+	if (!v) {
+		err = 3;
+		return 1;
+	}
+	c->sum += *v;
+	return 0;
+}
+
+static int cb_kv4k(__u32 i, struct lctx *c)
+{
+	if (uptrkv_get(&c->kv, K_4K, c->buf->b, 4096) != 4096) {
+		err = 4;
+		return 1;
+	}
+	c->sum += c->buf->b[i & 4095];
+	return 0;
+}
+
+static int cb_kv4k_var(__u32 i, struct lctx *c)
+{
+	if (uptrkv_get_var(&c->kv, K_4K, c->buf->b, sizeof(c->buf->b)) != 4096) {
+		err = 5;
+		return 1;
+	}
+	c->sum += c->buf->b[i & 4095];
+	return 0;
+}
+
+static int cb_probe4k(__u32 i, struct lctx *c)
+{
+	bpf_probe_read_kernel(c->buf->b, 4096, c->src);
+	c->sum += c->buf->b[i & 4095];
+	return 0;
+}
+
+static __always_inline int setup(struct lctx *c)
+{
+	int zero = 0;
+
+	c->key = K_8;
+	c->buf = bpf_map_lookup_elem(&scratch, &zero);
+	c->d = bpf_task_storage_get(&direct_store, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!uptrkv_open_ctx(&c->kv, &uptrkv_store))
+		c->kv.s = NULL;
+	c->s = c->kv.s;
+	if (!c->buf || !c->d || !c->s) {
+		err = 10;
+		return -1;
+	}
+	return 0;
+}
+
+/* ctx[0] is the iteration count: raw_tp programs read their context only
+ * as u64 words. */
+#define BENCH(name, cb)						\
+SEC(BENCH_SEC)							\
+int name(__u64 *ctx)						\
+{								\
+	struct lctx c = {};					\
+								\
+	if (setup(&c))						\
+		return 1;					\
+	bpf_loop((__u32)ctx[0], cb, &c, 0);			\
+	sink += c.sum;						\
+	return 0;						\
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#endif /* __BENCH_STORE_H */
