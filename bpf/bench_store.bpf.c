@@ -10,14 +10,15 @@
 BENCH(bench_empty, cb_empty)
 BENCH(bench_direct, cb_direct)
 BENCH(bench_kv8, cb_kv8)
+BENCH(bench_kv8_far, cb_kv8_far)
 BENCH(bench_kv8_s, cb_kv8_s)
 BENCH(bench_kv8_ptr, cb_kv8_ptr)
 BENCH(bench_hash, cb_hash)
 BENCH(bench_kv4k, cb_kv4k)
 BENCH(bench_kv4k_var, cb_kv4k_var)
 
-/* Plain bpf_probe_read_kernel of 4 KiB from the value's page: the store's
- * data page 0 holds K_4K at offset 0 (the bench registers it first). */
+/* Plain bpf_probe_read_kernel of 4 KiB from the value's page: K_4K fills
+ * the store's last data page (values over 8 bytes fill from the top). */
 SEC(BENCH_SEC)
 int bench_probe4k(__u64 *ctx)
 {
@@ -25,7 +26,7 @@ int bench_probe4k(__u64 *ctx)
 
 	if (setup(&c))
 		return 1;
-	c.src = c.s->data[0];
+	c.src = c.s->data[UPTRKV_MAX_PAGES - 1];
 	if (!c.src)
 		return 1;
 	bpf_loop((__u32)ctx[0], cb_probe4k, &c, 0);

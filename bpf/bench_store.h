@@ -8,8 +8,13 @@
  * Every program is run with bpf_prog_test_run_opts by a thread that has a
  * registered store; it does the task-storage lookup once per run, then
  * bpf_loop(ctx[0]) with one operation per iteration. Every program runs the
- * same setup, so they differ only in the callback. The 8-byte key lives in
- * data page 1 (the 4 KiB key fills page 0).
+ * same setup, so they differ only in the callback.
+ *
+ * Where the values live (the harness creates them in this order): the 4 KiB
+ * key in the last data page, as values over 8 bytes fill from the top; the
+ * 8-byte key K_8 in page 0, where small values go first; then 511 more
+ * 8-byte keys fill page 0, so the 8-byte key K_FAR lands in page 1 and
+ * shows a get that has to choose its page.
  */
 #ifndef __BENCH_STORE_H
 #define __BENCH_STORE_H
@@ -20,6 +25,7 @@
 
 #define K_8	1
 #define K_4K	2
+#define K_FAR	600
 
 /* A plain struct in task storage: the physical limit for an 8-byte get. */
 struct direct {
@@ -80,6 +86,19 @@ static int cb_kv8(__u32 i, struct lctx *c)
 
 	if (uptrkv_get(&c->kv, K_8, &v, 8) != 8) {
 		err = 1;
+		return 1;
+	}
+	c->sum += v;
+	return 0;
+}
+
+/* An 8-byte value outside page 0: the general path, which picks the page. */
+static int cb_kv8_far(__u32 i, struct lctx *c)
+{
+	__u64 v;
+
+	if (uptrkv_get(&c->kv, K_FAR, &v, 8) != 8) {
+		err = 7;
 		return 1;
 	}
 	c->sum += v;
@@ -163,6 +182,13 @@ static __always_inline int setup(struct lctx *c)
 	c->s = c->kv.s;
 	if (!c->buf || !c->d || !c->s) {
 		err = 10;
+		return -1;
+	}
+	/* Each row measures what its name says only if the values are where
+	 * the header comment puts them. */
+	if (UPTRKV_ENT_PAGE(c->kv.m->ent[K_8]) != 0 || UPTRKV_ENT_PAGE(c->kv.m->ent[K_FAR]) != 1 ||
+	    UPTRKV_ENT_PAGE(c->kv.m->ent[K_4K]) != UPTRKV_MAX_PAGES - 1) {
+		err = 11;
 		return -1;
 	}
 	return 0;

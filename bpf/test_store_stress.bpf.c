@@ -5,7 +5,9 @@
  * (bpf_task_from_pid + bpf_task_storage_get) and reads values that carry
  * their own checksum while the writer keeps rewriting them. It counts torn
  * values (must stay 0) and successful reads, and writes key K_D (with a
- * checksum) for the user-side reader.
+ * checksum) for the user-side reader. K_A is read through the store
+ * pointer, K_F and K_G through a uptrkv_ctx: K_A from page 0 (the fast
+ * path), K_F from another page, K_G wherever its last re-creation put it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -16,6 +18,8 @@
 #define K_C	3	/* 1000 B: 125 words, w[124] = csum (probe_read copy) */
 #define K_D	4	/* 48 B: written by BPF, 6 words, w[5] = csum */
 #define K_E	5	/* 16 B: deleted and re-created by the writer; w[1] = ~w[0] */
+#define K_F	6	/* 8 B as K_A, outside data page 0: the get picks its page */
+#define K_G	7	/* 8 B as K_A, deleted and re-created: it moves between pages */
 #define C_WORDS	125
 
 struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
@@ -26,7 +30,9 @@ struct args {
 	__u32 iters;
 };
 
-__u64 ok[6], torn[6], again[6], noent[6], busy, no_store, writes;
+__u64 ok[8], torn[8], again[8], noent[8], busy, no_store, writes;
+/* Where K_F and K_G were found (their entry's page): 0 or another page. */
+__u64 f_page0, f_far, g_page0, g_far;
 
 struct bufs {
 	__u64 c[C_WORDS];
@@ -41,6 +47,7 @@ struct {
 } scratch SEC(".maps");
 
 struct loop_ctx {
+	struct uptrkv_ctx kv;		/* K_F and K_G go through the ctx handle */
 	struct uptrkv_task_store *s;
 	struct bufs *b;
 	__u64 n;
@@ -91,6 +98,12 @@ static int one(__u32 i, struct loop_ctx *c)
 
 	r = uptrkv_get(s, K_E, e, sizeof(b->e));
 	count(K_E, r, 16, r == 16 && e[1] == ~e[0]);
+	r = uptrkv_get(&c->kv, K_F, &a, 8);
+	count(K_F, r, 8, (__u32)(a >> 32) == (__u32)~a);
+	__sync_fetch_and_add(UPTRKV_ENT_PAGE(c->kv.m->ent[K_F]) ? &f_far : &f_page0, 1);
+	r = uptrkv_get(&c->kv, K_G, &a, 8);
+	count(K_G, r, 8, (__u32)(a >> 32) == (__u32)~a);
+	__sync_fetch_and_add(UPTRKV_ENT_PAGE(c->kv.m->ent[K_G]) ? &g_far : &g_page0, 1);
 
 	c->n++;
 	d[0] = c->n;
@@ -120,7 +133,7 @@ int reader(struct args *args)
 	task = bpf_task_from_pid(args->tid);
 	if (!task)
 		return -3; /* ESRCH */
-	c.s = uptrkv_open_task(&uptrkv_store, task);
+	c.s = uptrkv_open_task_ctx(&c.kv, &uptrkv_store, task) ? c.kv.s : NULL;
 	if (!c.s) {
 		__sync_fetch_and_add(&no_store, 1);
 		bpf_task_release(task);

@@ -122,8 +122,9 @@ static __always_inline struct uptrkv_meta *uptrkv__meta(struct uptrkv_task_store
  * jumps, and measured slower and more placement-sensitive than this).
  *
  * Here the byte offset pg * 8 is computed, then three bit tests on it jump
- * to the next instruction whichever way they go: a no-op for the CPU (three
- * fall-through test+jcc pairs, nothing taken), but the verifier follows both
+ * to the next instruction whichever way they go: the same path for the CPU
+ * (though a set bit is a taken jump, so page 0 is cheapest and the fast path
+ * skips this for it), but the verifier follows both
  * outcomes of each and learns the bit, so on each of its 8 paths the offset
  * is a known constant and the load below is the constant-offset uptr load it
  * accepts (6.18 refines a register on BPF_JSET with a single-bit mask). "+r"
@@ -179,11 +180,13 @@ static __always_inline struct uptrkv_task_store *uptrkv_open_task(void *map, str
 }
 
 /*
- * The fast handle: the store and this program's meta page, both resolved
- * once per run by uptrkv_open_ctx. Every accessor below takes either handle,
- * a struct uptrkv_task_store * or a struct uptrkv_ctx *; with the ctx a get
- * skips the dependent load of s->meta[slot] (and its NULL check and the
- * uptrkv_slot load) on every call.
+ * The fast handle: the store, this program's meta page and data page 0, all
+ * resolved once per run by uptrkv_open_ctx. Every accessor below takes
+ * either handle, a struct uptrkv_task_store * or a struct uptrkv_ctx *; with
+ * the ctx a get skips the dependent load of s->meta[slot] (and its NULL
+ * check and the uptrkv_slot load) on every call, and a value of up to 8
+ * bytes in page 0 (where the allocator puts them first) is one load away
+ * from its entry.
  *
  *	struct uptrkv_ctx kv;
  *
@@ -191,14 +194,15 @@ static __always_inline struct uptrkv_task_store *uptrkv_open_task(void *map, str
  *		return 0;
  *	uptrkv_get(&kv, KEY_RX, &v, 8);
  *
- * Holding m for the run is as safe as holding s, which the API already
- * does: m is a field of the same element, and an element is never changed
+ * Holding m and p0 for the run is as safe as holding s, which the API already
+ * does: both are fields of the same element, and an element is never changed
  * in place (an update links a new element and frees the old one, and unpins
  * its pages, only after a grace period).
  */
 struct uptrkv_ctx {
 	struct uptrkv_task_store *s;
 	struct uptrkv_meta *m;
+	struct uptrkv_page *p0;		/* data page 0, or NULL: the fast path's page */
 };
 
 static __always_inline struct uptrkv_ctx *uptrkv__ctx_init(struct uptrkv_ctx *c,
@@ -208,6 +212,7 @@ static __always_inline struct uptrkv_ctx *uptrkv__ctx_init(struct uptrkv_ctx *c,
 
 	c->s = s;
 	c->m = m;
+	c->p0 = s ? s->data[0] : NULL;
 	return s && m ? c : NULL;
 }
 
@@ -232,10 +237,18 @@ static __always_inline struct uptrkv_meta *uptrkv__ctx_meta(struct uptrkv_ctx *c
 #define uptrkv__M(h) _Generic((h),						\
 	struct uptrkv_ctx *: uptrkv__ctx_meta((struct uptrkv_ctx *)(void *)(h)), \
 	struct uptrkv_task_store *: uptrkv__meta((struct uptrkv_task_store *)(void *)(h)))
+/* Data page 0 of either handle (maybe NULL): the ctx has it at hand. */
+#define uptrkv__P0(h) _Generic((h),						\
+	struct uptrkv_ctx *: ((struct uptrkv_ctx *)(void *)(h))->p0,		\
+	struct uptrkv_task_store *: ((struct uptrkv_task_store *)(void *)(h))->data[0])
 /* Calls fn(store, meta, args...) for handle h. */
 #define uptrkv__CALL(fn, h, ...) ({						\
 	__auto_type __uptrkv_h = (h);						\
 	fn(uptrkv__S(__uptrkv_h), uptrkv__M(__uptrkv_h), __VA_ARGS__); })
+/* Calls fn(store, meta, page 0, args...) for handle h. */
+#define uptrkv__CALL_P0(fn, h, ...) ({						\
+	__auto_type __uptrkv_h = (h);						\
+	fn(uptrkv__S(__uptrkv_h), uptrkv__M(__uptrkv_h), uptrkv__P0(__uptrkv_h), __VA_ARGS__); })
 
 /*
  * Finds key's value for an access of exactly `size` bytes (constant).
@@ -267,6 +280,50 @@ static __always_inline int uptrkv__locate(struct uptrkv_task_store *s, struct up
 	return 0;
 }
 
+/* One aligned load of a 1/2/4/8-byte value: single-copy atomic. */
+static __always_inline void uptrkv__load_small(void *dst, const void *p, const __u32 size)
+{
+	switch (size) {
+	case 1: *(__u8 *)dst = UPTRKV_READ_ONCE(*(const __u8 *)p); break;
+	case 2: *(__u16 *)dst = UPTRKV_READ_ONCE(*(const __u16 *)p); break;
+	case 4: *(__u32 *)dst = UPTRKV_READ_ONCE(*(const __u32 *)p); break;
+	case 8: *(__u64 *)dst = UPTRKV_READ_ONCE(*(const __u64 *)p); break;
+	}
+}
+
+/*
+ * The fast path of an access of up to 8 bytes. The allocator puts such
+ * values in data page 0 first (docs/store.md), so for them the page is at
+ * hand before the entry is read. Reads key's entry into e; then either sets
+ * p to the value's address in page 0, or jumps to `far` (valid, but in
+ * another page: the caller picks the page from e) or to `slow` (anything
+ * else, which the general path sorts out: no key, another size, page 0 not
+ * registered). An offset is at most 4088 by its mask, so 8 bytes at it stay
+ * in the page with no further check.
+ *
+ * The tests are asm goto so that the fast path falls through: clang's BPF
+ * backend lays a plain `if` out with a taken jump on the likely side.
+ * x = e ^ (VALID | size), zero-extended: a valid entry of exactly `size`
+ * bytes has every bit of the first mask clear. The masks as sign-extended
+ * imm32 also cover x's upper half, which is 0.
+ */
+#define UPTRKV__CHECK_MASK	(UPTRKV_ENT_VALID | UPTRKV_ENT_RSVD_MASK | UPTRKV_ENT_SIZE_MASK)
+#define UPTRKV__PAGE_BITS	(UPTRKV_ENT_PAGE_MASK << UPTRKV_ENT_PAGE_SHIFT)
+#define UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, p, far, slow) do {		\
+	struct uptrkv_page *__p0 = (p0);					\
+	__u64 __x;								\
+										\
+	(e) = UPTRKV_READ_ONCE((m)->ent[(key) & (UPTRKV_MAX_KEYS - 1)]);	\
+	__x = (__u32)((e) ^ (UPTRKV_ENT_VALID | (size)));			\
+	asm goto("if %[x] & %[check] goto %l[" #slow "]\n\t"			\
+		 "if %[x] & %[page] goto %l[" #far "]\n\t"			\
+		 "if %[p0] == 0 goto %l[" #slow "]"				\
+		 :: [x] "r"(__x), [check] "i"((int)UPTRKV__CHECK_MASK),		\
+		    [page] "i"((int)UPTRKV__PAGE_BITS), [p0] "r"(__p0)		\
+		 :: far, slow);							\
+	(p) = (void *)__p0->bytes + UPTRKV_ENT_OFF(e);				\
+} while (0)
+
 /* One attempt at a 1/2/4/8-byte get: load, then re-check the entry unless
  * no program of the object is sleepable. */
 static __always_inline int uptrkv__get_small(struct uptrkv_task_store *s, struct uptrkv_meta *m,
@@ -279,12 +336,7 @@ static __always_inline int uptrkv__get_small(struct uptrkv_task_store *s, struct
 	err = uptrkv__locate(s, m, key, size, &p, &e);
 	if (err)
 		return err;
-	switch (size) {
-	case 1: *(__u8 *)dst = UPTRKV_READ_ONCE(*(__u8 *)p); break;
-	case 2: *(__u16 *)dst = UPTRKV_READ_ONCE(*(__u16 *)p); break;
-	case 4: *(__u32 *)dst = UPTRKV_READ_ONCE(*(__u32 *)p); break;
-	case 8: *(__u64 *)dst = UPTRKV_READ_ONCE(*(__u64 *)p); break;
-	}
+	uptrkv__load_small(dst, p, size);
 	if (!uptrkv_sleepable)
 		return size;
 	if (__builtin_expect(UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]) == e, 1))
@@ -293,7 +345,7 @@ static __always_inline int uptrkv__get_small(struct uptrkv_task_store *s, struct
 }
 
 static __always_inline int uptrkv__get(struct uptrkv_task_store *s, struct uptrkv_meta *m,
-				       __u32 key, void *dst, const __u32 size)
+				       struct uptrkv_page *p0, __u32 key, void *dst, const __u32 size)
 {
 	struct uptrkv_hdr *h;
 	__u32 e, s1, s2;
@@ -308,6 +360,24 @@ static __always_inline int uptrkv__get(struct uptrkv_task_store *s, struct uptrk
 		/* Single-copy atomic: no seqcount. A sleepable run re-checks
 		 * the entry, so that a value deleted or moved meanwhile is not
 		 * returned. */
+		UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, p, far, slow);
+load:
+		uptrkv__load_small(dst, p, size);
+		/* asm goto again: the verifier drops this jump when the
+		 * constant is 0, and the path stays a straight line */
+		asm goto("if %[sl] != 0 goto %l[recheck]" :: [sl] "r"(uptrkv_sleepable) :: recheck);
+		return size;
+far:
+		/* e is checked but for its page: pick the page and load */
+		p = uptrkv__page_of(s, e);
+		if (!p)
+			goto slow;
+		p += UPTRKV_ENT_OFF(e);
+		goto load;
+recheck:
+		if (UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]) == e)
+			return size;
+slow:
 		err = uptrkv__get_small(s, m, key, dst, size);
 		/* The entry changed under us (a delete or a move): once more. */
 		if (__builtin_expect(err == -EAGAIN, 0))
@@ -340,7 +410,7 @@ static __always_inline int uptrkv__get(struct uptrkv_task_store *s, struct uptrk
  * to the value's size. Returns size, or a negative errno. */
 #define uptrkv_get(h, key, dst, size) ({					\
 	_Static_assert(__builtin_constant_p(size), "uptrkv_get: size must be constant; use uptrkv_get_var"); \
-	uptrkv__CALL(uptrkv__get, h, key, dst, size); })
+	uptrkv__CALL_P0(uptrkv__get, h, key, dst, size); })
 
 /*
  * Pointer to key's value (no copy), or NULL if it is missing or its size is
@@ -351,7 +421,7 @@ static __always_inline int uptrkv__get(struct uptrkv_task_store *s, struct uptrk
  * reused before an RCU grace period, so the memory stays the old value.
  */
 static __always_inline void *uptrkv__ptr(struct uptrkv_task_store *s, struct uptrkv_meta *m,
-					 __u32 key, const __u32 size)
+					 struct uptrkv_page *p0, __u32 key, const __u32 size)
 {
 	void *p;
 	__u32 e;
@@ -360,13 +430,25 @@ static __always_inline void *uptrkv__ptr(struct uptrkv_task_store *s, struct upt
 		return NULL;
 	if (!m)
 		return NULL;
+	if (size <= UPTRKV_ALIGN) {
+		UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, p, far, slow);
+		return p;
+far:
+		p = uptrkv__page_of(s, e);
+		if (!p)
+			return NULL;
+		/* the verifier wants the NULL test before the add */
+		uptrkv__barrier_var(p);
+		return p + UPTRKV_ENT_OFF(e);
+	}
+slow:
 	if (uptrkv__locate(s, m, key, size, &p, &e))
 		return NULL;
 	return p;
 }
 #define uptrkv_ptr(h, key, size) ({					\
 	_Static_assert(__builtin_constant_p(size), "uptrkv_ptr: size must be constant"); \
-	uptrkv__CALL(uptrkv__ptr, h, key, size); })
+	uptrkv__CALL_P0(uptrkv__ptr, h, key, size); })
 
 /* Takes key's seqcount stripe (even -> odd). */
 static __always_inline int uptrkv__lock(struct uptrkv_hdr *h, __u32 key)

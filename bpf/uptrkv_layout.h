@@ -35,6 +35,12 @@
 #define UPTRKV_NR_SLOTS		2u
 #define UPTRKV_ALIGN		8u	/* every value starts 8-byte aligned */
 #define UPTRKV_NR_SEQ		512u	/* striped: key k uses seq[k % 512] */
+/*
+ * Values of at most this many bytes fill the data pages from page 0 up,
+ * larger ones from the last page down (lib/alloc.c). A BPF get of a small
+ * value in page 0 needs no page selection (uptrkv.bpf.h's fast path).
+ */
+#define UPTRKV_SMALL_MAX	8u
 
 /*
  * Meta entry, 32 bits. The RFC's 12-bit size field cannot hold 4096, so the

@@ -143,6 +143,27 @@ __u32 uptrkv_alloc__page_used(const struct uptrkv_alloc *a, __u32 pg)
 	return units * UPTRKV_ALIGN;
 }
 
+/*
+ * The i-th page to try for a value of size bytes. Small values fill the
+ * pages from 0 up, where a BPF get finds them without choosing a page;
+ * larger ones fill from the last page down and so leave page 0 to them.
+ */
+__u32 uptrkv_alloc__page_order(__u32 size, __u32 i)
+{
+	return size <= UPTRKV_SMALL_MAX ? i : UPTRKV_MAX_PAGES - 1 - i;
+}
+
+int uptrkv_alloc__next_page(__u32 page_mask, __u32 size)
+{
+	for (__u32 i = 0; i < UPTRKV_MAX_PAGES; i++) {
+		__u32 pg = uptrkv_alloc__page_order(size, i);
+
+		if (!(page_mask & (1u << pg)))
+			return (int)pg;
+	}
+	return -ENOSPC;
+}
+
 int uptrkv_alloc__alloc_avoid(struct uptrkv_alloc *a, __u32 size, __u32 avoid_mask, __u32 *ent)
 {
 	__u32 n;
@@ -150,7 +171,8 @@ int uptrkv_alloc__alloc_avoid(struct uptrkv_alloc *a, __u32 size, __u32 avoid_ma
 	if (size < 1 || size > UPTRKV_MAX_VALUE)
 		return -EINVAL;
 	n = units_of(size);
-	for (__u32 pg = 0; pg < UPTRKV_MAX_PAGES; pg++) {
+	for (__u32 i = 0; i < UPTRKV_MAX_PAGES; i++) {
+		__u32 pg = uptrkv_alloc__page_order(size, i);
 		int u;
 
 		if (!(a->page_mask & (1u << pg)) || (avoid_mask & (1u << pg)))

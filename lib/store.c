@@ -430,19 +430,19 @@ static void *map_pages(size_t n)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* Adds one data page. Before registration only locally; afterwards with a
- * BPF_EXIST update that carries every current pointer plus the new one. */
-static int grow(struct uptrkv_thread *t, bool registered)
+/* Adds one data page, the one the allocator's order picks for a value of
+ * size bytes (0: a reservation). Before registration only locally; afterwards
+ * with a BPF_EXIST update that carries every current pointer plus the new one. */
+static int grow(struct uptrkv_thread *t, bool registered, __u32 size)
 {
 	struct uptrkv_task_store v;
 	struct uptrkv_page *pg;
+	int next = uptrkv_alloc__next_page(t->page_mask, size);
 	__u32 i;
 
-	for (i = 0; i < UPTRKV_MAX_PAGES; i++)
-		if (!t->data[i])
-			break;
-	if (i == UPTRKV_MAX_PAGES)
-		return -ENOSPC;
+	if (next < 0)
+		return next;
+	i = (__u32)next;
 	pg = map_pages(1);
 	if (!pg)
 		return -ENOMEM;
@@ -606,7 +606,7 @@ static int alloc_extent(struct uptrkv_thread *t, __u32 size, bool registered, __
 			if (compact(t) > 0)
 				continue;
 		}
-		err = grow(t, registered);
+		err = grow(t, registered, size);
 		if (err)
 			return err == -ENOSPC ? -ENOSPC : err;
 		scan(t);
@@ -776,7 +776,7 @@ int uptrkv_thread__register(struct uptrkv_store *s, const struct uptrkv_thread_o
 	/* Build everything privately, then register in one update. */
 	while (t->page_mask != (1u << UPTRKV_MAX_PAGES) - 1 &&
 	       __builtin_popcount(t->page_mask) * UPTRKV_PAGE_SIZE < reserve) {
-		err = grow(t, false);
+		err = grow(t, false, 0);
 		if (err) {
 			err = uptrkv_errno(e, err, "register thread: reserve %u bytes", reserve);
 			goto fail;
@@ -933,7 +933,7 @@ int uptrkv_thread__reserve(struct uptrkv_thread *t, __u32 bytes)
 		return err;
 	scan(t);
 	while (uptrkv_alloc__free_bytes(&t->seen) < bytes) {
-		err = grow(t, true);
+		err = grow(t, true, 0);
 		if (err)
 			break;
 		scan(t);

@@ -21,7 +21,8 @@ void uptrkv_alloc__init(struct uptrkv_alloc *a, __u32 page_mask);
 int uptrkv_alloc__mark(struct uptrkv_alloc *a, __u32 ent);
 /* Marks every valid entry of a meta page. */
 int uptrkv_alloc__mark_meta(struct uptrkv_alloc *a, const struct uptrkv_meta *m);
-/* Finds room for size bytes; *ent gets a valid meta entry. -ENOSPC if none. */
+/* Finds room for size bytes, first fit in uptrkv_alloc__page_order's page order;
+ * *ent gets a valid meta entry. -ENOSPC if none. */
 int uptrkv_alloc__alloc(struct uptrkv_alloc *a, __u32 size, __u32 *ent);
 void uptrkv_alloc__free(struct uptrkv_alloc *a, __u32 ent);
 __u32 uptrkv_alloc__free_bytes(const struct uptrkv_alloc *a);
@@ -31,6 +32,17 @@ __u32 uptrkv_alloc__largest(const struct uptrkv_alloc *a);
 void uptrkv_alloc__merge(struct uptrkv_alloc *a, const struct uptrkv_alloc *b);
 /* Is any unit marked in a? */
 bool uptrkv_alloc__empty(const struct uptrkv_alloc *a);
+/* Like uptrkv_alloc__alloc, but never in the pages of avoid_mask (used to
+ * evacuate a page during compaction). */
+int uptrkv_alloc__alloc_avoid(struct uptrkv_alloc *a, __u32 size, __u32 avoid_mask, __u32 *ent);
+/* Bytes of page pg that are marked used. */
+__u32 uptrkv_alloc__page_used(const struct uptrkv_alloc *a, __u32 pg);
+/* Placement order: the i-th page tried for a value of size bytes (from page
+ * 0 up for values of at most UPTRKV_SMALL_MAX bytes, from the last page down
+ * for larger ones), and the page a store should register next for it (size
+ * 0: a reservation, from page 0 up), or -ENOSPC when all are registered. */
+__u32 uptrkv_alloc__page_order(__u32 size, __u32 i);
+int uptrkv_alloc__next_page(__u32 page_mask, __u32 size);
 /*
  * One compaction step: finds the lowest place (page, offset) strictly before
  * ent's extent where a value of ent's size fits, marks it used and stores it
@@ -38,11 +50,6 @@ bool uptrkv_alloc__empty(const struct uptrkv_alloc *a);
  * caller copies the value, publishes *new_ent, and only then frees ent.
  * Returns 1 if a better place was found, 0 if not, -EINVAL if ent is bad.
  */
-/* Like uptrkv_alloc__alloc, but never in the pages of avoid_mask (used to
- * evacuate a page during compaction). */
-int uptrkv_alloc__alloc_avoid(struct uptrkv_alloc *a, __u32 size, __u32 avoid_mask, __u32 *ent);
-/* Bytes of page pg that are marked used. */
-__u32 uptrkv_alloc__page_used(const struct uptrkv_alloc *a, __u32 pg);
 int uptrkv_alloc__compact_step(struct uptrkv_alloc *a, __u32 ent, __u32 *new_ent);
 
 /*

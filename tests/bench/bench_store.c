@@ -52,9 +52,10 @@ static double run(struct bpf_program *p, __u32 iters, int reps)
 	return best;
 }
 
-enum { EMPTY, DIRECT, KV8, KV8S, KV8P, HASH, E4K, KV4K, KV4KV, PROBE4K, S_EMPTY, S_DIRECT, S_KV8,
+enum { EMPTY, DIRECT, KV8, KV8F, KV8S, KV8P, HASH, E4K, KV4K, KV4KV, PROBE4K, S_EMPTY, S_DIRECT, S_KV8,
        NR_CASES };
 #define MAX_LOADS 32
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
  * One load of the programs: register a store, then 3 interleaved rounds of
@@ -86,8 +87,9 @@ static int load_objects(struct bench_store **fast, struct bench_store_sleepable 
 
 static int one_load(__u32 n, int reps, double *best)
 {
-	struct uptrkv_init_key keys[] = { { 2, 4096, NULL }, { 1, 8, NULL } };	/* 4K first: page 0 */
-	UPTRKV_OPTS(uptrkv_thread_opts, to, .keys = keys, .nr_keys = 2);
+	/* bpf/bench_store.h says where each value lands, and checks it */
+	struct uptrkv_init_key keys[UPTRKV_PAGE_SIZE / 8 + 2] = { { 2, 4096, NULL }, { 1, 8, NULL } };
+	UPTRKV_OPTS(uptrkv_thread_opts, to, .keys = keys, .nr_keys = ARRAY_LEN(keys));
 	UPTRKV_OPTS(uptrkv_store_opts, so);
 	struct bench_store_sleepable *slow = NULL;
 	struct uptrkv_error err = {};
@@ -98,6 +100,9 @@ static int one_load(__u32 n, int reps, double *best)
 	__u32 key = 1;
 	int ret = -1;
 
+	for (__u32 i = 2; i < ARRAY_LEN(keys) - 1; i++)	/* fill page 0 ... */
+		keys[i] = (struct uptrkv_init_key){ 1 + i, 8, NULL };
+	keys[ARRAY_LEN(keys) - 1] = (struct uptrkv_init_key){ 600, 8, NULL };	/* ... K_FAR: page 1 */
 	if (load_objects(&skel, &slow)) {
 		fprintf(stderr, "load failed: %s\n", strerror(errno));
 		goto out;
@@ -108,6 +113,7 @@ static int one_load(__u32 n, int reps, double *best)
 		goto out;
 	}
 	uptrkv_thread__put(t, 1, &v, 8);
+	uptrkv_thread__put(t, 600, &v, 8);
 	bpf_map_update_elem(bpf_map__fd(skel->maps.hash), &key, &v, BPF_ANY);
 
 	/* warm up, then interleave so that frequency drift hits all alike */
@@ -121,6 +127,7 @@ static int one_load(__u32 n, int reps, double *best)
 		CASE(EMPTY, skel->progs.bench_empty, n);
 		CASE(DIRECT, skel->progs.bench_direct, n);
 		CASE(KV8, skel->progs.bench_kv8, n);
+		CASE(KV8F, skel->progs.bench_kv8_far, n);
 		CASE(KV8S, skel->progs.bench_kv8_s, n);
 		CASE(KV8P, skel->progs.bench_kv8_ptr, n);
 		CASE(HASH, skel->progs.bench_hash, n);
@@ -196,6 +203,7 @@ int main(int argc, char **argv)
 	ROW("empty bpf_loop iteration (baseline)", EMPTY, -1);
 	ROW("direct struct field in task storage", DIRECT, empty);
 	ROW("uptrkv_get 8 B (uptrkv_ctx handle)", KV8, empty);
+	ROW("uptrkv_get 8 B, value not in page 0", KV8F, empty);
 	ROW("uptrkv_get 8 B (store pointer handle)", KV8S, empty);
 	ROW("uptrkv_ptr 8 B (no copy, uptrkv_ctx)", KV8P, empty);
 	ROW("hash map lookup per key", HASH, empty);
@@ -217,6 +225,8 @@ int main(int argc, char **argv)
 	RATIO("hash lookup / 8 B get", hash, kv8, hash / kv8 >= 2.0, ">= 2x");
 	RATIO("4 KB get / probe_read 4 KB", kv4k, probe4k, kv4k / probe4k <= 1.5, "<= 1.5x");
 	RATIO("4 KB get_var / probe_read 4 KB", kv4kv, probe4k, kv4kv / probe4k <= 1.5, "<= 1.5x");
+	printf("  %-40s %6.2fx  (value not in page 0, no target)\n", "8 B get, other page / direct",
+	       med[KV8F] / direct);
 	printf("  %-40s %6.2fx  (store pointer handle, no target)\n", "8 B get (store pointer) / direct",
 	       kv8s / direct);
 	printf("  %-40s %6.2fx  (sleepable program, no target)\n", "8 B get / direct, SEC(\"syscall\")",

@@ -25,6 +25,9 @@
 #define K_C	3
 #define K_D	4
 #define K_E	5
+#define K_F	6
+#define K_G	7
+#define FILL0	100	/* keys FILL0.. fill the rest of data page 0 */
 #define C_WORDS	125
 
 static struct test_store_stress *skel;
@@ -54,15 +57,20 @@ static double now(void)
 
 static void *writer(void *arg)
 {
-	struct uptrkv_init_key keys[] = { { K_A, 8, NULL }, { K_B, 64, NULL }, { K_C, 1000, NULL },
-					  { K_D, 48, NULL }, { K_E, 16, NULL } };
-	UPTRKV_OPTS(uptrkv_thread_opts, o, .keys = keys, .nr_keys = 5);
+	/* 8-byte values fill data page 0 first: K_A and K_G, then 510
+	 * fillers, so that K_F goes to page 1 */
+	struct uptrkv_init_key keys[6 + 510 + 1] = { { K_A, 8, NULL }, { K_B, 64, NULL },
+		{ K_C, 1000, NULL }, { K_D, 48, NULL }, { K_E, 16, NULL }, { K_G, 8, NULL } };
+	UPTRKV_OPTS(uptrkv_thread_opts, o, .keys = keys, .nr_keys = sizeof(keys) / sizeof(keys[0]));
 	struct uptrkv_error err = {};
 	struct uptrkv_thread *t;
 	__u64 a, b[8], c[C_WORDS], d[6], e[2];
 	__u64 n = 0;
 
 	(void)arg;
+	for (int i = 0; i < 510; i++)
+		keys[6 + i] = (struct uptrkv_init_key){ FILL0 + i, 8, NULL };
+	keys[6 + 510] = (struct uptrkv_init_key){ K_F, 8, NULL };
 	if (uptrkv_thread__register(store, &o, &t, &err)) {
 		fprintf(stderr, "register: %s\n", err.msg);
 		user_errs++;
@@ -75,7 +83,8 @@ static void *writer(void *arg)
 	e[0] = 0; e[1] = ~0ull;
 	a = 0xffffffff00000000ull;
 	if (uptrkv_thread__put(t, K_A, &a, 8) || uptrkv_thread__put(t, K_B, b, 64) ||
-	    uptrkv_thread__put(t, K_C, c, sizeof(c)) || uptrkv_thread__put(t, K_E, e, 16))
+	    uptrkv_thread__put(t, K_C, c, sizeof(c)) || uptrkv_thread__put(t, K_E, e, 16) ||
+	    uptrkv_thread__put(t, K_F, &a, 8) || uptrkv_thread__put(t, K_G, &a, 8))
 		user_errs++;
 	writer_tid = gettid();
 	writer_ready = 1;
@@ -89,7 +98,7 @@ static void *writer(void *arg)
 			c[i] = n ^ ((__u64)i << 40);
 		c[C_WORDS - 1] = csum(c, C_WORDS - 1);
 		if (uptrkv_thread__put(t, K_A, &a, 8) || uptrkv_thread__put(t, K_B, b, 64) ||
-		    uptrkv_thread__put(t, K_C, c, sizeof(c)))
+		    uptrkv_thread__put(t, K_C, c, sizeof(c)) || uptrkv_thread__put(t, K_F, &a, 8))
 			user_errs++;
 		/* structural changes under the reader: delete + re-create */
 		if (n % 16 == 0) {
@@ -98,6 +107,8 @@ static void *writer(void *arg)
 			e[0] = n;
 			e[1] = ~n;
 			if (uptrkv_thread__put(t, K_E, e, 16))
+				user_errs++;
+			if (uptrkv_thread__delete(t, K_G) || uptrkv_thread__put(t, K_G, &a, 8))
 				user_errs++;
 			e_cycles++;
 		}
@@ -169,8 +180,9 @@ int main(int argc, char **argv)
 	pthread_join(r, NULL);
 	pthread_join(w, NULL);
 
-	static const char *names[] = { "", "A 8B", "B 64B", "C 1000B", "D", "E 16B del/create" };
-	for (int k = 1; k < 6; k++) {
+	static const char *names[] = { "", "A 8B", "B 64B", "C 1000B", "D", "E 16B del/create",
+				       "F 8B, page != 0", "G 8B del/create" };
+	for (int k = 1; k < 8; k++) {
 		if (k == K_D)
 			continue;
 		printf("BPF read %-17s ok %10llu  torn %llu  eagain %llu  enoent %llu\n", names[k],
@@ -182,6 +194,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "FAIL: no good BPF read of key %d\n", k);
 			fail = 1;
 		}
+	}
+	printf("BPF found F in page 0 %llu times, elsewhere %llu; G in page 0 %llu, elsewhere %llu\n",
+	       (unsigned long long)skel->bss->f_page0, (unsigned long long)skel->bss->f_far,
+	       (unsigned long long)skel->bss->g_page0, (unsigned long long)skel->bss->g_far);
+	if (skel->bss->f_page0 || !skel->bss->f_far) {
+		fprintf(stderr, "FAIL: K_F is meant to be outside data page 0\n");
+		fail = 1;
 	}
 	printf("BPF runs %llu (errors %llu, no store %llu), BPF writes of D %llu (busy %llu)\n",
 	       bpf_runs, bpf_run_errs, (unsigned long long)skel->bss->no_store,

@@ -89,16 +89,18 @@ static void test_shapes(void **state)
 
 	(void)state;
 	uptrkv_alloc__init(&a, 0x3);
-	/* 4096 takes a whole page */
+	/* 4096 takes a whole page: the last one, as values over 8 bytes
+	 * fill from the top and leave page 0 to small values */
 	assert_int_equal(uptrkv_alloc__alloc(&a, 4096, &e), 0);
-	assert_int_equal(e, UPTRKV_ENT(0, 0, 4096));
-	/* 1-byte value takes one 8-byte unit, 8-byte aligned */
+	assert_int_equal(e, UPTRKV_ENT(1, 0, 4096));
+	/* 1-byte value takes one 8-byte unit, 8-byte aligned, in page 0 */
 	assert_int_equal(uptrkv_alloc__alloc(&a, 1, &e), 0);
-	assert_int_equal(e, UPTRKV_ENT(1, 0, 1));
+	assert_int_equal(e, UPTRKV_ENT(0, 0, 1));
+	/* 9 bytes is large: page 1 is full, so page 0 after all */
 	assert_int_equal(uptrkv_alloc__alloc(&a, 9, &e), 0);
-	assert_int_equal(e, UPTRKV_ENT(1, 8, 9));
+	assert_int_equal(e, UPTRKV_ENT(0, 8, 9));
 	assert_int_equal(uptrkv_alloc__free_bytes(&a), 4096 - 24);
-	/* never crosses a page: 4073 does not fit in the rest of page 1 */
+	/* never crosses a page: 4073 does not fit in the rest of page 0 */
 	assert_int_equal(uptrkv_alloc__largest(&a), 4096 - 24);
 	assert_int_equal(uptrkv_alloc__alloc(&a, 4096 - 23, &e2), -ENOSPC);
 	assert_int_equal(uptrkv_alloc__alloc(&a, 4096 - 24, &e2), 0);
@@ -111,6 +113,9 @@ static void test_shapes(void **state)
 	assert_int_equal(UPTRKV_ENT_OFF(e2), 8);
 	/* page_used, alloc_avoid */
 	uptrkv_alloc__init(&a, 0x3);
+	assert_int_equal(uptrkv_alloc__alloc_avoid(&a, 16, 0x2, &e), 0);
+	assert_int_equal(UPTRKV_ENT_PAGE(e), 0);	/* large, but page 1 avoided */
+	uptrkv_alloc__free(&a, e);
 	assert_int_equal(uptrkv_alloc__alloc_avoid(&a, 8, 0x1, &e), 0);
 	assert_int_equal(UPTRKV_ENT_PAGE(e), 1);
 	assert_int_equal(uptrkv_alloc__page_used(&a, 1), 8);
@@ -168,13 +173,14 @@ static unsigned char pattern(int key, __u32 i)
 	return (unsigned char)(key * 131 + i * 7 + 1);
 }
 
-/* The model's first fit: lowest page, lowest unit. */
+/* The model's first fit: lowest unit, in the pages from 0 up for values
+ * of up to 8 bytes and from the last page down for larger ones. */
 static int model_first_fit(const struct model *m, __u32 size, __u32 avoid, __u32 *pg_out, __u32 *u_out)
 {
 	__u32 n = (size + 7) / 8;
 
-	for (__u32 pg = 0; pg < PAGES; pg++) {
-		__u32 run = 0;
+	for (__u32 i = 0; i < PAGES; i++) {
+		__u32 pg = size <= 8 ? i : PAGES - 1 - i, run = 0;
 
 		if (!(m->page_mask & (1u << pg)) || (avoid & (1u << pg)))
 			continue;
@@ -334,6 +340,26 @@ static void do_slide(struct model *m, struct uptrkv_alloc *a)
 		}
 }
 
+/* Small values from page 0 up, larger ones from the last page down, and the
+ * page a store registers next follows the same order. */
+static void test_order(void **state)
+{
+	(void)state;
+	assert_int_equal(uptrkv_alloc__page_order(1, 0), 0);
+	assert_int_equal(uptrkv_alloc__page_order(UPTRKV_SMALL_MAX, 7), 7);
+	assert_int_equal(uptrkv_alloc__page_order(UPTRKV_SMALL_MAX + 1, 0), 7);
+	assert_int_equal(uptrkv_alloc__page_order(4096, 7), 0);
+	assert_int_equal(uptrkv_alloc__next_page(0, 8), 0);
+	assert_int_equal(uptrkv_alloc__next_page(0, 0), 0);	/* a reservation */
+	assert_int_equal(uptrkv_alloc__next_page(0, 16), 7);
+	assert_int_equal(uptrkv_alloc__next_page(0x81, 16), 6);
+	assert_int_equal(uptrkv_alloc__next_page(0x81, 1), 1);
+	assert_int_equal(uptrkv_alloc__next_page(0x7f, 1), 7);
+	assert_int_equal(uptrkv_alloc__next_page(0xfe, 4096), 0);
+	assert_int_equal(uptrkv_alloc__next_page(0xff, 1), -ENOSPC);
+	assert_int_equal(uptrkv_alloc__next_page(0xff, 4096), -ENOSPC);
+}
+
 static void test_random(void **state)
 {
 	static struct model m;
@@ -385,6 +411,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_shapes),
+		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_random),
 	};
 
