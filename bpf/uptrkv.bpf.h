@@ -294,35 +294,41 @@ static __always_inline void uptrkv__load_small(void *dst, const void *p, const _
 /*
  * The fast path of an access of up to 8 bytes. The allocator puts such
  * values in data page 0 first (docs/store.md), so for them the page is at
- * hand before the entry is read. Reads key's entry into e; then either sets
- * p to the value's address in page 0, or jumps to `far` (valid, but in
- * another page: the caller picks the page from e) or to `slow` (anything
- * else, which the general path sorts out: no key, another size, page 0 not
- * registered). An offset is at most 4088 by its mask, so 8 bytes at it stay
- * in the page with no further check.
+ * hand before the entry is read, and one test of the entry covers all of
+ * it: valid, no reserved bits, exactly `size` bytes, page 0. Reads key's
+ * entry into e; then either sets p to the value's address in page 0, or
+ * jumps to `miss` (where UPTRKV__FAR_OR_GOTO goes on to `slow` unless only
+ * the page differs; the caller then picks the page from e) or to `slow`
+ * (page 0 not registered). The general path at `slow` sorts out the rest:
+ * no key, another size. An offset is at most 4088 by its mask, so 8 bytes
+ * at it stay in the page with no further check.
  *
  * The tests are asm goto so that the fast path falls through: clang's BPF
  * backend lays a plain `if` out with a taken jump on the likely side.
  * x = e ^ (VALID | size), zero-extended: a valid entry of exactly `size`
- * bytes has every bit of the first mask clear. The masks as sign-extended
- * imm32 also cover x's upper half, which is 0.
+ * bytes has every bit of the check mask clear, and in page 0 the page bits
+ * too. The masks as sign-extended imm32 also cover x's upper half, which is 0.
+ * Measured (docs/benchmarks.md): one test for all, then a second one only on
+ * a miss, beat a test for the page of its own on the fast path.
  */
 #define UPTRKV__CHECK_MASK	(UPTRKV_ENT_VALID | UPTRKV_ENT_RSVD_MASK | UPTRKV_ENT_SIZE_MASK)
 #define UPTRKV__PAGE_BITS	(UPTRKV_ENT_PAGE_MASK << UPTRKV_ENT_PAGE_SHIFT)
-#define UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, p, far, slow) do {		\
+#define UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, x, p, miss, slow) do {	\
 	struct uptrkv_page *__p0 = (p0);					\
-	__u64 __x;								\
 										\
 	(e) = UPTRKV_READ_ONCE((m)->ent[(key) & (UPTRKV_MAX_KEYS - 1)]);	\
-	__x = (__u32)((e) ^ (UPTRKV_ENT_VALID | (size)));			\
-	asm goto("if %[x] & %[check] goto %l[" #slow "]\n\t"			\
-		 "if %[x] & %[page] goto %l[" #far "]\n\t"			\
+	(x) = (__u32)((e) ^ (UPTRKV_ENT_VALID | (size)));			\
+	asm goto("if %[x] & %[all] goto %l[" #miss "]\n\t"			\
 		 "if %[p0] == 0 goto %l[" #slow "]"				\
-		 :: [x] "r"(__x), [check] "i"((int)UPTRKV__CHECK_MASK),		\
-		    [page] "i"((int)UPTRKV__PAGE_BITS), [p0] "r"(__p0)		\
-		 :: far, slow);							\
+		 :: [x] "r"(x), [all] "i"((int)(UPTRKV__CHECK_MASK | UPTRKV__PAGE_BITS)), \
+		    [p0] "r"(__p0)						\
+		 :: miss, slow);						\
 	(p) = (void *)__p0->bytes + UPTRKV_ENT_OFF(e);				\
 } while (0)
+/* At `miss`: on to `slow` unless the entry is right but for its page. */
+#define UPTRKV__FAR_OR_GOTO(x, slow)						\
+	asm goto("if %[x] & %[check] goto %l[" #slow "]"			\
+		 :: [x] "r"(x), [check] "i"((int)UPTRKV__CHECK_MASK) :: slow)
 
 /* One attempt at a 1/2/4/8-byte get: load, then re-check the entry unless
  * no program of the object is sleepable. */
@@ -349,6 +355,7 @@ static __always_inline int uptrkv__get(struct uptrkv_task_store *s, struct uptrk
 {
 	struct uptrkv_hdr *h;
 	__u32 e, s1, s2;
+	__u64 x;
 	void *p;
 	int err, i;
 
@@ -360,15 +367,16 @@ static __always_inline int uptrkv__get(struct uptrkv_task_store *s, struct uptrk
 		/* Single-copy atomic: no seqcount. A sleepable run re-checks
 		 * the entry, so that a value deleted or moved meanwhile is not
 		 * returned. */
-		UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, p, far, slow);
+		UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, x, p, miss, slow);
 load:
 		uptrkv__load_small(dst, p, size);
 		/* asm goto again: the verifier drops this jump when the
 		 * constant is 0, and the path stays a straight line */
 		asm goto("if %[sl] != 0 goto %l[recheck]" :: [sl] "r"(uptrkv_sleepable) :: recheck);
 		return size;
-far:
-		/* e is checked but for its page: pick the page and load */
+miss:
+		/* right but for its page: pick the page and load */
+		UPTRKV__FAR_OR_GOTO(x, slow);
 		p = uptrkv__page_of(s, e);
 		if (!p)
 			goto slow;
@@ -425,15 +433,17 @@ static __always_inline void *uptrkv__ptr(struct uptrkv_task_store *s, struct upt
 {
 	void *p;
 	__u32 e;
+	__u64 x;
 
 	if (key >= UPTRKV_MAX_KEYS || size < 1 || size > UPTRKV_MAX_VALUE)
 		return NULL;
 	if (!m)
 		return NULL;
 	if (size <= UPTRKV_ALIGN) {
-		UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, p, far, slow);
+		UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, x, p, miss, slow);
 		return p;
-far:
+miss:
+		UPTRKV__FAR_OR_GOTO(x, slow);
 		p = uptrkv__page_of(s, e);
 		if (!p)
 			return NULL;
