@@ -408,11 +408,92 @@ __noinline int put_inline(struct uptrkv_page *pg, __u32 off, __u32 len, __u64 v)
 	return 0;
 }
 
+/*
+ * Conditional groups (UPTRKV_W_LOCK/CMP/UNLOCK). The lock is the value's
+ * seqcount word, taken as every writer takes it: even -> odd by cmpxchg.
+ * Returns 0 if taken, 1 if another writer holds it (skip the group).
+ */
+__noinline int lock_hdr(struct uptrkv_hdr *h, __u32 off)
+{
+	__u32 *w, v;
+
+	if (!h)
+		return -EFAULT;
+	if (off & 3)
+		return -EINVAL;
+	off &= 0xfff;
+	if (off > sizeof(*h) - 4)
+		return -EINVAL;
+	w = (void *)h + off;
+	v = *(volatile __u32 *)w;
+	if (v & 1)
+		return 1;
+	return __sync_val_compare_and_swap(w, v, v + 1) == v ? 0 : 1;
+}
+
+/* The expected bytes of a CMP, copied from user memory. */
+struct cmp_buf {
+	__u8 b[UPTRKV_PAGE_SIZE];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, int);
+	__type(value, struct cmp_buf);
+} cmp_scratch SEC(".maps");
+
+struct cmp_loop {
+	struct uptrkv_page *pg;
+	struct cmp_buf *buf;
+	__u32 off;
+	__u32 diff;
+};
+
+/* Byte i of the value against byte i of the expected copy. Bytes, not
+ * words: a value's size need not be a multiple of 8, and this runs once per
+ * resized key of a second pass, not on a hot path. */
+static int cmp_byte(__u32 i, struct cmp_loop *c)
+{
+	/* off + len <= 4096 was checked: the masks only tell the verifier */
+	__u32 o = (c->off + i) & (UPTRKV_PAGE_SIZE - 1), j = i & (UPTRKV_PAGE_SIZE - 1);
+
+	if (c->pg->bytes[o] != c->buf->b[j]) {
+		c->diff = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* 0 if the len bytes at off equal the len bytes at src, 1 if not. */
+__noinline int cmp_page(struct uptrkv_page *pg, __u32 off, __u32 len, __u64 src)
+{
+	struct cmp_loop c = {};
+	int zero = 0;
+
+	if (!pg)
+		return -EFAULT;
+	if (len < 1 || len > UPTRKV_PAGE_SIZE || off > UPTRKV_PAGE_SIZE - len)
+		return -EINVAL;
+	c.buf = bpf_map_lookup_elem(&cmp_scratch, &zero);
+	if (!c.buf)
+		return -EFAULT;
+	if (bpf_copy_from_user(c.buf->b, len & 0x1fff, (const void *)src))
+		return -EFAULT;
+	c.pg = pg;
+	c.off = off;
+	bpf_loop(len, cmp_byte, &c, 0);
+	return c.diff;
+}
+
 struct write_loop {
 	struct uptrkv_task_store *st;
 	__u64 writes;
 	__u32 nr;
 	int err;
+	__u32 skip;			/* in a group whose LOCK or CMP failed */
+	__u32 locked;			/* lock_off is held */
+	__u32 lock_off;
+	__u32 skipped;			/* groups skipped */
 	/* Writes are read from user memory UPTRKV_WRITE_CHUNK at a time. */
 	struct uptrkv_write chunk[UPTRKV_WRITE_CHUNK];
 };
@@ -439,7 +520,27 @@ static int write_one(__u32 i, struct write_loop *l)
 		l->err = -EINVAL;
 		return 1;
 	}
-	if (w->op == UPTRKV_W_COPY) {
+	if (l->skip && w->op != UPTRKV_W_UNLOCK)
+		return 0;
+	if (w->op == UPTRKV_W_LOCK) {
+		err = l->locked || w->region != UPTRKV_R_HDR ? -EINVAL : lock_hdr(l->st->hdr, w->off);
+		if (!err) {
+			l->locked = 1;
+			l->lock_off = w->off;
+		}
+		l->skip = err == 1;
+		err = err == 1 ? 0 : err;
+	} else if (w->op == UPTRKV_W_CMP) {
+		pg = w->region == UPTRKV_R_HDR ? NULL : page_of(l->st, w->region);
+		err = w->region == UPTRKV_R_HDR ? -EINVAL : cmp_page(pg, w->off, w->len, w->src);
+		l->skip = err == 1;
+		err = err == 1 ? 0 : err;
+	} else if (w->op == UPTRKV_W_UNLOCK) {
+		err = l->locked ? word_hdr(l->st->hdr, l->lock_off, UPTRKV_W_ADD32, 1) : 0;
+		l->skipped += l->skip;
+		l->locked = 0;
+		l->skip = 0;
+	} else if (w->op == UPTRKV_W_COPY) {
 		if (w->region == UPTRKV_R_HDR) {
 			err = put_hdr(l->st->hdr, w->off, w->len, w->src);
 		} else {
@@ -477,6 +578,7 @@ int uptrkv_admin_write(struct uptrkv_write_ctx *c)
 	long done;
 
 	c->done = 0;
+	c->skipped = 0;
 	c->err = 0;
 	if (nr > UPTRKV_WRITE_BATCH_MAX)
 		return -EINVAL;
@@ -492,6 +594,10 @@ int uptrkv_admin_write(struct uptrkv_write_ctx *c)
 	l.writes = c->writes;
 	l.nr = nr;
 	done = bpf_loop(nr, write_one, &l, 0);
+	/* A batch that stopped inside a group still releases its lock. */
+	if (l.locked)
+		word_hdr(l.st->hdr, l.lock_off, UPTRKV_W_ADD32, 1);
+	c->skipped = l.skipped;
 	if (done < 0) {
 		err = done;
 		goto out;

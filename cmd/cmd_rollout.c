@@ -126,6 +126,7 @@ static void print_result_json(const struct uptrkv_rollout_result *r, const char 
 	jw_uint_field(w, "migrated", r->nr_migrated);
 	jw_uint_field(w, "threads_gone", r->nr_gone);
 	jw_uint_field(w, "recopied", r->nr_recopied);
+	jw_uint_field(w, "recopy_kept", r->nr_recopy_kept);
 	jw_uint_field(w, "recopy_skipped", r->nr_recopy_skipped);
 	if (r->plan) {
 		jw_name(w, "plan");

@@ -344,11 +344,22 @@ static int check_write(const struct uptrkv_write *w, size_t i, struct uptrkv_err
 		if (w->op == UPTRKV_W_COPY && !w->src)
 			return uptrkv_err(e, -EINVAL, "write %zu: no source", i);
 		return 0;
+	case UPTRKV_W_LOCK:
+		if (w->region != UPTRKV_R_HDR)
+			return uptrkv_err(e, -EINVAL, "write %zu: a lock is a header word", i);
+		/* fall through */
 	case UPTRKV_W_STORE32:
 	case UPTRKV_W_ADD32:
 		if ((w->off & 3) || w->off + 4u > rsz)
 			return uptrkv_err(e, -EINVAL, "write %zu: bad 32-bit offset %u in region %u",
 					  i, w->off, w->region);
+		return 0;
+	case UPTRKV_W_CMP:
+		if (w->region == UPTRKV_R_HDR || !w->len || w->off + (__u32)w->len > rsz || !w->src)
+			return uptrkv_err(e, -EINVAL, "write %zu: compare of %u bytes at %u in region %u",
+					  i, w->len, w->off, w->region);
+		return 0;
+	case UPTRKV_W_UNLOCK:
 		return 0;
 	default:
 		return uptrkv_err(e, -EINVAL, "write %zu: bad op %u", i, w->op);
@@ -371,8 +382,54 @@ static void inline_short(struct uptrkv_write *w)
 	w->src = v;
 }
 
+/* Groups must be closed, not nested, and short enough for one run. */
+static int check_groups(const struct uptrkv_write *w, size_t n, struct uptrkv_error *e)
+{
+	size_t open = n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (w[i].op == UPTRKV_W_LOCK && open != n)
+			return uptrkv_err(e, -EINVAL, "write %zu: a LOCK inside the group of write %zu", i, open);
+		if (w[i].op == UPTRKV_W_LOCK)
+			open = i;
+		if (w[i].op == UPTRKV_W_UNLOCK && open == n)
+			return uptrkv_err(e, -EINVAL, "write %zu: UNLOCK without LOCK", i);
+		if (w[i].op == UPTRKV_W_UNLOCK)
+			open = n;
+		if (open != n && i - open >= WRITE_RUN_MAX)
+			return uptrkv_err(e, -E2BIG, "write %zu: group longer than %u writes", open,
+					  WRITE_RUN_MAX);
+	}
+	if (open != n)
+		return uptrkv_err(e, -EINVAL, "write %zu: LOCK without UNLOCK", open);
+	return 0;
+}
+
+/* Writes from w[0] that one run applies: up to WRITE_RUN_MAX, not cutting
+ * a group in two (a lock lives for one run). */
+static size_t run_length(const struct uptrkv_write *w, size_t n)
+{
+	size_t len = n < WRITE_RUN_MAX ? n : WRITE_RUN_MAX;
+
+	if (len == n)
+		return len;
+	for (size_t i = len; i > 0; i--) {
+		if (w[i - 1].op == UPTRKV_W_UNLOCK)
+			return i;
+		if (w[i - 1].op == UPTRKV_W_LOCK)
+			return i - 1;
+	}
+	return len;
+}
+
 int uptrkv_admin__write(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_write *w,
 			size_t n, struct uptrkv_error *e)
+{
+	return uptrkv_admin__write_groups(a, tid, w, n, NULL, e);
+}
+
+int uptrkv_admin__write_groups(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_write *w,
+			       size_t n, size_t *skipped, struct uptrkv_error *e)
 {
 	struct uptrkv_write_ctx c;
 	struct uptrkv_write *run;
@@ -380,6 +437,8 @@ int uptrkv_admin__write(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_w
 	__u32 need = 0;
 	int err = 0;
 
+	if (skipped)
+		*skipped = 0;
 	if (!tid || tid > INT32_MAX)
 		return uptrkv_err(e, -EINVAL, "write: bad tid %u", tid);
 	/* Everything is checked before the first write. */
@@ -389,11 +448,14 @@ int uptrkv_admin__write(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_w
 			return err;
 		need |= UPTRKV_R_BIT(w[i].region);
 	}
+	err = check_groups(w, n, e);
+	if (err)
+		return err;
 	run = malloc(sizeof(*run) * (n < WRITE_RUN_MAX ? n : WRITE_RUN_MAX) + 1);
 	if (!run)
 		return uptrkv_err(e, -ENOMEM, "write: out of memory");
 	while (done < n) {
-		batch = n - done < WRITE_RUN_MAX ? n - done : WRITE_RUN_MAX;
+		batch = run_length(&w[done], n - done);
 		memcpy(run, &w[done], batch * sizeof(*run));
 		for (i = 0; i < batch; i++)
 			inline_short(&run[i]);
@@ -403,6 +465,8 @@ int uptrkv_admin__write(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_w
 		c.writes = (__u64)(unsigned long)run;
 		c.need = need;
 		err = run_prog(a->write_fd, &c, sizeof(c), "writing to", tid, e);
+		if (skipped)
+			*skipped += c.skipped;
 		if (err) {
 			if (err != -ESRCH && err != -ENOENT && c.done < batch && c.err)
 				uptrkv_err(e, err, "writing to tid %u: write %zu (region %u, offset %u) failed: %s",

@@ -238,16 +238,21 @@ out:
 int uptrkv_mig__recopy(struct uptrkv_mig *m, const struct uptrkv_snapshot *now,
 		       struct uptrkv_write **w, size_t *nr, struct uptrkv_error *e)
 {
-	size_t cap = 0, seq_off;
-	bool multi;
+	size_t cap = 0;
 
 	*w = NULL;
 	*nr = 0;
+	if (!m->expect && m->nr_copies) {
+		m->expect = malloc(m->buf_len);
+		if (!m->expect)
+			return uptrkv_err(e, -ENOMEM, "out of memory");
+	}
 	for (size_t i = 0; i < m->nr_copies; i++) {
 		const struct uptrkv_mig_copy *c = &m->copies[i];
 		__u32 old_size = UPTRKV_ENT_SIZE(c->old_ent), new_size = UPTRKV_ENT_SIZE(c->new_ent);
 		const void *old_now, *new_now;
-		__u32 sz;
+		__u32 sz, off;
+		__u8 region;
 
 		/* Both extents are still what the migration left in place? */
 		if (now->meta[m->from].ent[c->id] != c->old_ent ||
@@ -259,25 +264,25 @@ int uptrkv_mig__recopy(struct uptrkv_mig *m, const struct uptrkv_snapshot *now,
 			continue;	/* the old version did not write it again */
 		if (memcmp(new_now, m->buf + c->new_off, new_size))
 			continue;	/* the new version wrote it: newer, keep it */
+		memcpy(m->expect + c->new_off, m->buf + c->new_off, new_size);
 		convert(m->buf + c->new_off, new_size, old_now, old_size, c->new_type);
 		/* What was copied now is the baseline of any later pass. */
 		memcpy(m->buf + c->old_off, old_now, old_size);
-		if (grow((void **)w, &cap, *nr + 3, sizeof(**w))) {
+		if (grow((void **)w, &cap, *nr + 4, sizeof(**w))) {
 			free(*w);
 			*w = NULL;
 			*nr = 0;
 			return uptrkv_err(e, -ENOMEM, "out of memory");
 		}
-		/* Multi-word values: readers retry while the seq is odd. */
-		seq_off = offsetof(struct uptrkv_hdr, seq) + 4 * (c->id % UPTRKV_NR_SEQ);
-		multi = !(new_size == 1 || new_size == 2 || new_size == 4 || new_size == 8);
-		if (multi)
-			(*w)[(*nr)++] = uptrkv_write__add32(UPTRKV_R_HDR, seq_off, 1);
-		(*w)[(*nr)++] = uptrkv_write__copy(UPTRKV_R_DATA(UPTRKV_ENT_PAGE(c->new_ent)),
-						   UPTRKV_ENT_OFF(c->new_ent), m->buf + c->new_off,
-						   new_size);
-		if (multi)
-			(*w)[(*nr)++] = uptrkv_write__add32(UPTRKV_R_HDR, seq_off, 1);
+		/* Under the key's seqcount, as any writer: readers of multi-word
+		 * values retry meanwhile, and the compare and the copy see no
+		 * other write in between. */
+		region = UPTRKV_R_DATA(UPTRKV_ENT_PAGE(c->new_ent));
+		off = UPTRKV_ENT_OFF(c->new_ent);
+		(*w)[(*nr)++] = uptrkv_write__lock(c->id);
+		(*w)[(*nr)++] = uptrkv_write__cmp(region, off, m->expect + c->new_off, new_size);
+		(*w)[(*nr)++] = uptrkv_write__copy(region, off, m->buf + c->new_off, new_size);
+		(*w)[(*nr)++] = uptrkv_write__unlock();
 	}
 	return 0;
 }
@@ -286,6 +291,7 @@ void uptrkv_mig__free(struct uptrkv_mig *m)
 {
 	free(m->w);
 	free(m->buf);
+	free(m->expect);
 	free(m->copies);
 	memset(m, 0, sizeof(*m));
 }

@@ -26,6 +26,8 @@ struct uptrkv_mig {
 	size_t nr_w, cap_w;
 	__u8 *buf;			/* bytes the writes copy from */
 	size_t buf_len, buf_cap;
+	__u8 *expect;			/* second pass: what the new extents must
+					 * still hold (buf's layout, buf_len) */
 	struct uptrkv_mig_copy *copies;
 	size_t nr_copies, cap_copies;
 	size_t nr_keep, nr_init, nr_copy, nr_drop, nr_missing;
@@ -43,7 +45,11 @@ int uptrkv_mig__build(const struct uptrkv_plan *p, const struct uptrkv_snapshot 
 		      __u32 from, __u32 to, __u32 gen, struct uptrkv_mig *m,
 		      struct uptrkv_error *e);
 /* The writes of the second pass: resized keys that the old version wrote
- * after the copy and the new version has not written since the switch. */
+ * after the copy and the new version has not written since the switch. Each
+ * is a group (UPTRKV_W_LOCK) that writes only if the new extent still holds
+ * what the migration put there when the key's seqcount is taken, so a new
+ * version's write that lands after the snapshot is never overwritten. */
+#define UPTRKV_MIG_RECOPY_WRITES	4	/* writes per value: lock, cmp, copy, unlock */
 int uptrkv_mig__recopy(struct uptrkv_mig *m, const struct uptrkv_snapshot *now,
 		       struct uptrkv_write **w, size_t *nr, struct uptrkv_error *e);
 void uptrkv_mig__free(struct uptrkv_mig *m);

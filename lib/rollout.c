@@ -282,7 +282,7 @@ static void second_pass(struct rollout *c)
 	for (size_t i = 0; i < c->nr_migs; i++) {
 		struct uptrkv_mig *m = &c->migs[i];
 		struct uptrkv_write *w = NULL;
-		size_t n = 0;
+		size_t n = 0, kept = 0;
 		int err = -EAGAIN;
 
 		if (!m->tid || !m->nr_copies)
@@ -291,12 +291,16 @@ static void second_pass(struct rollout *c)
 			err = snapshot(c, m->tid);
 		err = err ?: uptrkv_mig__recopy(m, c->snap, &w, &n, c->e);
 		if (!err && n)
-			err = uptrkv_admin__write(c->admin, m->tid, w, n, c->e);
+			err = uptrkv_admin__write_groups(c->admin, m->tid, w, n, &kept, c->e);
 		free(w);
-		if (!err)
-			c->res->nr_recopied += n;
-		else if (!task_gone(err))
+		/* One group per value; a skipped one found the new version's
+		 * write in place, and kept it. */
+		if (!err) {
+			c->res->nr_recopied += n / UPTRKV_MIG_RECOPY_WRITES - kept;
+			c->res->nr_recopy_kept += kept;
+		} else if (!task_gone(err)) {
 			c->res->nr_recopy_skipped++;
+		}
 	}
 }
 

@@ -104,6 +104,18 @@ enum uptrkv_write_op {
 					 * aligned 1/2/4/8-byte one is one store.
 					 * uptrkv_admin__write turns short COPYs
 					 * into these (one helper call less). */
+	/*
+	 * A conditional group: LOCK, then any writes, then UNLOCK. LOCK takes
+	 * the header's seqcount word at off as every writer of a value does
+	 * (even -> odd by compare-and-swap); CMP checks that the len bytes at
+	 * off equal the len bytes at the user address src. If the word is
+	 * odd or moves, or a CMP differs, the rest of the group is skipped,
+	 * not failed; UNLOCK releases what LOCK took. Within one program run,
+	 * so a lock is never left behind.
+	 */
+	UPTRKV_W_LOCK = 4,
+	UPTRKV_W_CMP = 5,
+	UPTRKV_W_UNLOCK = 6,
 };
 
 /* One write. Lives in the caller's memory; the program reads it there. */
@@ -127,6 +139,8 @@ struct uptrkv_write_ctx {
 	__u32 done;			/* out: writes applied */
 	__s32 err;			/* out: 0 or why writes[done] failed */
 	__u32 present;			/* out: UPTRKV_R_BIT() of registered regions */
+	__u32 skipped;			/* out: LOCK groups skipped */
+	__u32 rsvd;
 };
 
 /* Largest batch one program run applies (bpf_loop bound). */
@@ -200,6 +214,10 @@ int uptrkv_admin__read_page(struct uptrkv_admin *a, __u32 tid, unsigned int regi
  */
 int uptrkv_admin__write(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_write *w,
 			size_t n, struct uptrkv_error *e);
+/* The same, and *skipped gets the number of LOCK groups skipped. A group
+ * is never split between program runs. */
+int uptrkv_admin__write_groups(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_write *w,
+			       size_t n, size_t *skipped, struct uptrkv_error *e);
 
 /* Write constructors. */
 static inline struct uptrkv_write uptrkv_write__copy(__u8 region, __u16 off,
@@ -221,6 +239,28 @@ static inline struct uptrkv_write uptrkv_write__add32(__u8 region, __u16 off, __
 {
 	struct uptrkv_write w = { .op = UPTRKV_W_ADD32, .region = region, .off = off,
 				  .len = 4, .val = val };
+	return w;
+}
+
+/* A conditional group on the seqcount word of key (see UPTRKV_W_LOCK). */
+static inline struct uptrkv_write uptrkv_write__lock(__u32 key)
+{
+	struct uptrkv_write w = { .op = UPTRKV_W_LOCK, .region = UPTRKV_R_HDR, .len = 4,
+				  .off = __builtin_offsetof(struct uptrkv_hdr, seq) + 4 * (key % UPTRKV_NR_SEQ) };
+	return w;
+}
+
+static inline struct uptrkv_write uptrkv_write__cmp(__u8 region, __u16 off,
+						    const void *expect, __u16 len)
+{
+	struct uptrkv_write w = { .op = UPTRKV_W_CMP, .region = region, .off = off,
+				  .len = len, .src = (__u64)(unsigned long)expect };
+	return w;
+}
+
+static inline struct uptrkv_write uptrkv_write__unlock(void)
+{
+	struct uptrkv_write w = { .op = UPTRKV_W_UNLOCK, .region = UPTRKV_R_HDR };
 	return w;
 }
 

@@ -90,6 +90,7 @@ struct uptrkv_rollout_result {
 	size_t nr_migrated;
 	size_t nr_gone;			/* threads that exited during the rollout */
 	size_t nr_recopied;		/* resized values copied again after the switch */
+	size_t nr_recopy_kept;		/* ... not copied: the new version wrote them first */
 	size_t nr_recopy_skipped;	/* stores the second pass could not do */
 	/* On failure: the version, two back, whose slot this run had already
 	 * overwritten, so that it can no longer be rolled back to (0: none). */

@@ -234,6 +234,81 @@ static void test_write(struct uptrkv_admin *a, struct worker *w)
 	CHECK(uptrkv_admin__write(a, 0x3ffffff0, wr, 1, &e) == -ESRCH, "write to no task");
 }
 
+/* Conditional groups: a write under the key's seqcount that happens only
+ * if the bytes are still what the caller expects (the second pass). */
+static void test_write_groups(struct uptrkv_admin *a, struct worker *w)
+{
+	const __u32 key = 5;
+	__u8 region = UPTRKV_R_DATA(w->npages - 1);
+	__u8 *page = w->reg.data[w->npages - 1]->bytes;
+	__u8 old[40], new[40], other[40];
+	struct uptrkv_hdr *h = w->reg.hdr;
+	struct uptrkv_write wr[16];
+	struct uptrkv_error e = {};
+	size_t skipped = 99;
+	__u32 s0;
+	int err;
+
+	memset(old, 0x11, sizeof(old));
+	memset(new, 0x22, sizeof(new));
+	memset(other, 0x33, sizeof(other));
+	memcpy(page + 64, old, sizeof(old));
+	s0 = h->seq[5];
+	CHECK(s0 % 2 == 0, "seq odd at start");
+	wr[0] = uptrkv_write__lock(key);
+	wr[1] = uptrkv_write__cmp(region, 64, old, sizeof(old));
+	wr[2] = uptrkv_write__copy(region, 64, new, sizeof(new));
+	wr[3] = uptrkv_write__unlock();
+
+	/* The bytes are as expected: written, seq taken and released. */
+	err = uptrkv_admin__write_groups(a, w->tid, wr, 4, &skipped, &e);
+	CHECK(!err && skipped == 0, "group: %d, %zu skipped: %s", err, skipped, e.msg);
+	CHECK(!memcmp(page + 64, new, sizeof(new)), "group did not write");
+	CHECK(h->seq[5] == s0 + 2, "seq %u, want %u", h->seq[5], s0 + 2);
+
+	/* Someone else wrote meanwhile: skipped, their bytes kept. */
+	memcpy(page + 64, other, sizeof(other));
+	memcpy(page + 64 + 39, "\x34", 1);	/* the last byte alone differs */
+	memcpy(other + 39, "\x34", 1);
+	err = uptrkv_admin__write_groups(a, w->tid, wr, 4, &skipped, &e);
+	CHECK(!err && skipped == 1, "changed bytes: %d, %zu skipped", err, skipped);
+	CHECK(!memcmp(page + 64, other, sizeof(other)), "a changed value was overwritten");
+	CHECK(h->seq[5] == s0 + 4, "seq %u after a skipped compare", h->seq[5]);
+
+	/* A writer holds the seqcount: skipped, the seq left to its owner. */
+	memcpy(page + 64, old, sizeof(old));
+	__atomic_fetch_add(&h->seq[5], 1, __ATOMIC_SEQ_CST);
+	err = uptrkv_admin__write_groups(a, w->tid, wr, 4, &skipped, &e);
+	CHECK(!err && skipped == 1, "busy seq: %d, %zu skipped", err, skipped);
+	CHECK(!memcmp(page + 64, old, sizeof(old)), "written under another writer's seq");
+	CHECK(h->seq[5] == s0 + 5, "busy seq moved: %u", h->seq[5]);
+	__atomic_fetch_add(&h->seq[5], 1, __ATOMIC_SEQ_CST);
+
+	/* Two groups in one batch; the second one skipped does not stop the
+	 * first, nor a plain write after it. */
+	wr[4] = uptrkv_write__lock(key + 1);
+	wr[5] = uptrkv_write__cmp(region, 128, new, 8);	/* not there */
+	wr[6] = uptrkv_write__copy(region, 128, new, 8);
+	wr[7] = uptrkv_write__unlock();
+	wr[8] = uptrkv_write__copy(region, 256, new, 16);
+	memset(page + 128, 0, 8);
+	err = uptrkv_admin__write_groups(a, w->tid, wr, 9, &skipped, &e);
+	CHECK(!err && skipped == 1, "two groups: %d, %zu skipped", err, skipped);
+	CHECK(!memcmp(page + 64, new, sizeof(new)), "first group");
+	CHECK(page[128] == 0, "second group wrote");
+	CHECK(!memcmp(page + 256, new, 16), "write after the groups");
+	CHECK(h->seq[5] % 2 == 0 && h->seq[6] % 2 == 0, "a lock left behind");
+
+	/* Malformed groups are refused before anything runs. */
+	CHECK(uptrkv_admin__write(a, w->tid, &wr[3], 1, &e) == -EINVAL, "unlock without lock");
+	CHECK(uptrkv_admin__write(a, w->tid, wr, 3, &e) == -EINVAL, "lock without unlock");
+	wr[1] = uptrkv_write__lock(key);
+	CHECK(uptrkv_admin__write(a, w->tid, wr, 4, &e) == -EINVAL, "nested lock");
+	wr[1] = uptrkv_write__cmp(UPTRKV_R_HDR, 0, old, 8);
+	CHECK(uptrkv_admin__write(a, w->tid, wr, 4, &e) == -EINVAL, "compare in the header");
+	CHECK(h->seq[5] % 2 == 0, "a refused batch took the lock");
+}
+
 /* Like a BPF program of a deployment writing its store. */
 static void test_bpf_writer(struct test_dump *skel, struct uptrkv_admin *a, struct worker *w,
 			    struct uptrkv_snapshot *s)
@@ -346,6 +421,7 @@ int main(int argc, char **argv)
 		CHECK(!w[i].err, "register %d: %s", i, strerror(-w[i].err));
 	test_list_snapshot(a, w, 6, s);
 	test_write(a, &w[5]);
+	test_write_groups(a, &w[5]);
 	test_bpf_writer(skel, a, &w[4], s);
 	stop_workers(w, 6);
 	if (nperf > 0)

@@ -106,8 +106,14 @@ static __u8 *region_base(struct uptrkv_snapshot *s, __u8 region)
 }
 
 /* What the admin write program does with a batch, on a snapshot. */
-static void apply(struct uptrkv_snapshot *s, const struct uptrkv_write *w, size_t n)
+/* What the admin write program does with w, on a snapshot. Returns the
+ * number of groups skipped (UPTRKV_W_LOCK). */
+static size_t apply(struct uptrkv_snapshot *s, const struct uptrkv_write *w, size_t n)
 {
+	__u32 *locked = NULL;
+	size_t skipped = 0;
+	bool skip = false;
+
 	for (size_t i = 0; i < n; i++) {
 		__u8 *base;
 
@@ -115,7 +121,29 @@ static void apply(struct uptrkv_snapshot *s, const struct uptrkv_write *w, size_
 		assert_true(s->present & UPTRKV_R_BIT(w[i].region));
 		assert_true((size_t)w[i].off + w[i].len <= uptrkv_region__size(w[i].region));
 		base = region_base(s, w[i].region);
+		if (skip && w[i].op != UPTRKV_W_UNLOCK)
+			continue;
 		switch (w[i].op) {
+		case UPTRKV_W_LOCK:
+			assert_null(locked);
+			assert_int_equal(w[i].region, UPTRKV_R_HDR);
+			if (*(__u32 *)(base + w[i].off) & 1) {
+				skip = true;
+			} else {
+				locked = (__u32 *)(base + w[i].off);
+				++*locked;
+			}
+			break;
+		case UPTRKV_W_CMP:
+			skip = memcmp(base + w[i].off, (const void *)(unsigned long)w[i].src, w[i].len);
+			break;
+		case UPTRKV_W_UNLOCK:
+			if (locked)
+				++*locked;
+			skipped += skip;
+			locked = NULL;
+			skip = false;
+			break;
 		case UPTRKV_W_COPY:
 			memcpy(base + w[i].off, (const void *)(unsigned long)w[i].src, w[i].len);
 			break;
@@ -131,6 +159,8 @@ static void apply(struct uptrkv_snapshot *s, const struct uptrkv_write *w, size_
 			fail_msg("write %zu: bad op %u", i, w[i].op);
 		}
 	}
+	assert_null(locked);
+	return skipped;
 }
 
 static struct uptrkv_snapshot *applied(const struct store *st, const struct uptrkv_mig *m)
@@ -522,19 +552,22 @@ static void test_recopy(void **state)
 	memset(old2, 0x77, 16);
 	*(__u64 *)old3 = 0x34;
 	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
-	/* blob (16 -> 40 bytes, multi-word): seq bracket; n (8 -> 16): too. */
-	assert_int_equal(nr, 6);
-	assert_int_equal(w[0].op, UPTRKV_W_ADD32);
+	/* blob (16 -> 40 bytes) and n (8 -> 16): one group each, under the
+	 * key's seqcount, writing only over what the migration wrote. */
+	assert_int_equal(nr, 2 * UPTRKV_MIG_RECOPY_WRITES);
+	assert_int_equal(w[0].op, UPTRKV_W_LOCK);
 	assert_int_equal(w[0].region, UPTRKV_R_HDR);
 	assert_int_equal(w[0].off, seq2_off);
-	assert_int_equal(w[0].val, 1);
-	assert_int_equal(w[1].op, UPTRKV_W_COPY);
+	assert_int_equal(w[1].op, UPTRKV_W_CMP);
 	assert_int_equal(w[1].region, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(m.meta.ent[2])));
 	assert_int_equal(w[1].off, UPTRKV_ENT_OFF(m.meta.ent[2]));
 	assert_int_equal(w[1].len, 40);
-	assert_int_equal(w[2].op, UPTRKV_W_ADD32);
-	assert_int_equal(w[2].off, seq2_off);
-	apply(now, w, nr);
+	assert_int_equal(w[2].op, UPTRKV_W_COPY);
+	assert_int_equal(w[2].region, w[1].region);
+	assert_int_equal(w[2].off, w[1].off);
+	assert_int_equal(w[2].len, 40);
+	assert_int_equal(w[3].op, UPTRKV_W_UNLOCK);
+	assert_int_equal(apply(now, w, nr), 0);
 	free(w);
 	memset(want, 0x77, 16);
 	assert_memory_equal(value(now, 0, 2, NULL), want, 40);
@@ -559,8 +592,40 @@ static void test_recopy(void **state)
 		new3[0] = 0x99;
 	}
 	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
-	assert_int_equal(nr, 3);			/* only blob */
-	assert_int_equal(w[1].len, 40);
+	assert_int_equal(nr, UPTRKV_MIG_RECOPY_WRITES);	/* only blob */
+	assert_int_equal(w[2].len, 40);
+	assert_int_equal(apply(now, w, nr), 0);
+	free(w);
+
+	/* The new version writes after the snapshot, before the copy: the
+	 * compare under the lock sees it, and the group is skipped. */
+	memset(old2, 0x79, 16);
+	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
+	assert_int_equal(nr, UPTRKV_MIG_RECOPY_WRITES);
+	{
+		__u8 *new2 = (__u8 *)value(now, 0, 2, NULL), mine[40];
+
+		memset(new2 + 8, 0x42, 8);
+		memcpy(mine, new2, 40);
+		assert_int_equal(apply(now, w, nr), 1);
+		assert_memory_equal(value(now, 0, 2, NULL), mine, 40);	/* kept */
+	}
+	assert_int_equal(now->hdr.seq[2] % 2, 0);
+	free(w);
+
+	/* A writer holds the key's seqcount: skipped, the seq left alone. */
+	memset(old2, 0x7a, 16);
+	{
+		__u8 *new2 = (__u8 *)value(now, 0, 2, NULL);
+
+		memcpy(new2, m.buf + m.copies[0].new_off, 40);	/* as the migration left it */
+	}
+	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
+	assert_int_equal(nr, UPTRKV_MIG_RECOPY_WRITES);
+	now->hdr.seq[2] |= 1;
+	assert_int_equal(apply(now, w, nr), 1);
+	assert_int_equal(now->hdr.seq[2] % 2, 1);
+	now->hdr.seq[2]++;
 	free(w);
 
 	/* Extents no longer what the migration left: skipped. */
