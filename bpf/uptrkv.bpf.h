@@ -330,9 +330,11 @@ static __always_inline void uptrkv__load_small(void *dst, const void *p, const _
 	asm goto("if %[x] & %[check] goto %l[" #slow "]"			\
 		 :: [x] "r"(x), [check] "i"((int)UPTRKV__CHECK_MASK) :: slow)
 
-/* One attempt at a 1/2/4/8-byte get: load, then re-check the entry unless
- * no program of the object is sleepable. */
-static __always_inline int uptrkv__get_small(struct uptrkv_task_store *s, struct uptrkv_meta *m,
+/* The second attempt of a sleepable run's 1/2/4/8-byte get, after the
+ * entry changed under the first: the general path, then -EAGAIN if it
+ * changed again. Out of the fast path's way (its registers, its layout);
+ * dead code, not verified, when uptrkv_sleepable is 0. */
+static __always_inline int uptrkv__get_again(struct uptrkv_task_store *s, struct uptrkv_meta *m,
 					     __u32 key, void *dst, const __u32 size)
 {
 	void *p;
@@ -343,11 +345,17 @@ static __always_inline int uptrkv__get_small(struct uptrkv_task_store *s, struct
 	if (err)
 		return err;
 	uptrkv__load_small(dst, p, size);
-	if (!uptrkv_sleepable)
-		return size;
-	if (__builtin_expect(UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]) == e, 1))
+	if (UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]) == e)
 		return size;
 	return -EAGAIN;
+}
+
+/* Why entry e does not give a value of `size` bytes in a registered page. */
+static __always_inline int uptrkv__ent_err(__u32 e, const __u32 size)
+{
+	if (!(e & UPTRKV_ENT_VALID))
+		return -ENOENT;
+	return UPTRKV_ENT_SIZE(e) != size ? -EMSGSIZE : -EINVAL;
 }
 
 static __always_inline int uptrkv__get(struct uptrkv_task_store *s, struct uptrkv_meta *m,
@@ -367,7 +375,7 @@ static __always_inline int uptrkv__get(struct uptrkv_task_store *s, struct uptrk
 		/* Single-copy atomic: no seqcount. A sleepable run re-checks
 		 * the entry, so that a value deleted or moved meanwhile is not
 		 * returned. */
-		UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, x, p, miss, slow);
+		UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, x, p, miss, bad);
 load:
 		uptrkv__load_small(dst, p, size);
 		/* asm goto again: the verifier drops this jump when the
@@ -376,21 +384,21 @@ load:
 		return size;
 miss:
 		/* right but for its page: pick the page and load */
-		UPTRKV__FAR_OR_GOTO(x, slow);
+		UPTRKV__FAR_OR_GOTO(x, bad);
 		p = uptrkv__page_of(s, e);
 		if (!p)
-			goto slow;
+			return -EINVAL;
 		p += UPTRKV_ENT_OFF(e);
 		goto load;
 recheck:
 		if (UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]) == e)
 			return size;
-slow:
-		err = uptrkv__get_small(s, m, key, dst, size);
 		/* The entry changed under us (a delete or a move): once more. */
-		if (__builtin_expect(err == -EAGAIN, 0))
-			err = uptrkv__get_small(s, m, key, dst, size);
-		return err;
+		return uptrkv__get_again(s, m, key, dst, size);
+bad:
+		/* One exit for every error, sharing no page selection: each
+		 * path costs the verifier a walk of its own. */
+		return uptrkv__ent_err(e, size);
 	}
 	h = s->hdr;
 	if (!h)
@@ -440,18 +448,19 @@ static __always_inline void *uptrkv__ptr(struct uptrkv_task_store *s, struct upt
 	if (!m)
 		return NULL;
 	if (size <= UPTRKV_ALIGN) {
-		UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, x, p, miss, slow);
+		UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, x, p, miss, bad);
 		return p;
 miss:
-		UPTRKV__FAR_OR_GOTO(x, slow);
+		UPTRKV__FAR_OR_GOTO(x, bad);
 		p = uptrkv__page_of(s, e);
 		if (!p)
 			return NULL;
 		/* the verifier wants the NULL test before the add */
 		uptrkv__barrier_var(p);
 		return p + UPTRKV_ENT_OFF(e);
+bad:
+		return NULL;
 	}
-slow:
 	if (uptrkv__locate(s, m, key, size, &p, &e))
 		return NULL;
 	return p;

@@ -342,6 +342,10 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 	journal(c, UPTRKV_STEP_MIGRATING, c->gen + 1);
 	err = record_m ? record(c, record_m) : 0;
 	err = err ?: prepare_hooks(c);
+	/* The plan reuses space the snapshots showed free, some of it freed
+	 * just before them (an app's delete still in its quarantine, a BPF
+	 * delete): a grace period first, so no reader still holds it. */
+	err = err ?: uptrkv_deploy__sync_rcu(c->d, c->e);
 	err = err ?: migrate_stores(c);
 	err = err ?: test_point(c, UPTRKV_TP_SWITCH);
 	/* The last moment an interrupt can still undo everything. */

@@ -401,6 +401,19 @@ static void bump_seq(struct uptrkv_thread *t)
 	t->last_seq = old + 1;
 }
 
+/* Every unit free now joins the quarantine. */
+static void quarantine_free(struct uptrkv_thread *t)
+{
+	for (__u32 pg = 0; pg < UPTRKV_MAX_PAGES; pg++) {
+		if (!(t->page_mask & (1u << pg)))
+			continue;
+		for (__u32 w = 0; w < UPTRKV_UNITS_PER_PAGE / 64; w++)
+			t->quar.used[pg][w] |= ~t->seen.used[pg][w];
+	}
+	t->view = t->seen;
+	uptrkv_alloc__merge(&t->view, &t->quar);
+}
+
 static void release_quarantine(struct uptrkv_thread *t)
 {
 	if (uptrkv_alloc__empty(&t->quar))
@@ -531,12 +544,16 @@ static int compact(struct uptrkv_thread *t)
 		struct uptrkv_alloc sim;
 		bool fits = true;
 
-		/* least used page not tried yet */
+		/* least used page not tried yet; page 0 last, as its small
+		 * values would leave it for good (BPF's fast path reads them
+		 * there) */
 		for (__u32 pg = 0; pg < UPTRKV_MAX_PAGES; pg++) {
 			__u32 used = uptrkv_alloc__page_used(&t->view, pg);
 
 			if (!(t->page_mask & (1u << pg)) || (tried & (1u << pg)) || !used)
 				continue;
+			if (!pg)
+				used += UPTRKV_PAGE_SIZE;
 			if (used < best) {
 				best = used;
 				victim = pg;
@@ -578,14 +595,22 @@ static int alloc_extent(struct uptrkv_thread *t, __u32 size, bool registered, __
 	scan(t);
 	if (t->foreign && registered) {
 		/* One grace period makes every currently free unit safe. If it
-		 * cannot be had (no CAP_BPF for the two small maps), go on:
-		 * readers still re-check their entry. */
+		 * cannot be had (no CAP_BPF for the two small maps), no free
+		 * unit is: others may have freed it while a reader held it (a
+		 * non-sleepable reader does not re-check its entry). They all
+		 * join the quarantine, and new values go to fresh pages. */
 		if (!grace_period(t->s)) {
 			uptrkv_alloc__init(&t->quar, t->page_mask);
 			t->view = t->seen;
+		} else {
+			quarantine_free(t);
 		}
 		t->foreign = false;
 	}
+	/* Small values live in page 0 (BPF's fast path): register it first
+	 * rather than fit one in another page. If that fails, any page does. */
+	if (size <= UPTRKV_SMALL_MAX && !(t->page_mask & 1u) && !grow(t, registered, size))
+		scan(t);
 	for (;;) {
 		err = uptrkv_alloc__alloc(&t->view, size, ent);
 		if (!err) {

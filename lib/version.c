@@ -226,14 +226,28 @@ missing:
 			  "bpf/uptrkv.bpf.h and use the store API in at least one program", var);
 }
 
+bool uptrkv_sec__sleepable(const char *sec)
+{
+	size_t n = strcspn(sec, "/");
+
+	/* libbpf's sleepable kinds: "fentry.s/...", "lsm.s/...", "uprobe.s", ...
+	 * and "syscall". It sets BPF_F_SLEEPABLE only at load, so the name is
+	 * all there is to go by before. */
+	return (n >= 3 && sec[n - 2] == '.' && sec[n - 1] == 's') || !strcmp(sec, "syscall");
+}
+
 /* Whether a program that will be loaded could run sleepable. uptrkv only
- * loads non-sleepable hooks; this guards against a flag set some other way. */
+ * loads non-sleepable hooks (sec_prefixes); this keeps it so if that list
+ * ever grows a sleepable kind, or a flag is set some other way. */
 static bool any_sleepable(struct bpf_object *obj)
 {
 	struct bpf_program *p;
 
 	bpf_object__for_each_program(p, obj) {
-		if (bpf_program__autoload(p) && (bpf_program__flags(p) & BPF_F_SLEEPABLE))
+		if (!bpf_program__autoload(p))
+			continue;
+		if (uptrkv_sec__sleepable(bpf_program__section_name(p)) ||
+		    (bpf_program__flags(p) & BPF_F_SLEEPABLE))
 			return true;
 	}
 	return false;

@@ -47,6 +47,8 @@ struct uptrkv_version {
 
 /* Parses a SEC() string, with the manifest's attach target (NULL if none)
  * for XDP and cgroup programs. -EOPNOTSUPP for types uptrkv cannot attach. */
+/* Whether programs of SEC(sec) run sleepable ("*.s/...", "syscall"). */
+bool uptrkv_sec__sleepable(const char *sec);
 int uptrkv_hook_spec__parse(const char *sec, const char *attach, struct uptrkv_hook_spec *h,
 			    struct uptrkv_error *e);
 

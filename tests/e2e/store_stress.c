@@ -15,10 +15,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "uptrkv.h"
 #include "test_store_stress.skel.h"
+#include "test_store_stress_fast.skel.h"
 
 #define K_A	1
 #define K_B	2
@@ -27,10 +29,12 @@
 #define K_E	5
 #define K_F	6
 #define K_G	7
+#define K_H	8
 #define FILL0	100	/* keys FILL0.. fill the rest of data page 0 */
 #define C_WORDS	125
 
 static struct test_store_stress *skel;
+static struct test_store_stress_fast *fast;
 static struct uptrkv_store *store;
 static volatile int stop, writer_ready;
 static volatile pid_t writer_tid;
@@ -108,7 +112,12 @@ static void *writer(void *arg)
 			e[1] = ~n;
 			if (uptrkv_thread__put(t, K_E, e, 16))
 				user_errs++;
-			if (uptrkv_thread__delete(t, K_G) || uptrkv_thread__put(t, K_G, &a, 8))
+			/* K_H, created right after K_G's delete, would take K_G's
+			 * place but for the quarantine; its value fails the check */
+			__u64 h = n * 0x0000000100000001ull;
+
+			if (uptrkv_thread__delete(t, K_G) || uptrkv_thread__put(t, K_H, &h, 8) ||
+			    uptrkv_thread__delete(t, K_H) || uptrkv_thread__put(t, K_G, &a, 8))
 				user_errs++;
 			e_cycles++;
 		}
@@ -132,6 +141,16 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+/* Syscalls, each one a run of the non-sleepable tp_btf reader. */
+static void *fast_reader(void *arg)
+{
+	(void)arg;
+	fast->bss->reader_tid = gettid();
+	while (!stop)
+		syscall(SYS_getppid);
+	return NULL;
+}
+
 static void *reader(void *arg)
 {
 	struct { __u32 tid, iters; } args = { writer_tid, 1000 };
@@ -151,7 +170,7 @@ int main(int argc, char **argv)
 {
 	UPTRKV_OPTS(uptrkv_store_opts, so);
 	struct uptrkv_error err = {};
-	pthread_t w, r;
+	pthread_t w, r, fr;
 	unsigned long long torn = 0, ok_total = 0;
 	int fail = 0;
 	double t0;
@@ -167,17 +186,28 @@ int main(int argc, char **argv)
 		return fprintf(stderr, "load failed\n"), 1;
 	if (uptrkv_store__open_fd(bpf_map__fd(skel->maps.uptrkv_store), &so, &store, &err))
 		return fprintf(stderr, "store open: %s\n", err.msg), 1;
+	/* The tp_btf reader: same store map, non-sleepable, as deployed. */
+	fast = test_store_stress_fast__open();
+	if (!fast || bpf_map__reuse_fd(fast->maps.uptrkv_store, bpf_map__fd(skel->maps.uptrkv_store)))
+		return fprintf(stderr, "fast reader open failed\n"), 1;
+	fast->rodata->uptrkv_sleepable = 0;
+	if (test_store_stress_fast__load(fast) || test_store_stress_fast__attach(fast))
+		return fprintf(stderr, "fast reader load/attach failed\n"), 1;
 	pthread_create(&w, NULL, writer, NULL);
 	while (!writer_ready)
 		usleep(1000);
 	if (writer_ready < 0)
 		return 1;
+	fast->bss->writer_tid = writer_tid;
 	pthread_create(&r, NULL, reader, NULL);
+	pthread_create(&fr, NULL, fast_reader, NULL);
 	t0 = now();
 	while (now() - t0 < seconds)
 		usleep(10000);
 	stop = 1;
 	pthread_join(r, NULL);
+	pthread_join(fr, NULL);
+	fast->bss->writer_tid = 0;
 	pthread_join(w, NULL);
 
 	static const char *names[] = { "", "A 8B", "B 64B", "C 1000B", "D", "E 16B del/create",
@@ -216,7 +246,38 @@ int main(int argc, char **argv)
 		fprintf(stderr, "FAIL: user-side check\n");
 		fail = 1;
 	}
+	{
+		static const int fk[] = { K_A, K_F, K_G };
+		unsigned long long ftorn = 0;
+
+		for (int i = 0; i < 3; i++) {
+			int k = fk[i];
+
+			printf("tp_btf (non-sleepable, no re-check) read key %d: ok %llu  torn %llu  enoent %llu\n",
+			       k, (unsigned long long)fast->bss->ok[k], (unsigned long long)fast->bss->torn[k],
+			       (unsigned long long)fast->bss->noent[k]);
+			ftorn += fast->bss->torn[k];
+			if (!fast->bss->ok[k]) {
+				fprintf(stderr, "FAIL: no good non-sleepable read of key %d\n", k);
+				fail = 1;
+			}
+		}
+		printf("tp_btf reader runs %llu; K_G through a pointer held %d us: ok %llu, wrong %llu, absent %llu\n",
+		       (unsigned long long)fast->bss->runs, 20,
+		       (unsigned long long)fast->bss->held_ok, (unsigned long long)fast->bss->held_bad,
+		       (unsigned long long)fast->bss->held_none);
+		ftorn += fast->bss->held_bad;
+		if (!fast->bss->held_ok) {
+			fprintf(stderr, "FAIL: no held read of key %d\n", K_G);
+			fail = 1;
+		}
+		if (ftorn) {
+			fprintf(stderr, "FAIL: the non-sleepable reader saw %llu wrong values\n", ftorn);
+			fail = 1;
+		}
+	}
 	uptrkv_store__close(store);
+	test_store_stress_fast__destroy(fast);
 	test_store_stress__destroy(skel);
 	printf("%s\n", fail ? "FAIL" : "PASS");
 	return fail;

@@ -85,6 +85,25 @@ static void test_targets_from_manifest(void **state)
 	assert_true(h.retprobe);
 }
 
+/* Which SEC()s run sleepable: decides uptrkv_sleepable of a loaded object. */
+static void test_sleepable(void **state)
+{
+	(void)state;
+	assert_true(uptrkv_sec__sleepable("fentry.s/do_exit"));
+	assert_true(uptrkv_sec__sleepable("lsm.s/file_open"));
+	assert_true(uptrkv_sec__sleepable("uprobe.s"));
+	assert_true(uptrkv_sec__sleepable("uretprobe.s//bin/x:f"));
+	assert_true(uptrkv_sec__sleepable("iter.s/task"));
+	assert_true(uptrkv_sec__sleepable("syscall"));
+	assert_false(uptrkv_sec__sleepable("tp_btf/sys_enter"));
+	assert_false(uptrkv_sec__sleepable("uprobe//bin/x.s:f"));
+	assert_false(uptrkv_sec__sleepable("raw_tp/sys_enter"));
+	assert_false(uptrkv_sec__sleepable("xdp"));
+	assert_false(uptrkv_sec__sleepable("s"));
+	assert_false(uptrkv_sec__sleepable(".s"));
+	assert_false(uptrkv_sec__sleepable("syscalls"));
+}
+
 static void test_refused(void **state)
 {
 	(void)state;
@@ -104,6 +123,7 @@ int main(void)
 		cmocka_unit_test(test_targets_in_sec),
 		cmocka_unit_test(test_targets_from_manifest),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_sleepable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
