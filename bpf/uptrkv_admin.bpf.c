@@ -343,9 +343,14 @@ __noinline int word_page(struct uptrkv_page *pg, __u32 off, __u32 op, __u32 val)
 	return 0;
 }
 
+/*
+ * A 32-bit op on a header word. UPTRKV_W_LOCK takes a seqcount word as
+ * every writer of a value does, even -> odd by cmpxchg, and returns 1 if
+ * another writer holds it (the group is skipped).
+ */
 __noinline int word_hdr(struct uptrkv_hdr *h, __u32 off, __u32 op, __u32 val)
 {
-	__u32 *w;
+	__u32 *w, v;
 
 	if (!h)
 		return -EFAULT;
@@ -355,6 +360,12 @@ __noinline int word_hdr(struct uptrkv_hdr *h, __u32 off, __u32 op, __u32 val)
 	if (off > sizeof(*h) - 4)
 		return -EINVAL;
 	w = (void *)h + off;
+	if (op == UPTRKV_W_LOCK) {
+		v = *(volatile __u32 *)w;
+		if (v & 1)
+			return 1;
+		return __sync_val_compare_and_swap(w, v, v + 1) == v ? 0 : 1;
+	}
 	if (op == UPTRKV_W_STORE32)
 		__sync_lock_test_and_set(w, val);
 	else
@@ -406,29 +417,6 @@ __noinline int put_inline(struct uptrkv_page *pg, __u32 off, __u32 len, __u64 v)
 		b[o] = v >> (8 * j);
 	}
 	return 0;
-}
-
-/*
- * Conditional groups (UPTRKV_W_LOCK/CMP/UNLOCK). The lock is the value's
- * seqcount word, taken as every writer takes it: even -> odd by cmpxchg.
- * Returns 0 if taken, 1 if another writer holds it (skip the group).
- */
-__noinline int lock_hdr(struct uptrkv_hdr *h, __u32 off)
-{
-	__u32 *w, v;
-
-	if (!h)
-		return -EFAULT;
-	if (off & 3)
-		return -EINVAL;
-	off &= 0xfff;
-	if (off > sizeof(*h) - 4)
-		return -EINVAL;
-	w = (void *)h + off;
-	v = *(volatile __u32 *)w;
-	if (v & 1)
-		return 1;
-	return __sync_val_compare_and_swap(w, v, v + 1) == v ? 0 : 1;
 }
 
 /* The expected bytes of a CMP, copied from user memory. */
@@ -485,14 +473,60 @@ __noinline int cmp_page(struct uptrkv_page *pg, __u32 off, __u32 len, __u64 src)
 	return c.diff;
 }
 
+/* Group state: bit 31 set while skipping the rest of a group; below it, the
+ * offset of the seqcount word held, plus 1 (0: none held). */
+#define GROUP_SKIP	0x80000000u
+
+/*
+ * UPTRKV_W_LOCK, _CMP and _UNLOCK on group state *g. Returns 0, 1 when an
+ * UNLOCK ended a skipped group, or a negative errno. Global, so the verifier
+ * walks it once and not once per path of the write loop.
+ */
+__noinline int group_op(struct uptrkv_hdr *h, struct uptrkv_page *pg, const struct uptrkv_write *w,
+			__u32 *g)
+{
+	__u32 op, off;
+	int err;
+
+	if (!g || !w)
+		return -EINVAL;
+	op = w->op;
+	off = w->off;
+	if (op == UPTRKV_W_LOCK) {
+		if (*g & ~GROUP_SKIP)
+			return -EINVAL;		/* nested */
+		err = word_hdr(h, off, UPTRKV_W_LOCK, 0);
+		if (err < 0)
+			return err;
+		*g = err ? GROUP_SKIP : (off & 0xfff) + 1;
+		return 0;
+	}
+	if (op == UPTRKV_W_CMP) {
+		err = cmp_page(pg, off, w->len, w->src);
+		if (err < 0)
+			return err;
+		if (err)
+			*g |= GROUP_SKIP;
+		return 0;
+	}
+	/* UNLOCK */
+	err = *g & GROUP_SKIP ? 1 : 0;
+	if (*g & ~GROUP_SKIP) {
+		int e = word_hdr(h, (*g & ~GROUP_SKIP) - 1, UPTRKV_W_ADD32, 1);
+
+		if (e)
+			return e;
+	}
+	*g = 0;
+	return err;
+}
+
 struct write_loop {
 	struct uptrkv_task_store *st;
 	__u64 writes;
 	__u32 nr;
 	int err;
-	__u32 skip;			/* in a group whose LOCK or CMP failed */
-	__u32 locked;			/* lock_off is held */
-	__u32 lock_off;
+	__u32 group;			/* group state, see GROUP_SKIP */
 	__u32 skipped;			/* groups skipped */
 	/* Writes are read from user memory UPTRKV_WRITE_CHUNK at a time. */
 	struct uptrkv_write chunk[UPTRKV_WRITE_CHUNK];
@@ -520,26 +554,21 @@ static int write_one(__u32 i, struct write_loop *l)
 		l->err = -EINVAL;
 		return 1;
 	}
-	if (l->skip && w->op != UPTRKV_W_UNLOCK)
+	if ((l->group & GROUP_SKIP) && w->op != UPTRKV_W_UNLOCK)
 		return 0;
-	if (w->op == UPTRKV_W_LOCK) {
-		err = l->locked || w->region != UPTRKV_R_HDR ? -EINVAL : lock_hdr(l->st->hdr, w->off);
-		if (!err) {
-			l->locked = 1;
-			l->lock_off = w->off;
+	if (w->op == UPTRKV_W_LOCK || w->op == UPTRKV_W_CMP || w->op == UPTRKV_W_UNLOCK) {
+		if ((w->op == UPTRKV_W_CMP) == (w->region == UPTRKV_R_HDR)) {
+			err = w->op == UPTRKV_W_UNLOCK ? 0 : -EINVAL;
+			pg = NULL;
+		} else {
+			err = 0;
+			pg = w->op == UPTRKV_W_CMP ? page_of(l->st, w->region) : NULL;
 		}
-		l->skip = err == 1;
-		err = err == 1 ? 0 : err;
-	} else if (w->op == UPTRKV_W_CMP) {
-		pg = w->region == UPTRKV_R_HDR ? NULL : page_of(l->st, w->region);
-		err = w->region == UPTRKV_R_HDR ? -EINVAL : cmp_page(pg, w->off, w->len, w->src);
-		l->skip = err == 1;
-		err = err == 1 ? 0 : err;
-	} else if (w->op == UPTRKV_W_UNLOCK) {
-		err = l->locked ? word_hdr(l->st->hdr, l->lock_off, UPTRKV_W_ADD32, 1) : 0;
-		l->skipped += l->skip;
-		l->locked = 0;
-		l->skip = 0;
+		err = err ?: group_op(l->st->hdr, pg, w, &l->group);
+		if (err == 1) {
+			l->skipped++;
+			err = 0;
+		}
 	} else if (w->op == UPTRKV_W_COPY) {
 		if (w->region == UPTRKV_R_HDR) {
 			err = put_hdr(l->st->hdr, w->off, w->len, w->src);
@@ -595,8 +624,8 @@ int uptrkv_admin_write(struct uptrkv_write_ctx *c)
 	l.nr = nr;
 	done = bpf_loop(nr, write_one, &l, 0);
 	/* A batch that stopped inside a group still releases its lock. */
-	if (l.locked)
-		word_hdr(l.st->hdr, l.lock_off, UPTRKV_W_ADD32, 1);
+	if (l.group & ~GROUP_SKIP)
+		word_hdr(l.st->hdr, (l.group & ~GROUP_SKIP) - 1, UPTRKV_W_ADD32, 1);
 	c->skipped = l.skipped;
 	if (done < 0) {
 		err = done;
