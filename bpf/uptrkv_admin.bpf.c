@@ -361,10 +361,13 @@ __noinline int word_hdr(struct uptrkv_hdr *h, __u32 off, __u32 op, __u32 val)
 		return -EINVAL;
 	w = (void *)h + off;
 	if (op == UPTRKV_W_LOCK) {
-		v = *(volatile __u32 *)w;
-		if (v & 1)
-			return 1;
-		return __sync_val_compare_and_swap(w, v, v + 1) == v ? 0 : 1;
+		/* as many tries as a BPF writer makes (uptrkv.bpf.h) */
+		for (int i = 0; i < 8; i++) {
+			v = *(volatile __u32 *)w;
+			if (!(v & 1) && __sync_val_compare_and_swap(w, v, v + 1) == v)
+				return 0;
+		}
+		return 1;
 	}
 	if (op == UPTRKV_W_STORE32)
 		__sync_lock_test_and_set(w, val);
@@ -473,14 +476,18 @@ __noinline int cmp_page(struct uptrkv_page *pg, __u32 off, __u32 len, __u64 src)
 	return c.diff;
 }
 
-/* Group state: bit 31 set while skipping the rest of a group; below it, the
- * offset of the seqcount word held, plus 1 (0: none held). */
+/* Group state: bit 31 set while skipping the rest of a group, bit 30 too if
+ * because the seqcount stayed busy; below them, the offset of the seqcount
+ * word held, plus 1 (0: none held). */
 #define GROUP_SKIP	0x80000000u
+#define GROUP_BUSY	0x40000000u
+#define GROUP_FLAGS	(GROUP_SKIP | GROUP_BUSY)
 
 /*
- * UPTRKV_W_LOCK, _CMP and _UNLOCK on group state *g. Returns 0, 1 when an
- * UNLOCK ended a skipped group, or a negative errno. Global, so the verifier
- * walks it once and not once per path of the write loop.
+ * UPTRKV_W_LOCK, _CMP and _UNLOCK on group state *g. Returns 0, or when an
+ * UNLOCK ends a skipped group 1 (a CMP differed) or 2 (the seqcount stayed
+ * busy), or a negative errno. Global, so the verifier walks it once and not
+ * once per path of the write loop.
  */
 __noinline int group_op(struct uptrkv_hdr *h, struct uptrkv_page *pg, const struct uptrkv_write *w,
 			__u32 *g)
@@ -493,12 +500,12 @@ __noinline int group_op(struct uptrkv_hdr *h, struct uptrkv_page *pg, const stru
 	op = w->op;
 	off = w->off;
 	if (op == UPTRKV_W_LOCK) {
-		if (*g & ~GROUP_SKIP)
+		if (*g & ~GROUP_FLAGS)
 			return -EINVAL;		/* nested */
 		err = word_hdr(h, off, UPTRKV_W_LOCK, 0);
 		if (err < 0)
 			return err;
-		*g = err ? GROUP_SKIP : (off & 0xfff) + 1;
+		*g = err ? GROUP_SKIP | GROUP_BUSY : (off & 0xfff) + 1;
 		return 0;
 	}
 	if (op == UPTRKV_W_CMP) {
@@ -510,9 +517,9 @@ __noinline int group_op(struct uptrkv_hdr *h, struct uptrkv_page *pg, const stru
 		return 0;
 	}
 	/* UNLOCK */
-	err = *g & GROUP_SKIP ? 1 : 0;
-	if (*g & ~GROUP_SKIP) {
-		int e = word_hdr(h, (*g & ~GROUP_SKIP) - 1, UPTRKV_W_ADD32, 1);
+	err = *g & GROUP_BUSY ? 2 : *g & GROUP_SKIP ? 1 : 0;
+	if (*g & ~GROUP_FLAGS) {
+		int e = word_hdr(h, (*g & ~GROUP_FLAGS) - 1, UPTRKV_W_ADD32, 1);
 
 		if (e)
 			return e;
@@ -528,6 +535,7 @@ struct write_loop {
 	int err;
 	__u32 group;			/* group state, see GROUP_SKIP */
 	__u32 skipped;			/* groups skipped */
+	__u32 busy;			/* ... of which for a busy seqcount */
 	/* Writes are read from user memory UPTRKV_WRITE_CHUNK at a time. */
 	struct uptrkv_write chunk[UPTRKV_WRITE_CHUNK];
 };
@@ -565,8 +573,9 @@ static int write_one(__u32 i, struct write_loop *l)
 			pg = w->op == UPTRKV_W_CMP ? page_of(l->st, w->region) : NULL;
 		}
 		err = err ?: group_op(l->st->hdr, pg, w, &l->group);
-		if (err == 1) {
+		if (err > 0) {
 			l->skipped++;
+			l->busy += err == 2;
 			err = 0;
 		}
 	} else if (w->op == UPTRKV_W_COPY) {
@@ -608,6 +617,7 @@ int uptrkv_admin_write(struct uptrkv_write_ctx *c)
 
 	c->done = 0;
 	c->skipped = 0;
+	c->busy = 0;
 	c->err = 0;
 	if (nr > UPTRKV_WRITE_BATCH_MAX)
 		return -EINVAL;
@@ -624,9 +634,10 @@ int uptrkv_admin_write(struct uptrkv_write_ctx *c)
 	l.nr = nr;
 	done = bpf_loop(nr, write_one, &l, 0);
 	/* A batch that stopped inside a group still releases its lock. */
-	if (l.group & ~GROUP_SKIP)
-		word_hdr(l.st->hdr, (l.group & ~GROUP_SKIP) - 1, UPTRKV_W_ADD32, 1);
+	if (l.group & ~GROUP_FLAGS)
+		word_hdr(l.st->hdr, (l.group & ~GROUP_FLAGS) - 1, UPTRKV_W_ADD32, 1);
 	c->skipped = l.skipped;
+	c->busy = l.busy;
 	if (done < 0) {
 		err = done;
 		goto out;

@@ -392,13 +392,13 @@ static int check_groups(const struct uptrkv_write *w, size_t n, struct uptrkv_er
 			return uptrkv_err(e, -EINVAL, "write %zu: a LOCK inside the group of write %zu", i, open);
 		if (w[i].op == UPTRKV_W_LOCK)
 			open = i;
+		if (open != n && i - open + 1 > WRITE_RUN_MAX)
+			return uptrkv_err(e, -E2BIG, "write %zu: group longer than %u writes", open,
+					  WRITE_RUN_MAX);
 		if (w[i].op == UPTRKV_W_UNLOCK && open == n)
 			return uptrkv_err(e, -EINVAL, "write %zu: UNLOCK without LOCK", i);
 		if (w[i].op == UPTRKV_W_UNLOCK)
 			open = n;
-		if (open != n && i - open >= WRITE_RUN_MAX)
-			return uptrkv_err(e, -E2BIG, "write %zu: group longer than %u writes", open,
-					  WRITE_RUN_MAX);
 	}
 	if (open != n)
 		return uptrkv_err(e, -EINVAL, "write %zu: LOCK without UNLOCK", open);
@@ -425,11 +425,11 @@ static size_t run_length(const struct uptrkv_write *w, size_t n)
 int uptrkv_admin__write(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_write *w,
 			size_t n, struct uptrkv_error *e)
 {
-	return uptrkv_admin__write_groups(a, tid, w, n, NULL, e);
+	return uptrkv_admin__write_groups(a, tid, w, n, NULL, NULL, e);
 }
 
 int uptrkv_admin__write_groups(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_write *w,
-			       size_t n, size_t *skipped, struct uptrkv_error *e)
+			       size_t n, size_t *skipped, size_t *busy, struct uptrkv_error *e)
 {
 	struct uptrkv_write_ctx c;
 	struct uptrkv_write *run;
@@ -439,6 +439,8 @@ int uptrkv_admin__write_groups(struct uptrkv_admin *a, __u32 tid, const struct u
 
 	if (skipped)
 		*skipped = 0;
+	if (busy)
+		*busy = 0;
 	if (!tid || tid > INT32_MAX)
 		return uptrkv_err(e, -EINVAL, "write: bad tid %u", tid);
 	/* Everything is checked before the first write. */
@@ -456,6 +458,10 @@ int uptrkv_admin__write_groups(struct uptrkv_admin *a, __u32 tid, const struct u
 		return uptrkv_err(e, -ENOMEM, "write: out of memory");
 	while (done < n) {
 		batch = run_length(&w[done], n - done);
+		if (!batch) {	/* cannot happen after check_groups */
+			err = uptrkv_err(e, -E2BIG, "write: a group does not fit one run");
+			break;
+		}
 		memcpy(run, &w[done], batch * sizeof(*run));
 		for (i = 0; i < batch; i++)
 			inline_short(&run[i]);
@@ -467,6 +473,8 @@ int uptrkv_admin__write_groups(struct uptrkv_admin *a, __u32 tid, const struct u
 		err = run_prog(a->write_fd, &c, sizeof(c), "writing to", tid, e);
 		if (skipped)
 			*skipped += c.skipped;
+		if (busy)
+			*busy += c.busy;
 		if (err) {
 			if (err != -ESRCH && err != -ENOENT && c.done < batch && c.err)
 				uptrkv_err(e, err, "writing to tid %u: write %zu (region %u, offset %u) failed: %s",

@@ -247,6 +247,12 @@ int uptrkv_mig__recopy(struct uptrkv_mig *m, const struct uptrkv_snapshot *now,
 		if (!m->expect)
 			return uptrkv_err(e, -ENOMEM, "out of memory");
 	}
+	/* A value being written during the snapshot may be torn there: ask
+	 * for another snapshot before anything here changes. */
+	for (size_t i = 0; i < m->nr_copies; i++)
+		if (!uptrkv_snapshot__stable(now, m->copies[i].id, UPTRKV_ENT_SIZE(m->copies[i].old_ent)))
+			return uptrkv_err(e, -EAGAIN, "tid %u: key %u was being written", m->tid,
+					  m->copies[i].id);
 	for (size_t i = 0; i < m->nr_copies; i++) {
 		const struct uptrkv_mig_copy *c = &m->copies[i];
 		__u32 old_size = UPTRKV_ENT_SIZE(c->old_ent), new_size = UPTRKV_ENT_SIZE(c->new_ent);

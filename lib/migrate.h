@@ -48,7 +48,9 @@ int uptrkv_mig__build(const struct uptrkv_plan *p, const struct uptrkv_snapshot 
  * after the copy and the new version has not written since the switch. Each
  * is a group (UPTRKV_W_LOCK) that writes only if the new extent still holds
  * what the migration put there when the key's seqcount is taken, so a new
- * version's write that lands after the snapshot is never overwritten. */
+ * version's write (through a put, which takes the seqcount) that lands after
+ * the snapshot is not overwritten. -EAGAIN, with nothing changed, if a value
+ * was being written during the snapshot: take another. */
 #define UPTRKV_MIG_RECOPY_WRITES	4	/* writes per value: lock, cmp, copy, unlock */
 int uptrkv_mig__recopy(struct uptrkv_mig *m, const struct uptrkv_snapshot *now,
 		       struct uptrkv_write **w, size_t *nr, struct uptrkv_error *e);

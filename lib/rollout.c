@@ -282,22 +282,25 @@ static void second_pass(struct rollout *c)
 	for (size_t i = 0; i < c->nr_migs; i++) {
 		struct uptrkv_mig *m = &c->migs[i];
 		struct uptrkv_write *w = NULL;
-		size_t n = 0, kept = 0;
+		size_t n = 0, kept = 0, busy = 0;
 		int err = -EAGAIN;
 
 		if (!m->tid || !m->nr_copies)
 			continue;
-		for (int try = 0; try < SNAPSHOT_TRIES && err == -EAGAIN; try++)
+		for (int try = 0; try < SNAPSHOT_TRIES && err == -EAGAIN; try++) {
 			err = snapshot(c, m->tid);
-		err = err ?: uptrkv_mig__recopy(m, c->snap, &w, &n, c->e);
+			err = err ?: uptrkv_mig__recopy(m, c->snap, &w, &n, c->e);
+		}
 		if (!err && n)
-			err = uptrkv_admin__write_groups(c->admin, m->tid, w, n, &kept, c->e);
+			err = uptrkv_admin__write_groups(c->admin, m->tid, w, n, &kept, &busy, c->e);
 		free(w);
-		/* One group per value; a skipped one found the new version's
-		 * write in place, and kept it. */
+		/* One group per value. A skipped one either found the new
+		 * version's write in place, and kept it, or could not take the
+		 * key's seqcount from another writer: not done. */
 		if (!err) {
 			c->res->nr_recopied += n / UPTRKV_MIG_RECOPY_WRITES - kept;
-			c->res->nr_recopy_kept += kept;
+			c->res->nr_recopy_kept += kept - busy;
+			c->res->nr_recopy_skipped += busy;
 		} else if (!task_gone(err)) {
 			c->res->nr_recopy_skipped++;
 		}

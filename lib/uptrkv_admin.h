@@ -107,9 +107,9 @@ enum uptrkv_write_op {
 	/*
 	 * A conditional group: LOCK, then any writes, then UNLOCK. LOCK takes
 	 * the header's seqcount word at off as every writer of a value does
-	 * (even -> odd by compare-and-swap); CMP checks that the len bytes at
-	 * off equal the len bytes at the user address src. If the word is
-	 * odd or moves, or a CMP differs, the rest of the group is skipped,
+	 * (even -> odd by compare-and-swap, 8 tries); CMP checks that the len
+	 * bytes at off equal the len bytes at the user address src. If the
+	 * word stays busy, or a CMP differs, the rest of the group is skipped,
 	 * not failed; UNLOCK releases what LOCK took. Within one program run,
 	 * so a lock is never left behind.
 	 */
@@ -140,7 +140,8 @@ struct uptrkv_write_ctx {
 	__s32 err;			/* out: 0 or why writes[done] failed */
 	__u32 present;			/* out: UPTRKV_R_BIT() of registered regions */
 	__u32 skipped;			/* out: LOCK groups skipped */
-	__u32 rsvd;
+	__u32 busy;			/* out: ... of which because the seqcount
+					 * stayed busy for 8 tries */
 };
 
 /* Largest batch one program run applies (bpf_loop bound). */
@@ -214,10 +215,11 @@ int uptrkv_admin__read_page(struct uptrkv_admin *a, __u32 tid, unsigned int regi
  */
 int uptrkv_admin__write(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_write *w,
 			size_t n, struct uptrkv_error *e);
-/* The same, and *skipped gets the number of LOCK groups skipped. A group
- * is never split between program runs. */
+/* The same, and *skipped gets the number of LOCK groups skipped, *busy
+ * how many of those for a seqcount that stayed busy (both may be NULL).
+ * A group is never split between program runs. */
 int uptrkv_admin__write_groups(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_write *w,
-			       size_t n, size_t *skipped, struct uptrkv_error *e);
+			       size_t n, size_t *skipped, size_t *busy, struct uptrkv_error *e);
 
 /* Write constructors. */
 static inline struct uptrkv_write uptrkv_write__copy(__u8 region, __u16 off,

@@ -245,7 +245,8 @@ static void test_write_groups(struct uptrkv_admin *a, struct worker *w)
 	struct uptrkv_hdr *h = w->reg.hdr;
 	struct uptrkv_write wr[16];
 	struct uptrkv_error e = {};
-	size_t skipped = 99;
+	size_t skipped = 99, busy = 99;
+	struct uptrkv_write *big;
 	__u32 s0;
 	int err;
 
@@ -261,8 +262,8 @@ static void test_write_groups(struct uptrkv_admin *a, struct worker *w)
 	wr[3] = uptrkv_write__unlock();
 
 	/* The bytes are as expected: written, seq taken and released. */
-	err = uptrkv_admin__write_groups(a, w->tid, wr, 4, &skipped, &e);
-	CHECK(!err && skipped == 0, "group: %d, %zu skipped: %s", err, skipped, e.msg);
+	err = uptrkv_admin__write_groups(a, w->tid, wr, 4, &skipped, &busy, &e);
+	CHECK(!err && skipped == 0 && busy == 0, "group: %d, %zu skipped: %s", err, skipped, e.msg);
 	CHECK(!memcmp(page + 64, new, sizeof(new)), "group did not write");
 	CHECK(h->seq[5] == s0 + 2, "seq %u, want %u", h->seq[5], s0 + 2);
 
@@ -270,16 +271,16 @@ static void test_write_groups(struct uptrkv_admin *a, struct worker *w)
 	memcpy(page + 64, other, sizeof(other));
 	memcpy(page + 64 + 39, "\x34", 1);	/* the last byte alone differs */
 	memcpy(other + 39, "\x34", 1);
-	err = uptrkv_admin__write_groups(a, w->tid, wr, 4, &skipped, &e);
-	CHECK(!err && skipped == 1, "changed bytes: %d, %zu skipped", err, skipped);
+	err = uptrkv_admin__write_groups(a, w->tid, wr, 4, &skipped, &busy, &e);
+	CHECK(!err && skipped == 1 && busy == 0, "changed bytes: %d, %zu skipped, %zu busy", err, skipped, busy);
 	CHECK(!memcmp(page + 64, other, sizeof(other)), "a changed value was overwritten");
 	CHECK(h->seq[5] == s0 + 4, "seq %u after a skipped compare", h->seq[5]);
 
 	/* A writer holds the seqcount: skipped, the seq left to its owner. */
 	memcpy(page + 64, old, sizeof(old));
 	__atomic_fetch_add(&h->seq[5], 1, __ATOMIC_SEQ_CST);
-	err = uptrkv_admin__write_groups(a, w->tid, wr, 4, &skipped, &e);
-	CHECK(!err && skipped == 1, "busy seq: %d, %zu skipped", err, skipped);
+	err = uptrkv_admin__write_groups(a, w->tid, wr, 4, &skipped, &busy, &e);
+	CHECK(!err && skipped == 1 && busy == 1, "busy seq: %d, %zu skipped, %zu busy", err, skipped, busy);
 	CHECK(!memcmp(page + 64, old, sizeof(old)), "written under another writer's seq");
 	CHECK(h->seq[5] == s0 + 5, "busy seq moved: %u", h->seq[5]);
 	__atomic_fetch_add(&h->seq[5], 1, __ATOMIC_SEQ_CST);
@@ -292,7 +293,7 @@ static void test_write_groups(struct uptrkv_admin *a, struct worker *w)
 	wr[7] = uptrkv_write__unlock();
 	wr[8] = uptrkv_write__copy(region, 256, new, 16);
 	memset(page + 128, 0, 8);
-	err = uptrkv_admin__write_groups(a, w->tid, wr, 9, &skipped, &e);
+	err = uptrkv_admin__write_groups(a, w->tid, wr, 9, &skipped, NULL, &e);
 	CHECK(!err && skipped == 1, "two groups: %d, %zu skipped", err, skipped);
 	CHECK(!memcmp(page + 64, new, sizeof(new)), "first group");
 	CHECK(page[128] == 0, "second group wrote");
@@ -307,6 +308,22 @@ static void test_write_groups(struct uptrkv_admin *a, struct worker *w)
 	wr[1] = uptrkv_write__cmp(UPTRKV_R_HDR, 0, old, 8);
 	CHECK(uptrkv_admin__write(a, w->tid, wr, 4, &e) == -EINVAL, "compare in the header");
 	CHECK(h->seq[5] % 2 == 0, "a refused batch took the lock");
+
+	/* A group must fit one program run (8192 writes): one more is refused,
+	 * not looped over. */
+	big = calloc(8193, sizeof(*big));
+	CHECK(big, "calloc");
+	if (!big)
+		return;
+	big[0] = uptrkv_write__lock(key);
+	for (int i = 1; i < 8192; i++)
+		big[i] = uptrkv_write__copy(region, 64, new, 8);
+	big[8192] = uptrkv_write__unlock();
+	CHECK(uptrkv_admin__write(a, w->tid, big, 8193, &e) == -E2BIG, "group of 8193: %s", e.msg);
+	big[8191] = uptrkv_write__unlock();
+	CHECK(uptrkv_admin__write(a, w->tid, big, 8192, &e) == 0, "group of 8192: %s", e.msg);
+	CHECK(h->seq[5] % 2 == 0, "the big group left its lock");
+	free(big);
 }
 
 /* Like a BPF program of a deployment writing its store. */
