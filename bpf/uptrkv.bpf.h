@@ -250,6 +250,14 @@ static __always_inline struct uptrkv_meta *uptrkv__ctx_meta(struct uptrkv_ctx *c
 	__auto_type __uptrkv_h = (h);						\
 	fn(uptrkv__S(__uptrkv_h), uptrkv__M(__uptrkv_h), uptrkv__P0(__uptrkv_h), __VA_ARGS__); })
 
+/* Why entry e does not give a value of `size` bytes in a registered page. */
+static __always_inline int uptrkv__ent_err(__u32 e, const __u32 size)
+{
+	if (!(e & UPTRKV_ENT_VALID))
+		return -ENOENT;
+	return UPTRKV_ENT_SIZE(e) != size ? -EMSGSIZE : -EINVAL;
+}
+
 /*
  * Finds key's value for an access of exactly `size` bytes (constant).
  * Returns 0 and the value's address in *pp and its entry in *entp.
@@ -264,11 +272,8 @@ static __always_inline int uptrkv__locate(struct uptrkv_task_store *s, struct up
 	*entp = e;
 	/* valid, no reserved bits, exactly `size` bytes: one compare */
 	if ((e & (UPTRKV_ENT_VALID | UPTRKV_ENT_RSVD_MASK | UPTRKV_ENT_SIZE_MASK)) !=
-	    (UPTRKV_ENT_VALID | size)) {
-		if (!(e & UPTRKV_ENT_VALID))
-			return -ENOENT;
-		return UPTRKV_ENT_SIZE(e) != size ? -EMSGSIZE : -EINVAL;
-	}
+	    (UPTRKV_ENT_VALID | size))
+		return uptrkv__ent_err(e, size);
 	off = UPTRKV_ENT_OFF(e);
 	/* off <= 4088 by its mask, so sizes up to 8 need no check */
 	if (size > UPTRKV_ALIGN && off > UPTRKV_PAGE_SIZE - size)
@@ -348,14 +353,6 @@ static __always_inline int uptrkv__get_again(struct uptrkv_task_store *s, struct
 	if (UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]) == e)
 		return size;
 	return -EAGAIN;
-}
-
-/* Why entry e does not give a value of `size` bytes in a registered page. */
-static __always_inline int uptrkv__ent_err(__u32 e, const __u32 size)
-{
-	if (!(e & UPTRKV_ENT_VALID))
-		return -ENOENT;
-	return UPTRKV_ENT_SIZE(e) != size ? -EMSGSIZE : -EINVAL;
 }
 
 static __always_inline int uptrkv__get(struct uptrkv_task_store *s, struct uptrkv_meta *m,

@@ -300,6 +300,17 @@ static void test_write_groups(struct uptrkv_admin *a, struct worker *w)
 	CHECK(!memcmp(page + 256, new, 16), "write after the groups");
 	CHECK(h->seq[5] % 2 == 0 && h->seq[6] % 2 == 0, "a lock left behind");
 
+	/* A write that fails inside a group (the expected bytes cannot be
+	 * read) fails the batch, and the lock it took is released. */
+	s0 = h->seq[5];
+	wr[0] = uptrkv_write__lock(key);
+	wr[1] = uptrkv_write__cmp(region, 64, (const void *)0x10, 8);
+	wr[2] = uptrkv_write__copy(region, 64, new, 8);
+	wr[3] = uptrkv_write__unlock();
+	err = uptrkv_admin__write(a, w->tid, wr, 4, &e);
+	CHECK(err == -EFAULT, "bad compare source: %d %s", err, e.msg);
+	CHECK(h->seq[5] == s0 + 2, "lock left behind after a failure: seq %u, was %u", h->seq[5], s0);
+
 	/* Malformed groups are refused before anything runs. */
 	CHECK(uptrkv_admin__write(a, w->tid, &wr[3], 1, &e) == -EINVAL, "unlock without lock");
 	CHECK(uptrkv_admin__write(a, w->tid, wr, 3, &e) == -EINVAL, "lock without unlock");
