@@ -64,6 +64,10 @@
 #ifndef EMSGSIZE
 #define EMSGSIZE	90
 #endif
+#ifndef EXDEV
+#define EXDEV		18	/* internal: the entry is forwarded, never returned */
+#endif
+#include "uptrkv_move.bpf.h"
 
 #ifndef UPTRKV_READ_TRIES
 #define UPTRKV_READ_TRIES	8	/* seqcount retries before -EAGAIN */
@@ -109,6 +113,12 @@ UPTRKV_STORE_MAP(uptrkv_store);
 static __always_inline struct uptrkv_meta *uptrkv__meta(struct uptrkv_task_store *s)
 {
 	return (uptrkv_slot & 1) ? s->meta[1] : s->meta[0];
+}
+
+/* The other slot's meta, where a forwarded entry's value still is. */
+static __always_inline struct uptrkv_meta *uptrkv__other_meta(struct uptrkv_task_store *s)
+{
+	return (uptrkv_slot & 1) ? s->meta[0] : s->meta[1];
 }
 
 /*
@@ -250,11 +260,14 @@ static __always_inline struct uptrkv_meta *uptrkv__ctx_meta(struct uptrkv_ctx *c
 	__auto_type __uptrkv_h = (h);						\
 	fn(uptrkv__S(__uptrkv_h), uptrkv__M(__uptrkv_h), uptrkv__P0(__uptrkv_h), __VA_ARGS__); })
 
-/* Why entry e does not give a value of `size` bytes in a registered page. */
+/* Why entry e does not give a value of `size` bytes in a registered page.
+ * -EXDEV: forwarded; the accessor moves the value in and tries again. */
 static __always_inline int uptrkv__ent_err(__u32 e, const __u32 size)
 {
 	if (!(e & UPTRKV_ENT_VALID))
 		return -ENOENT;
+	if (e & UPTRKV_ENT_FWD)
+		return -EXDEV;
 	return UPTRKV_ENT_SIZE(e) != size ? -EMSGSIZE : -EINVAL;
 }
 
@@ -283,6 +296,60 @@ static __always_inline int uptrkv__locate(struct uptrkv_task_store *s, struct up
 		return -EINVAL;
 	*pp = (void *)p->bytes + off;
 	return 0;
+}
+
+/* Takes key's seqcount stripe (even -> odd). */
+static __always_inline int uptrkv__lock(struct uptrkv_hdr *h, __u32 key)
+{
+	__u32 v;
+	int i;
+
+	for (i = 0; i < UPTRKV_WRITE_TRIES; i++) {
+		v = UPTRKV_READ_ONCE(h->seq[key % UPTRKV_NR_SEQ]);
+		if (v & 1)
+			continue;
+		if (__sync_val_compare_and_swap(&h->seq[key % UPTRKV_NR_SEQ], v, v + 1) == v)
+			return 0;
+	}
+	return -EBUSY;
+}
+
+static __always_inline void uptrkv__unlock(struct uptrkv_hdr *h, __u32 key)
+{
+	__sync_fetch_and_add(&h->seq[key % UPTRKV_NR_SEQ], 1);
+}
+
+/*
+ * key's entry in m is forwarded (a rollout resized it and nobody has
+ * touched it since the switch): move the value in from the other slot, so
+ * that this version reads the last write and writes where the other
+ * version will look. Under the key's seqcount, taken here unless `locked`.
+ * Returns 0 when the entry is no longer forwarded, or a negative errno.
+ */
+static __always_inline int uptrkv__fetch(struct uptrkv_task_store *s, struct uptrkv_meta *m,
+					 __u32 key, const bool locked)
+{
+	struct uptrkv_meta *o = uptrkv__other_meta(s);
+	struct uptrkv_hdr *h = s->hdr;
+	struct uptrkv_page *pd, *ps;
+	__u32 e, eo;
+	int err = 0;
+
+	key &= UPTRKV_MAX_KEYS - 1;
+	if (!h || !o)
+		return -EINVAL;
+	if (!locked && uptrkv__lock(h, key))
+		return -EAGAIN;
+	e = UPTRKV_READ_ONCE(m->ent[key]);
+	if (e & UPTRKV_ENT_FWD) {
+		eo = UPTRKV_READ_ONCE(o->ent[key]);
+		pd = uptrkv__page_of(s, e);
+		ps = uptrkv__page_of(s, eo);
+		err = uptrkv__move_value(&m->ent[key], &o->ent[key], pd, ps, (__u64)e << 32 | eo);
+	}
+	if (!locked)
+		uptrkv__unlock(h, key);
+	return err;
 }
 
 /* One aligned load of a 1/2/4/8-byte value: single-copy atomic. */
@@ -348,7 +415,7 @@ static __always_inline int uptrkv__get_again(struct uptrkv_task_store *s, struct
 
 	err = uptrkv__locate(s, m, key, size, &p, &e);
 	if (err)
-		return err;
+		return err == -EXDEV ? -EAGAIN : err;
 	uptrkv__load_small(dst, p, size);
 	if (UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]) == e)
 		return size;
@@ -395,7 +462,11 @@ recheck:
 bad:
 		/* One exit for every error, sharing no page selection: each
 		 * path costs the verifier a walk of its own. */
-		return uptrkv__ent_err(e, size);
+		err = uptrkv__ent_err(e, size);
+		if (err != -EXDEV)
+			return err;
+		err = uptrkv__fetch(s, m, key, false);
+		return err ?: uptrkv__get_again(s, m, key, dst, size);
 	}
 	h = s->hdr;
 	if (!h)
@@ -405,8 +476,14 @@ bad:
 		if (s1 & 1)
 			continue;
 		err = uptrkv__locate(s, m, key, size, &p, &e);
+		if (err == -EXDEV && i < UPTRKV_READ_TRIES - 1) {
+			err = uptrkv__fetch(s, m, key, false);
+			if (err)
+				return err;
+			continue;
+		}
 		if (err)
-			return err;
+			return err == -EXDEV ? -EAGAIN : err;
 		if (size <= UPTRKV_INLINE_COPY_MAX)
 			__builtin_memcpy(dst, p, size);
 		else
@@ -439,6 +516,7 @@ static __always_inline void *uptrkv__ptr(struct uptrkv_task_store *s, struct upt
 	void *p;
 	__u32 e;
 	__u64 x;
+	int err;
 
 	if (key >= UPTRKV_MAX_KEYS || size < 1 || size > UPTRKV_MAX_VALUE)
 		return NULL;
@@ -456,36 +534,18 @@ miss:
 		uptrkv__barrier_var(p);
 		return p + UPTRKV_ENT_OFF(e);
 bad:
-		return NULL;
+		if (uptrkv__ent_err(e, size) != -EXDEV)
+			return NULL;
+		/* forwarded: moved in below, then the general path */
 	}
-	if (uptrkv__locate(s, m, key, size, &p, &e))
-		return NULL;
-	return p;
+	err = uptrkv__locate(s, m, key, size, &p, &e);
+	if (err == -EXDEV && !uptrkv__fetch(s, m, key, false))
+		err = uptrkv__locate(s, m, key, size, &p, &e);
+	return err ? NULL : p;
 }
 #define uptrkv_ptr(h, key, size) ({					\
 	_Static_assert(__builtin_constant_p(size), "uptrkv_ptr: size must be constant"); \
 	uptrkv__CALL_P0(uptrkv__ptr, h, key, size); })
-
-/* Takes key's seqcount stripe (even -> odd). */
-static __always_inline int uptrkv__lock(struct uptrkv_hdr *h, __u32 key)
-{
-	__u32 v;
-	int i;
-
-	for (i = 0; i < UPTRKV_WRITE_TRIES; i++) {
-		v = UPTRKV_READ_ONCE(h->seq[key % UPTRKV_NR_SEQ]);
-		if (v & 1)
-			continue;
-		if (__sync_val_compare_and_swap(&h->seq[key % UPTRKV_NR_SEQ], v, v + 1) == v)
-			return 0;
-	}
-	return -EBUSY;
-}
-
-static __always_inline void uptrkv__unlock(struct uptrkv_hdr *h, __u32 key)
-{
-	__sync_fetch_and_add(&h->seq[key % UPTRKV_NR_SEQ], 1);
-}
 
 static __always_inline int uptrkv__put(struct uptrkv_task_store *s, struct uptrkv_meta *m,
 				       __u32 key, const void *src, const __u32 size)
@@ -506,6 +566,11 @@ static __always_inline int uptrkv__put(struct uptrkv_task_store *s, struct uptrk
 	/* The entry is read under the seqcount: a value is only moved with
 	 * the seqcount held, so this is where the value lives now. */
 	err = uptrkv__locate(s, m, key, size, &p, &e);
+	if (err == -EXDEV) {
+		err = uptrkv__fetch(s, m, key, true);
+		err = err ?: uptrkv__locate(s, m, key, size, &p, &e);
+		err = err == -EXDEV ? -EAGAIN : err;
+	}
 	if (!err) {
 		switch (size) {
 		case 1: UPTRKV_WRITE_ONCE(*(__u8 *)p, *(const __u8 *)src); break;
@@ -584,6 +649,8 @@ static __always_inline int uptrkv__locate_var(struct uptrkv_task_store *s, struc
 	*entp = e;
 	if (!(e & UPTRKV_ENT_VALID))
 		return -ENOENT;
+	if (e & UPTRKV_ENT_FWD)
+		return -EXDEV;
 	len = UPTRKV_ENT_SIZE(e);
 	off = UPTRKV_ENT_OFF(e);
 	if (len < 1 || len > UPTRKV_MAX_VALUE || off + len > UPTRKV_PAGE_SIZE)
@@ -619,8 +686,14 @@ static __always_inline int uptrkv__get_var(struct uptrkv_task_store *s, struct u
 		if (s1 & 1)
 			continue;
 		len = uptrkv__locate_var(s, m, key, &p, &off, &e);
+		if (len == -EXDEV && i < UPTRKV_READ_TRIES - 1) {
+			len = uptrkv__fetch(s, m, key, false);
+			if (len)
+				return len;
+			continue;
+		}
 		if (len < 0)
-			return len;
+			return len == -EXDEV ? -EAGAIN : len;
 		if (len > dst_size)
 			return -EMSGSIZE;
 		/* off + len <= 4096 was checked: the source stays in the page. */
@@ -669,6 +742,11 @@ static __always_inline int uptrkv__put_var(struct uptrkv_task_store *s, struct u
 	if (err)
 		return err;
 	vlen = uptrkv__locate_var(s, m, key, &p, &off, &e);
+	if (vlen == -EXDEV) {
+		vlen = uptrkv__fetch(s, m, key, true);
+		vlen = vlen ?: uptrkv__locate_var(s, m, key, &p, &off, &e);
+		vlen = vlen == -EXDEV ? -EAGAIN : vlen;
+	}
 	if (vlen < 0) {
 		err = vlen;
 		goto out;

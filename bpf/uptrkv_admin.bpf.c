@@ -24,9 +24,11 @@
 #define EPERM	1
 #define ENOENT	2
 #define ESRCH	3
+#define EAGAIN	11
 #define EFAULT	14
 #define EINVAL	22
 #endif
+#include "uptrkv_move.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -528,6 +530,38 @@ __noinline int group_op(struct uptrkv_hdr *h, struct uptrkv_page *pg, const stru
 	return err;
 }
 
+/*
+ * UPTRKV_W_MOVE: moves key's forwarded value into meta slot `slot`, under
+ * the key's seqcount, as a new version's accessor would have on first use.
+ * Returns 0 (moved, or nothing left to move), 1 if the seqcount stayed busy
+ * or the entry changed meanwhile (not done: try again), or a negative errno
+ * for a corrupt pair of entries.
+ */
+static __always_inline int move_in(struct uptrkv_task_store *st, __u32 slot, __u32 key)
+{
+	struct uptrkv_meta *m = slot ? st->meta[1] : st->meta[0];
+	struct uptrkv_meta *o = slot ? st->meta[0] : st->meta[1];
+	__u32 off = offsetof(struct uptrkv_hdr, seq[key % UPTRKV_NR_SEQ]), e, eo;
+	int err;
+
+	if (!m || !o || key >= UPTRKV_MAX_KEYS)
+		return -EFAULT;
+	err = word_hdr(st->hdr, off, UPTRKV_W_LOCK, 0);
+	if (err)
+		return err;
+	e = *(volatile __u32 *)&m->ent[key];
+	eo = *(volatile __u32 *)&o->ent[key];
+	if (e & UPTRKV_ENT_FWD)
+		err = uptrkv__move_value(&m->ent[key], &o->ent[key],
+					 page_of(st, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(e))),
+					 page_of(st, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(eo))),
+					 (__u64)e << 32 | eo);
+	word_hdr(st->hdr, off, UPTRKV_W_ADD32, 1);
+	if (err == -ENOENT)
+		return 0;	/* deleted by the previous version: nothing to move */
+	return err == -EAGAIN ? 1 : err;
+}
+
 struct write_loop {
 	struct uptrkv_task_store *st;
 	__u64 writes;
@@ -589,6 +623,14 @@ static int write_one(__u32 i, struct write_loop *l)
 		/* The header is only ever changed with 32-bit ops. */
 		pg = w->region == UPTRKV_R_HDR ? NULL : page_of(l->st, w->region);
 		err = w->region == UPTRKV_R_HDR ? -EINVAL : put_inline(pg, w->off, w->len, w->src);
+	} else if (w->op == UPTRKV_W_MOVE) {
+		err = w->region == UPTRKV_R_META0 || w->region == UPTRKV_R_META1 ?
+		      move_in(l->st, w->region - UPTRKV_R_META0, w->val) : -EINVAL;
+		if (err > 0) {
+			l->skipped++;
+			l->busy++;
+			err = 0;
+		}
 	} else if (w->op == UPTRKV_W_STORE32 || w->op == UPTRKV_W_ADD32) {
 		if (w->region == UPTRKV_R_HDR) {
 			err = word_hdr(l->st->hdr, w->off, w->op, w->val);

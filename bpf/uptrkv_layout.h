@@ -26,7 +26,7 @@
 #endif
 
 #define UPTRKV_MAGIC		0x564b5455u	/* "UTKV" little endian */
-#define UPTRKV_FORMAT		1u		/* bump on incompatible change */
+#define UPTRKV_FORMAT		2u		/* bump on incompatible change; 2: forwarding */
 
 #define UPTRKV_PAGE_SIZE	4096u
 #define UPTRKV_MAX_KEYS		1024u
@@ -47,10 +47,22 @@
  * size gets 13 bits and the offset is kept in 8-byte units (9 bits).
  *
  *   bit  31     valid
- *   bits 25-30  reserved, zero
+ *   bit  30     forward: the value is not here yet (below)
+ *   bits 28-29  forward conversion, UPTRKV_CONV_*
+ *   bits 25-27  reserved, zero
  *   bits 22-24  data page index (0..7)
  *   bits 13-21  offset in the page / 8 (0..511)
  *   bits  0-12  value size in bytes (1..4096)
+ *
+ * Forwarding is how a rollout moves a resized value with no stale read and
+ * no lost write (docs/design.md, "Moving a resized value"). An entry with
+ * UPTRKV_ENT_FWD owns its extent, but the key's current value is at the
+ * same key's entry in the other meta slot, in that slot's size. Whoever
+ * touches a forwarded entry first (the new version's BPF or app thread, or
+ * uptrkv after the switch) moves the value, under the key's seqcount:
+ * copies it here converted, sets FWD on the other slot's entry, clears it
+ * here. So at every instant exactly one of the two extents is the value.
+ * The fast path's check covers bits 25-30, so forwarding costs it nothing.
  */
 #define UPTRKV_ENT_VALID	0x80000000u
 #define UPTRKV_ENT_SIZE_MASK	0x1fffu
@@ -58,7 +70,20 @@
 #define UPTRKV_ENT_OFF_MASK	0x1ffu
 #define UPTRKV_ENT_PAGE_SHIFT	22
 #define UPTRKV_ENT_PAGE_MASK	0x7u
-#define UPTRKV_ENT_RSVD_MASK	0x7e000000u
+#define UPTRKV_ENT_FWD		0x40000000u
+#define UPTRKV_ENT_CONV_SHIFT	28
+#define UPTRKV_ENT_CONV_MASK	0x3u
+#define UPTRKV_ENT_RSVD_MASK	0x0e000000u	/* must be zero */
+/* Every bit but valid/page/offset/size: a plain entry has none of them. */
+#define UPTRKV_ENT_FLAGS_MASK	0x7e000000u
+
+/* How a forwarded value becomes this entry's value. The bytes past the
+ * copied prefix are what the extent held: zero, as the rollout wrote them. */
+enum uptrkv_ent_conv {
+	UPTRKV_ENT_CONV_PREFIX = 0,		/* copy min(old, new) bytes: zero-extend, truncate */
+	UPTRKV_ENT_CONV_SEXT = 1,		/* signed integer widening (new size <= 8) */
+	UPTRKV_ENT_CONV_STRING = 2,		/* prefix, and a truncated string keeps its NUL */
+};
 
 #define UPTRKV_ENT(page, off, size)					\
 	(UPTRKV_ENT_VALID |						\
@@ -66,6 +91,13 @@
 	 ((((__u32)(off) / UPTRKV_ALIGN) & UPTRKV_ENT_OFF_MASK) << UPTRKV_ENT_OFF_SHIFT) | \
 	 ((__u32)(size) & UPTRKV_ENT_SIZE_MASK))
 #define UPTRKV_ENT_IS_VALID(e)	(((e) & UPTRKV_ENT_VALID) != 0)
+#define UPTRKV_ENT_IS_FWD(e)	(((e) & UPTRKV_ENT_FWD) != 0)
+#define UPTRKV_ENT_CONV(e)	(((e) >> UPTRKV_ENT_CONV_SHIFT) & UPTRKV_ENT_CONV_MASK)
+/* The entry with forwarding set, and the plain entry of the same extent. */
+#define UPTRKV_ENT_FORWARD(e, conv)						\
+	(((e) & ~UPTRKV_ENT_FLAGS_MASK) | UPTRKV_ENT_FWD |			\
+	 (((__u32)(conv) & UPTRKV_ENT_CONV_MASK) << UPTRKV_ENT_CONV_SHIFT))
+#define UPTRKV_ENT_PLAIN(e)	((e) & ~UPTRKV_ENT_FLAGS_MASK)
 #define UPTRKV_ENT_PAGE(e)	(((e) >> UPTRKV_ENT_PAGE_SHIFT) & UPTRKV_ENT_PAGE_MASK)
 #define UPTRKV_ENT_OFF(e)	((((e) >> UPTRKV_ENT_OFF_SHIFT) & UPTRKV_ENT_OFF_MASK) * UPTRKV_ALIGN)
 #define UPTRKV_ENT_SIZE(e)	((e) & UPTRKV_ENT_SIZE_MASK)

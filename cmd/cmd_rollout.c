@@ -125,9 +125,8 @@ static void print_result_json(const struct uptrkv_rollout_result *r, const char 
 	jw_uint_field(w, "stores", r->nr_stores);
 	jw_uint_field(w, "migrated", r->nr_migrated);
 	jw_uint_field(w, "threads_gone", r->nr_gone);
-	jw_uint_field(w, "recopied", r->nr_recopied);
-	jw_uint_field(w, "recopy_kept", r->nr_recopy_kept);
-	jw_uint_field(w, "recopy_skipped", r->nr_recopy_skipped);
+	jw_uint_field(w, "moved", r->nr_moved);
+	jw_uint_field(w, "move_pending", r->nr_move_pending);
 	if (r->plan) {
 		jw_name(w, "plan");
 		jw_start_object(w);
@@ -164,8 +163,12 @@ static void print_result_text(const struct uptrkv_rollout_result *r, const char 
 		printf("%s: deployed version %u (generation %u)\n", r->name, r->to_version, r->gen);
 	else
 		printf("%s: %s version %u -> %u (generation %u): %zu store(s) migrated, %zu thread(s) "
-		       "gone, %zu value(s) copied again after the switch\n", r->name, verb,
-		       r->from_version, r->to_version, r->gen, r->nr_migrated, r->nr_gone, r->nr_recopied);
+		       "gone, %zu resized value(s) moved\n", r->name, verb,
+		       r->from_version, r->to_version, r->gen, r->nr_migrated, r->nr_gone, r->nr_moved);
+	if (r->nr_move_pending)
+		printf("  %zu store(s) still have values to move (a seqcount stayed busy): they read and "
+		       "write them where they are, and the next command on %s finishes them\n",
+		       r->nr_move_pending, r->name);
 	printf("  took %.1f ms (preflight %.1f, migrate %.1f, switch %.1f, reclaim %.1f)\n",
 	       r->ms_total, r->ms_preflight, r->ms_migrate, r->ms_switch, r->ms_reclaim);
 }

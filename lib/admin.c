@@ -11,7 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include "internal.h"
+#include "forward.h"
 
 /*
  * The skeleton is generated with the name uptrkv_admin, which is also the
@@ -361,6 +361,12 @@ static int check_write(const struct uptrkv_write *w, size_t i, struct uptrkv_err
 		return 0;
 	case UPTRKV_W_UNLOCK:
 		return 0;
+	case UPTRKV_W_MOVE:
+		if ((w->region != UPTRKV_R_META0 && w->region != UPTRKV_R_META1) ||
+		    w->val >= UPTRKV_MAX_KEYS)
+			return uptrkv_err(e, -EINVAL, "write %zu: move of key %u in region %u",
+					  i, w->val, w->region);
+		return 0;
 	default:
 		return uptrkv_err(e, -EINVAL, "write %zu: bad op %u", i, w->op);
 	}
@@ -503,22 +509,14 @@ int uptrkv_snapshot__check(const struct uptrkv_snapshot *s, struct uptrkv_error 
 	return 0;
 }
 
-int uptrkv_snapshot__value(const struct uptrkv_snapshot *s, unsigned int slot, __u32 key,
-			   const void **ptr, __u32 *size)
+/* Where a plain entry's bytes are in the snapshot. */
+static int snap_extent(const struct uptrkv_snapshot *s, __u32 ent, const void **ptr, __u32 *size)
 {
-	__u32 ent, page, off, sz;
+	__u32 page = UPTRKV_ENT_PAGE(ent), off = UPTRKV_ENT_OFF(ent), sz = UPTRKV_ENT_SIZE(ent);
 
-	if (slot >= UPTRKV_NR_SLOTS || key >= UPTRKV_MAX_KEYS)
-		return -ENOENT;
-	if (!(s->present & UPTRKV_R_BIT(UPTRKV_R_META(slot))))
-		return -ENOENT;
-	ent = s->meta[slot].ent[key];
 	if (!UPTRKV_ENT_IS_VALID(ent))
 		return -ENOENT;
-	page = UPTRKV_ENT_PAGE(ent);
-	off = UPTRKV_ENT_OFF(ent);
-	sz = UPTRKV_ENT_SIZE(ent);
-	if ((ent & UPTRKV_ENT_RSVD_MASK) || !sz || sz > UPTRKV_MAX_VALUE ||
+	if ((ent & UPTRKV_ENT_FLAGS_MASK) || !sz || sz > UPTRKV_MAX_VALUE ||
 	    off + sz > UPTRKV_PAGE_SIZE)
 		return -EUCLEAN;
 	if (!(s->present & UPTRKV_R_BIT(UPTRKV_R_DATA(page))))
@@ -526,6 +524,45 @@ int uptrkv_snapshot__value(const struct uptrkv_snapshot *s, unsigned int slot, _
 	*ptr = s->data[page].bytes + off;
 	*size = sz;
 	return 0;
+}
+
+/* Key's entry in slot, or 0 if the slot's meta was not copied. */
+static __u32 snap_ent(const struct uptrkv_snapshot *s, unsigned int slot, __u32 key)
+{
+	if (slot >= UPTRKV_NR_SLOTS || key >= UPTRKV_MAX_KEYS ||
+	    !(s->present & UPTRKV_R_BIT(UPTRKV_R_META(slot))))
+		return 0;
+	return s->meta[slot].ent[key];
+}
+
+int uptrkv_snapshot__value(const struct uptrkv_snapshot *s, unsigned int slot, __u32 key,
+			   const void **ptr, __u32 *size)
+{
+	return snap_extent(s, snap_ent(s, slot, key), ptr, size);
+}
+
+int uptrkv_snapshot__read(const struct uptrkv_snapshot *s, unsigned int slot, __u32 key,
+			  void *buf, __u32 *size)
+{
+	__u32 ent = snap_ent(s, slot, key), ssz;
+	const void *p, *src;
+	int err;
+
+	if (!UPTRKV_ENT_IS_FWD(ent) || (ent & UPTRKV_ENT_RSVD_MASK)) {
+		err = snap_extent(s, ent, &p, size);
+		if (!err)
+			memcpy(buf, p, *size);
+		return err;
+	}
+	/* Forwarded: its own extent, then the other slot's value over it. */
+	err = snap_extent(s, UPTRKV_ENT_PLAIN(ent), &p, size);
+	if (err)
+		return err;
+	memcpy(buf, p, *size);
+	err = snap_extent(s, snap_ent(s, slot ^ 1, key), &src, &ssz);
+	if (err)
+		return err;	/* -ENOENT: deleted before it was moved, so gone */
+	return uptrkv_forward__convert(buf, *size, src, ssz, UPTRKV_ENT_CONV(ent)) ? -EUCLEAN : 0;
 }
 
 bool uptrkv_snapshot__stable(const struct uptrkv_snapshot *s, __u32 key, __u32 size)

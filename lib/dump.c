@@ -204,14 +204,14 @@ static int decode_pass(const struct uptrkv_snapshot *s, unsigned int slot,
 		       const struct keyset *ks, struct key_state *st, __u8 *buf, int *bad_key)
 {
 	bool meta_stable = s->hdr.struct_seq == s->struct_seq_after;
-	const void *p;
 	int left = 0, err;
 	__u32 sz;
 
 	for (__u32 k = 0; k < UPTRKV_MAX_KEYS; k++) {
 		if ((!ks->all && !ks->want[k]) || st[k].done)
 			continue;
-		err = uptrkv_snapshot__value(s, slot, k, &p, &sz);
+		/* A forwarded value is read where it still is, converted. */
+		err = uptrkv_snapshot__read(s, slot, k, buf + (size_t)k * UPTRKV_MAX_VALUE, &sz);
 		if (err == -ENOENT) {
 			st[k].present = false;
 			st[k].done = meta_stable;
@@ -230,7 +230,6 @@ static int decode_pass(const struct uptrkv_snapshot *s, unsigned int slot,
 		}
 		st[k].present = true;
 		st[k].size = sz;
-		memcpy(buf + (size_t)k * UPTRKV_MAX_VALUE, p, sz);
 		st[k].done = uptrkv_snapshot__stable(s, k, sz);
 		left += !st[k].done;
 	}
@@ -297,7 +296,8 @@ static int reread_pass(struct dump_ctx *c, __u32 tid, unsigned int slot,
 
 		if ((!ks->all && !ks->want[k]) || c->st[k].done)
 			continue;
-		if (!c->st[k].present)
+		/* A forwarded value is in another page: a whole snapshot again. */
+		if (!c->st[k].present || UPTRKV_ENT_IS_FWD(ent))
 			return -EAGAIN;
 		err = uptrkv_admin__read_page(c->admin, tid, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(ent)), k,
 					      r, e);

@@ -5,11 +5,15 @@
  * write one copy of the bytes and nothing written during the rollout can be
  * lost. Only added and resized keys get new extents, in space that neither
  * the live meta nor anyone else references, so writing them is invisible
- * until the switch.
+ * until the switch. A resized key's new entry is forwarded
+ * (UPTRKV_ENT_FWD): its value stays in the old extent, where the old
+ * version keeps writing it, until the first access after the switch moves
+ * it (docs/design.md, "Moving a resized value").
  */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include "forward.h"
 #include "migrate.h"
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -58,17 +62,6 @@ static int add_store32(struct uptrkv_mig *m, __u8 region, __u16 off, __u32 val)
 	return 0;
 }
 
-/* Converts an old value to the new size: zero-extended or truncated. A
- * truncated string keeps its terminating NUL. */
-static void convert(__u8 *dst, __u32 dst_size, const void *src, __u32 src_size,
-		    enum uptrkv_type type)
-{
-	memset(dst, 0, dst_size);
-	memcpy(dst, src, src_size < dst_size ? src_size : dst_size);
-	if (type == UPTRKV_T_STRING && src_size > dst_size)
-		dst[dst_size - 1] = '\0';
-}
-
 static int place(struct uptrkv_mig *m, struct uptrkv_alloc *a, __u32 id, const void *bytes,
 		 __u32 size, __u32 *ent, struct uptrkv_error *e)
 {
@@ -89,36 +82,45 @@ static int place(struct uptrkv_mig *m, struct uptrkv_alloc *a, __u32 id, const v
 	return add_copy(m, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(*ent)), UPTRKV_ENT_OFF(*ent), off, size);
 }
 
+/* How the move turns the old value into the new one. */
+enum uptrkv_ent_conv uptrkv_mig__conv(const struct uptrkv_key *old, const struct uptrkv_key *new)
+{
+	__u32 ow = uptrkv_type__width(old->type), nw = uptrkv_type__width(new->type);
+
+	if (new->type == UPTRKV_T_STRING)
+		return UPTRKV_ENT_CONV_STRING;
+	if (ow && nw > ow && uptrkv_type__is_signed(old->type) && nw <= 8)
+		return UPTRKV_ENT_CONV_SEXT;
+	return UPTRKV_ENT_CONV_PREFIX;
+}
+
+/*
+ * The new extent gets the value converted from the snapshot, though the
+ * move will copy it again: what the move leaves past the copied prefix
+ * (zeros) must already be there, and a reader never sees the extent
+ * before the move anyway. The entry is forwarded.
+ */
 static int do_copy(struct uptrkv_mig *m, struct uptrkv_alloc *a, const struct uptrkv_plan_entry *pe,
 		   const struct uptrkv_snapshot *s, struct uptrkv_error *e)
 {
 	__u32 id = pe->id, old_size, ent;
 	__u8 val[UPTRKV_MAX_VALUE];
-	struct uptrkv_mig_copy *c;
 	const void *old;
-	long old_off;
 	int err;
 
 	if (uptrkv_snapshot__value(s, m->from, id, &old, &old_size))
 		return 1;	/* not in this store: initialise instead */
-	if (!uptrkv_snapshot__stable(s, id, old_size))
-		return uptrkv_err(e, -EAGAIN, "thread %u: key %u changed during the snapshot", m->tid, id);
-	convert(val, pe->new->size, old, old_size, pe->new->type);
-	old_off = buf_add(m, old, old_size);
-	if (old_off < 0)
-		return uptrkv_err(e, -ENOMEM, "out of memory");
+	memset(val, 0, pe->new->size);
+	if (uptrkv_forward__convert(val, pe->new->size, old, old_size, uptrkv_mig__conv(pe->old, pe->new)))
+		return uptrkv_err(e, -EINVAL, "key %u: cannot convert %u bytes to %u", id, old_size,
+				  pe->new->size);
 	err = place(m, a, id, val, pe->new->size, &ent, e);
 	if (err)
 		return err;
-	if (grow((void **)&m->copies, &m->cap_copies, m->nr_copies + 1, sizeof(*c)))
+	m->meta.ent[id] = UPTRKV_ENT_FORWARD(ent, uptrkv_mig__conv(pe->old, pe->new));
+	if (grow((void **)&m->moves, &m->cap_moves, m->nr_moves + 1, sizeof(*m->moves)))
 		return uptrkv_err(e, -ENOMEM, "out of memory");
-	c = &m->copies[m->nr_copies++];
-	c->id = id;
-	c->old_ent = s->meta[m->from].ent[id];
-	c->new_ent = ent;
-	c->old_off = old_off;
-	c->new_off = m->buf_len - pe->new->size;
-	c->new_type = pe->new->type;
+	m->moves[m->nr_moves++] = id;
 	m->nr_copy++;
 	return 0;
 }
@@ -235,70 +237,33 @@ out:
 	return err;
 }
 
-int uptrkv_mig__recopy(struct uptrkv_mig *m, const struct uptrkv_snapshot *now,
-		       struct uptrkv_write **w, size_t *nr, struct uptrkv_error *e)
+size_t uptrkv_mig__move_writes(__u32 slot, const __u32 *ids, size_t n, struct uptrkv_write *w)
 {
-	size_t cap = 0;
+	for (size_t i = 0; i < n; i++)
+		w[i] = uptrkv_write__move(slot, ids[i]);
+	return n;
+}
 
-	*w = NULL;
-	*nr = 0;
-	if (!m->expect && m->nr_copies) {
-		m->expect = malloc(m->buf_len);
-		if (!m->expect)
-			return uptrkv_err(e, -ENOMEM, "out of memory");
-	}
-	/* A value being written during the snapshot may be torn there: ask
-	 * for another snapshot before anything here changes. */
-	for (size_t i = 0; i < m->nr_copies; i++)
-		if (!uptrkv_snapshot__stable(now, m->copies[i].id, UPTRKV_ENT_SIZE(m->copies[i].old_ent)))
-			return uptrkv_err(e, -EAGAIN, "tid %u: key %u was being written", m->tid,
-					  m->copies[i].id);
-	for (size_t i = 0; i < m->nr_copies; i++) {
-		const struct uptrkv_mig_copy *c = &m->copies[i];
-		__u32 old_size = UPTRKV_ENT_SIZE(c->old_ent), new_size = UPTRKV_ENT_SIZE(c->new_ent);
-		const void *old_now, *new_now;
-		__u32 sz, off;
-		__u8 region;
+size_t uptrkv_mig__pending_moves(const struct uptrkv_snapshot *s, __u32 slot, __u32 ids[UPTRKV_MAX_KEYS])
+{
+	size_t n = 0;
 
-		/* Both extents are still what the migration left in place? */
-		if (now->meta[m->from].ent[c->id] != c->old_ent ||
-		    now->meta[m->to].ent[c->id] != c->new_ent ||
-		    uptrkv_snapshot__value(now, m->from, c->id, &old_now, &sz) ||
-		    uptrkv_snapshot__value(now, m->to, c->id, &new_now, &sz))
-			continue;
-		if (!memcmp(old_now, m->buf + c->old_off, old_size))
-			continue;	/* the old version did not write it again */
-		if (memcmp(new_now, m->buf + c->new_off, new_size))
-			continue;	/* the new version wrote it: newer, keep it */
-		memcpy(m->expect + c->new_off, m->buf + c->new_off, new_size);
-		convert(m->buf + c->new_off, new_size, old_now, old_size, c->new_type);
-		/* What was copied now is the baseline of any later pass. */
-		memcpy(m->buf + c->old_off, old_now, old_size);
-		if (grow((void **)w, &cap, *nr + 4, sizeof(**w))) {
-			free(*w);
-			*w = NULL;
-			*nr = 0;
-			return uptrkv_err(e, -ENOMEM, "out of memory");
-		}
-		/* Under the key's seqcount, as any writer: readers of multi-word
-		 * values retry meanwhile, and the compare and the copy see no
-		 * other write in between. */
-		region = UPTRKV_R_DATA(UPTRKV_ENT_PAGE(c->new_ent));
-		off = UPTRKV_ENT_OFF(c->new_ent);
-		(*w)[(*nr)++] = uptrkv_write__lock(c->id);
-		(*w)[(*nr)++] = uptrkv_write__cmp(region, off, m->expect + c->new_off, new_size);
-		(*w)[(*nr)++] = uptrkv_write__copy(region, off, m->buf + c->new_off, new_size);
-		(*w)[(*nr)++] = uptrkv_write__unlock();
+	if (slot >= UPTRKV_NR_SLOTS || !(s->present & UPTRKV_R_BIT(UPTRKV_R_META(slot))))
+		return 0;
+	for (__u32 id = 0; id < UPTRKV_MAX_KEYS; id++) {
+		__u32 ent = s->meta[slot].ent[id];
+
+		if (UPTRKV_ENT_IS_VALID(ent) && UPTRKV_ENT_IS_FWD(ent))
+			ids[n++] = id;
 	}
-	return 0;
+	return n;
 }
 
 void uptrkv_mig__free(struct uptrkv_mig *m)
 {
 	free(m->w);
 	free(m->buf);
-	free(m->expect);
-	free(m->copies);
+	free(m->moves);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -8,16 +8,6 @@
 
 #include "internal.h"
 
-/* A resized key: what was copied, so that the second pass after the switch
- * can tell whether the old version wrote it again. */
-struct uptrkv_mig_copy {
-	__u32 id;
-	__u32 old_ent, new_ent;
-	size_t old_off;			/* offset in buf of the old bytes copied */
-	size_t new_off;			/* offset in buf of the new bytes written */
-	enum uptrkv_type new_type;
-};
-
 struct uptrkv_mig {
 	__u32 tid;
 	__u32 from, to;
@@ -26,10 +16,8 @@ struct uptrkv_mig {
 	size_t nr_w, cap_w;
 	__u8 *buf;			/* bytes the writes copy from */
 	size_t buf_len, buf_cap;
-	__u8 *expect;			/* second pass: what the new extents must
-					 * still hold (buf's layout, buf_len) */
-	struct uptrkv_mig_copy *copies;
-	size_t nr_copies, cap_copies;
+	__u32 *moves;			/* resized keys, forwarded in slot `to` */
+	size_t nr_moves, cap_moves;
 	size_t nr_keep, nr_init, nr_copy, nr_drop, nr_missing;
 	__u32 bytes_free_after;		/* free bytes once `from` is reclaimed */
 };
@@ -44,16 +32,14 @@ struct uptrkv_mig {
 int uptrkv_mig__build(const struct uptrkv_plan *p, const struct uptrkv_snapshot *snap,
 		      __u32 from, __u32 to, __u32 gen, struct uptrkv_mig *m,
 		      struct uptrkv_error *e);
-/* The writes of the second pass: resized keys that the old version wrote
- * after the copy and the new version has not written since the switch. Each
- * is a group (UPTRKV_W_LOCK) that writes only if the new extent still holds
- * what the migration put there when the key's seqcount is taken, so a new
- * version's write (through a put, which takes the seqcount) that lands after
- * the snapshot is not overwritten. -EAGAIN, with nothing changed, if a value
- * was being written during the snapshot: take another. */
-#define UPTRKV_MIG_RECOPY_WRITES	4	/* writes per value: lock, cmp, copy, unlock */
-int uptrkv_mig__recopy(struct uptrkv_mig *m, const struct uptrkv_snapshot *now,
-		       struct uptrkv_write **w, size_t *nr, struct uptrkv_error *e);
+/* How a resized key's value is converted when it is moved. */
+enum uptrkv_ent_conv uptrkv_mig__conv(const struct uptrkv_key *old, const struct uptrkv_key *new);
+/* The writes that move keys ids[0..n) into meta slot `slot` (one each). */
+size_t uptrkv_mig__move_writes(__u32 slot, const __u32 *ids, size_t n, struct uptrkv_write *w);
+/* The keys whose entry in `slot` of a snapshot is still forwarded: moves a
+ * killed or interrupted rollout left to do. Returns how many. */
+size_t uptrkv_mig__pending_moves(const struct uptrkv_snapshot *s, __u32 slot,
+				 __u32 ids[UPTRKV_MAX_KEYS]);
 void uptrkv_mig__free(struct uptrkv_mig *m);
 
 /* The write that retires a slot (its layout hash to 0). */

@@ -10,9 +10,9 @@
  *               the live one. The old version still runs, on the old slot.
  *   SWITCHED    one store to ctl.gen flips every hook and every store's
  *               meta at once; then wait an RCU grace period, so no old
- *               program is still running, copy again resized values that
- *               the old version wrote after the copy, and retire the old
- *               slot in every store.
+ *               program is still running, move every resized value that
+ *               the new version has not already moved on first use, and
+ *               retire the old slot in every store.
  *   IDLE        done.
  *
  * Everything before the flip is undone on failure (the idle slot is simply
@@ -31,6 +31,7 @@
 #include "version.h"
 
 #define SNAPSHOT_TRIES 8
+#define MOVE_TRIES 8		/* runs of a store's moves while a seqcount stays busy */
 
 struct rollout {
 	const struct uptrkv_rollout_opts *opts;
@@ -44,6 +45,7 @@ struct rollout {
 	struct uptrkv_mig *migs;
 	size_t nr_migs;
 	struct uptrkv_snapshot *snap;	/* scratch, 45 KiB */
+	struct uptrkv_write *moves;	/* scratch, UPTRKV_MAX_KEYS */
 	bool recorded;			/* slot `to` holds the new record */
 };
 
@@ -130,8 +132,18 @@ static int list_stores(struct rollout *c, struct uptrkv_task_ref **tasks, size_t
 	return c->admin ? uptrkv_admin__list(c->admin, tasks, nr, c->e) : 0;
 }
 
-/* Applies writes to every listed store; threads that exited are skipped. */
-static int write_all(struct rollout *c, const struct uptrkv_write *w, size_t n, bool best_effort)
+static bool in_tids(const __u32 *tids, size_t n, __u32 tid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tids[i] == tid)
+			return true;
+	return false;
+}
+
+/* Applies writes to every listed store but those in skip; threads that
+ * exited are skipped. */
+static int write_all(struct rollout *c, const struct uptrkv_write *w, size_t n, bool best_effort,
+		     const __u32 *skip, size_t nr_skip)
 {
 	struct uptrkv_task_ref *tasks;
 	size_t nr;
@@ -139,6 +151,8 @@ static int write_all(struct rollout *c, const struct uptrkv_write *w, size_t n, 
 
 	err = list_stores(c, &tasks, &nr);
 	for (size_t i = 0; !err && i < nr; i++) {
+		if (in_tids(skip, nr_skip, tasks[i].tid))
+			continue;
 		err = uptrkv_admin__write(c->admin, tasks[i].tid, w, n, c->e);
 		if (task_gone(err) || err == -EFAULT || (err && best_effort))
 			err = 0;
@@ -154,19 +168,60 @@ static bool in_layout(const struct rollout *c, const struct uptrkv_snapshot *s)
 	return s->hdr.magic == UPTRKV_MAGIC && s->hdr.layout_hash[c->from] == c->plan->old_hash;
 }
 
-static int plan_store(struct rollout *c, __u32 tid, struct uptrkv_mig *m)
-{
-	int err = -EAGAIN;
+/* ---- moving resized values (docs/design.md, "Moving a resized value") ---- */
 
-	for (int try = 0; try < SNAPSHOT_TRIES && err == -EAGAIN; try++) {
-		err = snapshot(c, tid);
+/*
+ * Runs the moves of keys ids[0..n) into `slot` of tid's store, again while
+ * a seqcount stays busy. 0 when none is left to do, 1 when some stayed
+ * busy, or a negative errno.
+ */
+static int move_store(struct rollout *c, __u32 tid, __u32 slot, const __u32 *ids, size_t n)
+{
+	size_t skipped = 0, busy = 0;
+	int err = 0;
+
+	n = uptrkv_mig__move_writes(slot, ids, n, c->moves);
+	for (int try = 0; n && try < MOVE_TRIES; try++) {
+		err = uptrkv_admin__write_groups(c->admin, tid, c->moves, n, &skipped, &busy, c->e);
 		if (err)
 			return err;
-		if (!in_layout(c, c->snap))
-			return 1;
-		err = uptrkv_mig__build(c->plan, c->snap, c->from, c->to, c->gen + 1, m, c->e);
+		c->res->nr_moved += n - busy;
+		if (!busy)
+			return 0;
+		usleep(1000 << (try < 4 ? try : 4));
 	}
-	return err;
+	return n ? 1 : 0;
+}
+
+/* The moves a snapshot of tid's store shows pending in `slot`: a killed or
+ * interrupted run's, or a rollout's whose move pass left some. */
+static int finish_moves(struct rollout *c, __u32 tid, __u32 slot)
+{
+	__u32 ids[UPTRKV_MAX_KEYS];
+	size_t n;
+	int err;
+
+	err = snapshot(c, tid);
+	if (err)
+		return err;
+	n = uptrkv_mig__pending_moves(c->snap, slot, ids);
+	return n ? move_store(c, tid, slot, ids, n) : 0;
+}
+
+static int plan_store(struct rollout *c, __u32 tid, struct uptrkv_mig *m)
+{
+	int err;
+
+	err = finish_moves(c, tid, c->from);
+	if (err > 0)
+		return uptrkv_err(c->e, -EBUSY, "thread %u: values resized by the previous rollout are "
+				  "still being moved (their seqcount stayed busy); try again", tid);
+	err = err ?: snapshot(c, tid);
+	if (err)
+		return err;
+	if (!in_layout(c, c->snap))
+		return 1;
+	return uptrkv_mig__build(c->plan, c->snap, c->from, c->to, c->gen + 1, m, c->e);
 }
 
 static int plan_stores(struct rollout *c)
@@ -260,7 +315,7 @@ static void undo_before_switch(struct rollout *c)
 	char **hooks = NULL;
 	size_t nr = 0;
 
-	write_all(c, w, n, true);
+	write_all(c, w, n, true, NULL, 0);
 	if (!uptrkv_hook__list(c->d, &hooks, &nr, NULL))
 		for (size_t i = 0; i < nr; i++)
 			uptrkv_hook__set(c->d, hooks[i], c->to, -1, NULL);
@@ -272,42 +327,33 @@ static void undo_before_switch(struct rollout *c)
 }
 
 /*
- * After the switch the new version is live and right for every key but a
- * resized one the old version wrote during the tiny window since its copy.
- * So a store this pass cannot do is skipped and counted, never a reason to
- * switch back.
+ * After the switch and a grace period: no program of the old version runs,
+ * and every resized value not yet moved by the new version on first use is
+ * moved now. A store whose moves stay busy keeps its old slot (reclaim
+ * skips it): the value is still right, through the forwarded entry, and the
+ * next command finishes it. Never a reason to switch back.
  */
-static void second_pass(struct rollout *c)
+static void move_pass(struct rollout *c, __u32 **pending, size_t *nr_pending)
 {
+	*pending = calloc(c->nr_migs ? c->nr_migs : 1, sizeof(**pending));
+	*nr_pending = 0;
 	for (size_t i = 0; i < c->nr_migs; i++) {
 		struct uptrkv_mig *m = &c->migs[i];
-		struct uptrkv_write *w = NULL;
-		size_t n = 0, kept = 0, busy = 0;
-		int err = -EAGAIN;
+		int err;
 
-		if (!m->tid || !m->nr_copies)
+		if (!m->tid || !m->nr_moves)
 			continue;
-		for (int try = 0; try < SNAPSHOT_TRIES && err == -EAGAIN; try++) {
-			err = snapshot(c, m->tid);
-			err = err ?: uptrkv_mig__recopy(m, c->snap, &w, &n, c->e);
-		}
-		if (!err && n)
-			err = uptrkv_admin__write_groups(c->admin, m->tid, w, n, &kept, &busy, c->e);
-		free(w);
-		/* One group per value. A skipped one either found the new
-		 * version's write in place, and kept it, or could not take the
-		 * key's seqcount from another writer: not done. */
-		if (!err) {
-			c->res->nr_recopied += n / UPTRKV_MIG_RECOPY_WRITES - kept;
-			c->res->nr_recopy_kept += kept - busy;
-			c->res->nr_recopy_skipped += busy;
-		} else if (!task_gone(err)) {
-			c->res->nr_recopy_skipped++;
-		}
+		progress(c, "move", i, c->nr_migs);
+		err = move_store(c, m->tid, c->to, m->moves, m->nr_moves);
+		if (!err || task_gone(err))
+			continue;
+		c->res->nr_move_pending++;
+		if (*pending)
+			(*pending)[(*nr_pending)++] = m->tid;
 	}
 }
 
-static int reclaim(struct rollout *c, __u32 slot)
+static int reclaim(struct rollout *c, __u32 slot, const __u32 *skip, size_t nr_skip)
 {
 	struct uptrkv_write w[1];
 	size_t n = uptrkv_mig__retire_writes(slot, w);
@@ -315,9 +361,33 @@ static int reclaim(struct rollout *c, __u32 slot)
 
 	/* Past the point of return: an injected failure here is ignored. */
 	test_point(c, UPTRKV_TP_RECLAIM);
-	err = write_all(c, w, n, true);
+	err = write_all(c, w, n, true, skip, nr_skip);
 	journal(c, UPTRKV_STEP_IDLE, 0);
 	return err;
+}
+
+/* Finishes the moves into `slot` in every store (after a crash, or before
+ * switching back); the tids whose moves stayed busy go to *pending. */
+static void finish_all_moves(struct rollout *c, __u32 slot, __u32 **pending, size_t *nr_pending)
+{
+	struct uptrkv_task_ref *tasks = NULL;
+	size_t nr = 0;
+
+	*pending = NULL;
+	*nr_pending = 0;
+	if (list_stores(c, &tasks, &nr) || !nr)
+		goto out;
+	*pending = calloc(nr, sizeof(**pending));
+	for (size_t i = 0; i < nr; i++) {
+		int err = finish_moves(c, tasks[i].tid, slot);
+
+		if (err && !task_gone(err) && *pending) {
+			(*pending)[(*nr_pending)++] = tasks[i].tid;
+			c->res->nr_move_pending++;
+		}
+	}
+out:
+	free(tasks);
 }
 
 /* After the flip: back to the old slot, whose meta and programs are intact. */
@@ -325,10 +395,17 @@ static int roll_back_switch(struct rollout *c, int why)
 {
 	struct uptrkv_error ignored;
 
-	/* gen + 2 has the old slot's parity: the old version, whose meta and
-	 * programs are intact, is live again; then drop the new slot, c->to. */
+	__u32 *pending;
+	size_t nr_pending;
+
+	/* gen + 2 has the old slot's parity: the old version, whose programs
+	 * are intact, is live again. Values the new version already moved are
+	 * moved back (the old slot's entries are forwarded now); then the new
+	 * slot, c->to, is dropped. */
 	flip(c, c->gen + 2);
 	uptrkv_deploy__sync_rcu(c->d, &ignored);
+	finish_all_moves(c, c->from, &pending, &nr_pending);
+	free(pending);
 	undo_before_switch(c);
 	c->res->rolled_back = true;
 	c->res->gen = c->gen + 2;
@@ -339,6 +416,8 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 {
 	volatile struct uptrkv_ctl *ctl = c->d->ctl;
 	double t0 = now_ms();
+	__u32 *pending;
+	size_t nr_pending;
 	int err;
 
 	progress(c, "migrate: building the new layout beside the live one", 0, 0);
@@ -371,12 +450,13 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 	err = err ?: uptrkv_deploy__sync_rcu(c->d, c->e);
 	if (err)
 		return roll_back_switch(c, err);
-	second_pass(c);
+	move_pass(c, &pending, &nr_pending);
 	c->res->ms_switch = now_ms() - t0;
 
 	t0 = now_ms();
 	progress(c, "reclaim: retiring the old layout", 0, 0);
-	err = reclaim(c, c->from);
+	err = reclaim(c, c->from, pending, nr_pending);
+	free(pending);
 	c->res->ms_reclaim = now_ms() - t0;
 	return err;
 }
@@ -396,10 +476,18 @@ static int recover(struct rollout *c)
 		return err;
 	c->res->recovered = true;
 	if (step == UPTRKV_STEP_SWITCHED && ctl->gen == target) {
-		/* The new version is live: finish its rollout. */
+		__u32 *pending;
+		size_t nr_pending;
+
+		/* The new version is live: finish its moves and its rollout. */
 		c->gen = target - 1;
 		err = uptrkv_deploy__sync_rcu(c->d, c->e);
-		return err ?: reclaim(c, UPTRKV_SLOT(target) ^ 1);
+		if (err)
+			return err;
+		finish_all_moves(c, UPTRKV_SLOT(target), &pending, &nr_pending);
+		err = reclaim(c, UPTRKV_SLOT(target) ^ 1, pending, nr_pending);
+		free(pending);
+		return err;
 	}
 	/* The old version is still live: drop what was built for the new. */
 	c->gen = ctl->gen;
@@ -416,6 +504,10 @@ static int begin(struct rollout *c, const char *name)
 	int timeout = UPTRKV_OPTS_GET(c->opts, lock_timeout_ms, 0);
 	int err;
 
+	c->snap = malloc(sizeof(*c->snap));
+	c->moves = malloc(sizeof(*c->moves) * UPTRKV_MAX_KEYS);
+	if (!c->snap || !c->moves)
+		return uptrkv_err(c->e, -ENOMEM, "out of memory");
 	err = uptrkv_deploy__lock(c->d, timeout ? timeout : 10000, c->e);
 	err = err ?: recover(c);
 	if (err)
@@ -423,9 +515,6 @@ static int begin(struct rollout *c, const char *name)
 	c->gen = c->d->ctl->gen;
 	c->from = UPTRKV_SLOT(c->gen);
 	c->to = c->from ^ 1;
-	c->snap = malloc(sizeof(*c->snap));
-	if (!c->snap)
-		return uptrkv_err(c->e, -ENOMEM, "out of memory");
 	snprintf(c->res->name, sizeof(c->res->name), "%s", name);
 	return 0;
 }
@@ -436,6 +525,7 @@ static void end(struct rollout *c)
 		uptrkv_mig__free(&c->migs[i]);
 	free(c->migs);
 	free(c->snap);
+	free(c->moves);
 	uptrkv_version__free(c->v);
 	uptrkv_admin__close(c->admin);
 	uptrkv_deploy__close(c->d);

@@ -23,7 +23,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
-#include "internal.h"
+#include "forward.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -353,10 +353,67 @@ static void *ent_addr(const struct uptrkv_thread *t, __u32 ent)
 {
 	__u32 pg = UPTRKV_ENT_PAGE(ent), size = UPTRKV_ENT_SIZE(ent), off = UPTRKV_ENT_OFF(ent);
 
-	if (!UPTRKV_ENT_IS_VALID(ent) || (ent & UPTRKV_ENT_RSVD_MASK) || size < 1 ||
+	if (!UPTRKV_ENT_IS_VALID(ent) || (ent & UPTRKV_ENT_FLAGS_MASK) || size < 1 ||
 	    size > UPTRKV_MAX_VALUE || off + size > UPTRKV_PAGE_SIZE || !t->data[pg])
 		return NULL;
 	return t->data[pg]->bytes + off;
+}
+
+/*
+ * The move of a forwarded value into meta slot `slot` (UPTRKV_ENT_FWD in
+ * uptrkv_layout.h), as bpf/uptrkv_move.bpf.h's uptrkv__move_value does it
+ * for BPF: the same conversion, the same order of publication. The caller
+ * holds key's seqcount. 0, or -ENOENT (the previous version deleted the
+ * key: now neither slot has it), -EAGAIN (changed meanwhile), -EINVAL.
+ */
+static int move_in(struct uptrkv_thread *t, __u32 slot, __u32 key)
+{
+	__u32 *ment = &t->meta[slot]->ent[key], *oent = &t->meta[slot ^ 1]->ent[key];
+	__u32 e = __atomic_load_n(ment, __ATOMIC_ACQUIRE), eo, conv;
+	__u8 *dst, *src;
+
+	if (!UPTRKV_ENT_IS_FWD(e))
+		return 0;
+	eo = __atomic_load_n(oent, __ATOMIC_ACQUIRE);
+	if (!UPTRKV_ENT_IS_VALID(eo)) {
+		__atomic_compare_exchange_n(ment, &e, 0, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+		return -ENOENT;
+	}
+	dst = ent_addr(t, UPTRKV_ENT_PLAIN(e));
+	src = ent_addr(t, eo);
+	if (!dst || !src || (e & UPTRKV_ENT_RSVD_MASK))
+		return -EINVAL;
+	conv = UPTRKV_ENT_CONV(e);
+	if (uptrkv_forward__convert(dst, UPTRKV_ENT_SIZE(e), src, UPTRKV_ENT_SIZE(eo), conv))
+		return -EINVAL;
+	if (!__atomic_compare_exchange_n(ment, &e, UPTRKV_ENT_PLAIN(e), false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_RELAXED))
+		return -EAGAIN;
+	__atomic_compare_exchange_n(oent, &eo,
+				    UPTRKV_ENT_FORWARD(eo, conv == UPTRKV_ENT_CONV_STRING ?
+						       UPTRKV_ENT_CONV_STRING : UPTRKV_ENT_CONV_PREFIX),
+				    false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/*
+ * key's entry in `slot` is forwarded. In the live slot it is moved in, and
+ * the caller tries again; in the other one (this thread read the generation
+ * just before a switch) the value has moved on to the live slot, and the
+ * caller tries again there. `locked`: the caller holds the seqcount.
+ */
+static int forwarded(struct uptrkv_thread *t, __u32 slot, __u32 key, bool locked)
+{
+	int err;
+
+	if (slot != cur_slot(t))
+		return 0;
+	if (!locked)
+		seq_lock(t->hdr, key);
+	err = move_in(t, slot, key);
+	if (!locked)
+		seq_unlock(t->hdr, key);
+	return err == -EAGAIN ? 0 : err;
 }
 
 static const struct uptrkv_meta *const *metas(const struct uptrkv_thread *t)
@@ -638,26 +695,40 @@ static int alloc_extent(struct uptrkv_thread *t, __u32 size, bool registered, __
 	}
 }
 
-/* Writes an existing value; -ENOENT if it is gone, -EMSGSIZE on size
- * mismatch. */
-static int write_existing(struct uptrkv_thread *t, struct uptrkv_meta *m, __u32 key,
+/* Writes key's value in m, the seqcount held. */
+static int write_locked(struct uptrkv_thread *t, struct uptrkv_meta *m, __u32 key,
+			const void *buf, __u32 size)
+{
+	__u32 e = __atomic_load_n(&m->ent[key], __ATOMIC_ACQUIRE);
+	void *p;
+
+	if (!UPTRKV_ENT_IS_VALID(e))
+		return -ENOENT;
+	if (UPTRKV_ENT_SIZE(e) != size)
+		return -EMSGSIZE;
+	p = ent_addr(t, e);
+	if (!p)
+		return -EINVAL;
+	store_value(p, buf, size);
+	return 0;
+}
+
+/* Writes an existing value in `slot`; -ENOENT if it is gone, -EMSGSIZE on
+ * size mismatch, -ESTALE if the slot is no longer the live one and the
+ * value moved on (try again in the live slot). */
+static int write_existing(struct uptrkv_thread *t, __u32 slot, __u32 key,
 			  const void *buf, __u32 size)
 {
-	__u32 e;
-	void *p;
+	struct uptrkv_meta *m = t->meta[slot];
 	int err = 0;
 
 	seq_lock(t->hdr, key);
 	/* Under the seqcount: a move cannot happen now. */
-	e = __atomic_load_n(&m->ent[key], __ATOMIC_ACQUIRE);
-	if (!UPTRKV_ENT_IS_VALID(e))
-		err = -ENOENT;
-	else if (UPTRKV_ENT_SIZE(e) != size)
-		err = -EMSGSIZE;
-	else if (!(p = ent_addr(t, e)))
-		err = -EINVAL;
-	else
-		store_value(p, buf, size);
+	if (UPTRKV_ENT_IS_FWD(__atomic_load_n(&m->ent[key], __ATOMIC_ACQUIRE)))
+		err = slot == cur_slot(t) ? move_in(t, slot, key) : -ESTALE;
+	if (err == -EAGAIN)
+		err = -ESTALE;
+	err = err ?: write_locked(t, m, key, buf, size);
 	seq_unlock(t->hdr, key);
 	return err;
 }
@@ -861,14 +932,22 @@ int uptrkv_thread__get(struct uptrkv_thread *t, __u32 key, void *buf, __u32 size
 
 	if (!t || key >= UPTRKV_MAX_KEYS || !buf)
 		return -EINVAL;
-	m = t->meta[cur_slot(t)];
 	for (int i = 0; i < USER_READ_TRIES; i++) {
-		__u32 e = __atomic_load_n(&m->ent[key], __ATOMIC_ACQUIRE), vsize, s1, s2;
+		__u32 slot = cur_slot(t), vsize, s1, s2, e;
 		__u32 *seq = &t->hdr->seq[key % UPTRKV_NR_SEQ];
 		void *p;
+		int err;
 
+		m = t->meta[slot];
+		e = __atomic_load_n(&m->ent[key], __ATOMIC_ACQUIRE);
 		if (!UPTRKV_ENT_IS_VALID(e))
 			return -ENOENT;
+		if (UPTRKV_ENT_IS_FWD(e)) {
+			err = forwarded(t, slot, key, false);
+			if (err)
+				return err;
+			continue;
+		}
 		vsize = UPTRKV_ENT_SIZE(e);
 		p = ent_addr(t, e);
 		if (!p)
@@ -903,9 +982,10 @@ int uptrkv_thread__put(struct uptrkv_thread *t, __u32 key, const void *buf, __u3
 
 	if (!t || key >= UPTRKV_MAX_KEYS || !buf || size < 1 || size > UPTRKV_MAX_VALUE)
 		return -EINVAL;
-	m = t->meta[cur_slot(t)];
 	for (int tries = 0; tries < 16; tries++) {
-		err = write_existing(t, m, key, buf, size);
+		err = write_existing(t, cur_slot(t), key, buf, size);
+		if (err == -ESTALE)
+			continue;
 		if (err != -ENOENT)
 			return err;
 		err = struct_lock(t);

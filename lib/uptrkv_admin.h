@@ -116,6 +116,13 @@ enum uptrkv_write_op {
 	UPTRKV_W_LOCK = 4,
 	UPTRKV_W_CMP = 5,
 	UPTRKV_W_UNLOCK = 6,
+	/*
+	 * Moves the forwarded value of key val into meta slot region
+	 * (UPTRKV_R_META0/1) under the key's seqcount (UPTRKV_ENT_FWD in
+	 * uptrkv_layout.h). Nothing to move is success; a seqcount that stays
+	 * busy, or a key deleted meanwhile, counts in skipped and busy.
+	 */
+	UPTRKV_W_MOVE = 7,
 };
 
 /* One write. Lives in the caller's memory; the program reads it there. */
@@ -147,7 +154,7 @@ struct uptrkv_write_ctx {
 /* Largest batch one program run applies (bpf_loop bound). */
 #define UPTRKV_WRITE_BATCH_MAX	65536u
 /* Writes the program reads from user memory with one helper call. */
-#define UPTRKV_WRITE_CHUNK	16u
+#define UPTRKV_WRITE_CHUNK	8u	/* the loop state sits on a 512-byte stack */
 
 #ifndef __bpf__
 /* ------------------------------------------------------------------ */
@@ -266,6 +273,14 @@ static inline struct uptrkv_write uptrkv_write__unlock(void)
 	return w;
 }
 
+/* Moves key's forwarded value into meta slot `slot` (see UPTRKV_W_MOVE). */
+static inline struct uptrkv_write uptrkv_write__move(__u32 slot, __u32 key)
+{
+	struct uptrkv_write w = { .op = UPTRKV_W_MOVE, .region = UPTRKV_R_META(slot),
+				  .off = 4 * (key % UPTRKV_MAX_KEYS), .len = 4, .val = key };
+	return w;
+}
+
 /* Size of a region: the header is smaller than a page. */
 static inline __u32 uptrkv_region__size(unsigned int region)
 {
@@ -293,6 +308,14 @@ int uptrkv_snapshot__value(const struct uptrkv_snapshot *s, unsigned int slot, _
  * the copy. Also false if the meta changed during the copy.
  */
 bool uptrkv_snapshot__stable(const struct uptrkv_snapshot *s, __u32 key, __u32 size);
+/*
+ * Key's current value in slot, copied to buf (UPTRKV_MAX_VALUE bytes), as
+ * a reader of that slot gets it: a forwarded entry's value is taken from the
+ * other slot's extent and converted, as the move would. Errors as for
+ * uptrkv_snapshot__value.
+ */
+int uptrkv_snapshot__read(const struct uptrkv_snapshot *s, unsigned int slot, __u32 key,
+			  void *buf, __u32 *size);
 
 /* ------------------------------------------------------------------ */
 /* Dump: a live process's keys, decoded (lib/dump.c)                    */

@@ -89,9 +89,10 @@ struct uptrkv_rollout_result {
 	size_t nr_stores;		/* live stores found */
 	size_t nr_migrated;
 	size_t nr_gone;			/* threads that exited during the rollout */
-	size_t nr_recopied;		/* resized values copied again after the switch */
-	size_t nr_recopy_kept;		/* ... not copied: the new version wrote them first */
-	size_t nr_recopy_skipped;	/* stores the second pass could not do */
+	size_t nr_moved;		/* resized values whose move after the switch
+					 * uptrkv made or found made (docs/design.md) */
+	size_t nr_move_pending;		/* stores whose moves stayed busy: their old
+					 * slot is kept until a later command ends them */
 	/* On failure: the version, two back, whose slot this run had already
 	 * overwritten, so that it can no longer be rolled back to (0: none). */
 	__u32 lost_version;

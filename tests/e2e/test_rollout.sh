@@ -41,7 +41,7 @@ sleep 0.3
 U rollout "$M/demo_v3.yaml" -j > "$tmp/r3.json" || fail "rollout v3: $(cat "$tmp/r3.json")"
 sleep 0.3
 for f in r2 r3; do
-	echo "  $f: $(json "$tmp/$f.json" '"%s v%s->v%s stores=%s migrated=%s recopied=%s %s ms" % (j["result"], j["from_version"], j["to_version"], j["stores"], j["migrated"], j["recopied"], j["timing_ms"]["total"])')"
+	echo "  $f: $(json "$tmp/$f.json" '"%s v%s->v%s stores=%s migrated=%s moved=%s %s ms" % (j["result"], j["from_version"], j["to_version"], j["stores"], j["migrated"], j["moved"], j["timing_ms"]["total"])')"
 	[ "$(json "$tmp/$f.json" 'j["migrated"]')" = 4 ] || fail "$f: not every store was migrated"
 done
 

@@ -45,11 +45,36 @@ static void test_entry_roundtrip(void **state)
 	assert_int_equal(UPTRKV_ENT_SIZE(UPTRKV_ENT(7, 0, 4096)), 4096);
 	assert_int_equal(UPTRKV_ENT_OFF(UPTRKV_ENT(7, 4088, 8)), 4088);
 	/* Fields do not overlap: all masks together cover 32 bits once. */
-	assert_int_equal(UPTRKV_ENT_VALID ^ UPTRKV_ENT_RSVD_MASK ^
+	assert_int_equal(UPTRKV_ENT_VALID ^ UPTRKV_ENT_FWD ^
+			 (UPTRKV_ENT_CONV_MASK << UPTRKV_ENT_CONV_SHIFT) ^ UPTRKV_ENT_RSVD_MASK ^
 			 (UPTRKV_ENT_PAGE_MASK << UPTRKV_ENT_PAGE_SHIFT) ^
 			 (UPTRKV_ENT_OFF_MASK << UPTRKV_ENT_OFF_SHIFT) ^ UPTRKV_ENT_SIZE_MASK, 0xffffffffu);
 	assert_int_equal(UPTRKV_ENT_VALID & UPTRKV_ENT_RSVD_MASK, 0);
+	/* The flags are what the BPF fast path's one test covers. */
+	assert_int_equal(UPTRKV_ENT_FLAGS_MASK, UPTRKV_ENT_FWD | UPTRKV_ENT_RSVD_MASK |
+			 (UPTRKV_ENT_CONV_MASK << UPTRKV_ENT_CONV_SHIFT));
 	assert_false(UPTRKV_ENT_IS_VALID(0));
+}
+
+/* Forwarding keeps the extent: the plain entry is the one it was made from. */
+static void test_forward_entry(void **state)
+{
+	(void)state;
+	for (__u32 conv = 0; conv <= UPTRKV_ENT_CONV_STRING; conv++) {
+		__u32 e = UPTRKV_ENT(5, 1024, 100), f = UPTRKV_ENT_FORWARD(e, conv);
+
+		assert_true(UPTRKV_ENT_IS_VALID(f));
+		assert_true(UPTRKV_ENT_IS_FWD(f));
+		assert_false(UPTRKV_ENT_IS_FWD(e));
+		assert_int_equal(UPTRKV_ENT_CONV(f), conv);
+		assert_int_equal(UPTRKV_ENT_PLAIN(f), e);
+		assert_int_equal(UPTRKV_ENT_PAGE(f), 5);
+		assert_int_equal(UPTRKV_ENT_OFF(f), 1024);
+		assert_int_equal(UPTRKV_ENT_SIZE(f), 100);
+		assert_int_equal(f & UPTRKV_ENT_RSVD_MASK, 0);
+		/* forwarding a forwarded entry again changes only its conversion */
+		assert_int_equal(UPTRKV_ENT_PLAIN(UPTRKV_ENT_FORWARD(f, 0)), e);
+	}
 }
 
 static void test_slot(void **state)
@@ -80,6 +105,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_entry_roundtrip),
+		cmocka_unit_test(test_forward_entry),
 		cmocka_unit_test(test_slot),
 	};
 

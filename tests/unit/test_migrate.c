@@ -25,6 +25,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "unit/helpers.h"
+#include "forward.h"
 #include "migrate.h"
 
 #define TID 4242
@@ -83,17 +84,27 @@ static void store_fill(struct store *st, const struct uptrkv_manifest *m)
 		store_put(st, m->keys[i].id, m->keys[i].def, m->keys[i].size);
 }
 
+/* What a reader of slot gets for id: a forwarded value through the other
+ * slot, converted. Valid until the next call. */
 static const __u8 *value(const struct uptrkv_snapshot *s, __u32 slot, __u32 id, __u32 *size)
 {
-	const void *p = NULL;
+	static __u8 buf[UPTRKV_MAX_VALUE];
 	__u32 sz = 0;
-	int err = uptrkv_snapshot__value(s, slot, id, &p, &sz);
+	int err = uptrkv_snapshot__read(s, slot, id, buf, &sz);
 
 	if (err)
 		fail_msg("key %u in slot %u: %d", id, slot, err);
 	if (size)
 		*size = sz;
-	return p;
+	return buf;
+}
+
+/* Where key id's bytes are in slot (a plain entry's extent). */
+static __u8 *value_ptr(struct uptrkv_snapshot *s, __u32 slot, __u32 id)
+{
+	__u32 ent = s->meta[slot].ent[id];
+
+	return s->data[UPTRKV_ENT_PAGE(ent)].bytes + UPTRKV_ENT_OFF(ent);
 }
 
 static __u8 *region_base(struct uptrkv_snapshot *s, __u8 region)
@@ -297,7 +308,17 @@ static void every_change(__u32 from)
 	assert_int_equal(m.nr_init, 2);
 	assert_int_equal(m.nr_drop, 1);
 	assert_int_equal(m.nr_missing, 0);
-	assert_int_equal(m.nr_copies, 3);
+	/* Resized keys are forwarded: their value stays where the old
+	 * version writes it until the first access after the switch. */
+	assert_int_equal(m.nr_moves, 3);
+	for (size_t i = 0; i < m.nr_moves; i++) {
+		__u32 ent = m.meta.ent[m.moves[i]];
+
+		assert_true(UPTRKV_ENT_IS_FWD(ent));
+		assert_int_equal(UPTRKV_ENT_CONV(ent), m.moves[i] == 2 ? UPTRKV_ENT_CONV_STRING
+								       : UPTRKV_ENT_CONV_PREFIX);
+	}
+	assert_false(UPTRKV_ENT_IS_FWD(m.meta.ent[5]));	/* added: no old value */
 
 	check_order(&m, p->new_hash);
 	check_live_untouched(st, &m);
@@ -392,7 +413,7 @@ static void test_missing_keys(void **state)
 	assert_false(UPTRKV_ENT_IS_VALID(m.meta.ent[0]));	/* stays deleted */
 	assert_int_equal(m.nr_missing, 1);
 	assert_int_equal(m.nr_keep, 1);
-	assert_int_equal(m.nr_copies, 0);		/* nothing to copy again later */
+	assert_int_equal(m.nr_moves, 0);		/* nothing to move later */
 	after = applied(st, &m);
 	v = value(after, 1, 1, &sz);			/* resized but absent: its default */
 	assert_int_equal(sz, 32);
@@ -433,11 +454,11 @@ static void check_nothing_returned(const struct uptrkv_mig *m)
 {
 	/* A failed build hands back no half-built migration. */
 	print_message("  after the failure: %zu writes, %zu buffer bytes, %zu copies\n",
-		      m->nr_w, m->buf_len, m->nr_copies);
+		      m->nr_w, m->buf_len, m->nr_moves);
 	assert_int_equal(m->nr_w, 0);
 	assert_null(m->w);
 	assert_null(m->buf);
-	assert_int_equal(m->nr_copies, 0);
+	assert_int_equal(m->nr_moves, 0);
 }
 
 static void test_enospc(void **state)
@@ -484,6 +505,8 @@ static void test_enospc(void **state)
 
 /* ---- a resized value being written during the snapshot ---- */
 
+/* No retry: what the snapshot caught is only the extent's first fill, and
+ * the move after the switch copies the value again under its seqcount. */
 static void test_unstable_copy(void **state)
 {
 	struct uptrkv_manifest *o = ut_manifest(1, "{id: 0, name: a, size: 16}, {id: 1, name: k, size: 16}");
@@ -495,25 +518,13 @@ static void test_unstable_copy(void **state)
 
 	(void)state;
 	store_fill(st, o);
-	/* A writer holds key 0's seqcount: odd. */
+	/* A writer holds key 0's seqcount, and the meta changed meanwhile. */
 	st->s.hdr.seq[0] = st->s.seq_after[0] = 3;
-	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), -EAGAIN);
-	uptrkv_mig__free(&m);
-	/* It moved on during the copy. */
-	st->s.hdr.seq[0] = 2;
-	st->s.seq_after[0] = 4;
-	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), -EAGAIN);
-	uptrkv_mig__free(&m);
-	/* The meta changed during the copy. */
-	st->s.seq_after[0] = 2;
 	st->s.struct_seq_after = st->s.hdr.struct_seq + 1;
-	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), -EAGAIN);
-	uptrkv_mig__free(&m);
-	/* Stable: fine. A kept key's seqcount does not matter, it is not copied. */
-	st->s.struct_seq_after = st->s.hdr.struct_seq;
-	st->s.hdr.seq[1] = 1;
-	st->s.seq_after[1] = 5;
 	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), 0);
+	assert_int_equal(m.nr_moves, 1);
+	assert_int_equal(m.moves[0], 0);
+	assert_true(UPTRKV_ENT_IS_FWD(m.meta.ent[0]));
 	uptrkv_mig__free(&m);
 	free(st);
 	uptrkv_plan__free(p);
@@ -521,182 +532,104 @@ static void test_unstable_copy(void **state)
 	uptrkv_manifest__free(n);
 }
 
-/* ---- the second pass ---- */
+/* ---- moving resized values ---- */
 
-static void test_recopy(void **state)
+/* The old version writes after the migration: a reader of the new slot
+ * sees that write (forwarding), not the migration's copy. */
+static void test_forward_reads_last_write(void **state)
 {
-	struct uptrkv_manifest *o = ut_manifest(1, "{id: 0, name: a, size: 8}, {id: 1, name: s, size: 4, type: u32},"
-					  "{id: 2, name: blob, size: 16}, {id: 3, name: n, size: 8}");
-	struct uptrkv_manifest *n = ut_manifest(2, "{id: 0, name: a, size: 8}, {id: 1, name: s, size: 8, type: u64, resize: reset},"
-					  "{id: 2, name: blob, size: 40}, {id: 3, name: n, size: 16}");
-	struct uptrkv_plan *p = ut_plan(o, n);
-	struct store *st = store_new(0x1, 1, p->old_hash);
-	struct uptrkv_snapshot *now;
-	struct uptrkv_error e = {};
-	struct uptrkv_write *w = NULL;
-	struct uptrkv_mig m;
-	__u8 blob[16], want[40] = {};
-	__u32 seq2_off = offsetof(struct uptrkv_hdr, seq[2]);
-	size_t nr = 0;
-	__u8 *old2, *old3;
-
-	(void)state;
-	memset(blob, 0x5a, sizeof(blob));
-	store_put_u64(st, 0, 1);
-	store_put(st, 1, "\1\0\0\0", 4);
-	store_put(st, 2, blob, 16);
-	store_put_u64(st, 3, 0x33);
-	assert_int_equal(uptrkv_mig__build(p, &st->s, 1, 0, GEN, &m, &e), 0);
-	assert_int_equal(m.nr_copies, 2);	/* 2 and 3; 1 was reset, 0 kept */
-	now = applied(st, &m);
-
-	/* Nothing written since: nothing to copy again. */
-	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
-	assert_int_equal(nr, 0);
-	free(w);
-
-	/* The old version wrote both after the copy; the new one did not. */
-	old2 = now->data[UPTRKV_ENT_PAGE(now->meta[1].ent[2])].bytes + UPTRKV_ENT_OFF(now->meta[1].ent[2]);
-	old3 = now->data[UPTRKV_ENT_PAGE(now->meta[1].ent[3])].bytes + UPTRKV_ENT_OFF(now->meta[1].ent[3]);
-	memset(old2, 0x77, 16);
-	*(__u64 *)old3 = 0x34;
-	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
-	/* blob (16 -> 40 bytes) and n (8 -> 16): one group each, under the
-	 * key's seqcount, writing only over what the migration wrote. */
-	assert_int_equal(nr, 2 * UPTRKV_MIG_RECOPY_WRITES);
-	assert_int_equal(w[0].op, UPTRKV_W_LOCK);
-	assert_int_equal(w[0].region, UPTRKV_R_HDR);
-	assert_int_equal(w[0].off, seq2_off);
-	assert_int_equal(w[1].op, UPTRKV_W_CMP);
-	assert_int_equal(w[1].region, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(m.meta.ent[2])));
-	assert_int_equal(w[1].off, UPTRKV_ENT_OFF(m.meta.ent[2]));
-	assert_int_equal(w[1].len, 40);
-	assert_int_equal(w[2].op, UPTRKV_W_COPY);
-	assert_int_equal(w[2].region, w[1].region);
-	assert_int_equal(w[2].off, w[1].off);
-	assert_int_equal(w[2].len, 40);
-	assert_int_equal(w[3].op, UPTRKV_W_UNLOCK);
-	assert_int_equal(apply(now, w, nr), 0);
-	free(w);
-	memset(want, 0x77, 16);
-	assert_memory_equal(value(now, 0, 2, NULL), want, 40);
-	memset(want, 0, sizeof(want));
-	want[0] = 0x34;
-	assert_memory_equal(value(now, 0, 3, NULL), want, 16);
-	assert_int_equal(now->hdr.seq[2] % 2, 0);	/* even again */
-	assert_int_equal(now->hdr.seq[2], 2);
-
-	/* A pass after that, with nothing written since, copies nothing. */
-	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
-	assert_int_equal(nr, 0);
-	free(w);
-
-	/* Once the new version wrote a value, it is newer: kept. */
-	memset(old2, 0x78, 16);
-	*(__u64 *)old3 = 0x35;
-	{
-		__u8 *new3 = now->data[UPTRKV_ENT_PAGE(now->meta[0].ent[3])].bytes +
-			     UPTRKV_ENT_OFF(now->meta[0].ent[3]);
-
-		new3[0] = 0x99;
-	}
-	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
-	assert_int_equal(nr, UPTRKV_MIG_RECOPY_WRITES);	/* only blob */
-	assert_int_equal(w[2].len, 40);
-	assert_int_equal(apply(now, w, nr), 0);
-	free(w);
-
-	/* The new version writes after the snapshot, before the copy: the
-	 * compare under the lock sees it, and the group is skipped. */
-	memset(old2, 0x79, 16);
-	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
-	assert_int_equal(nr, UPTRKV_MIG_RECOPY_WRITES);
-	{
-		__u8 *new2 = (__u8 *)value(now, 0, 2, NULL), mine[40];
-
-		memset(new2 + 8, 0x42, 8);
-		memcpy(mine, new2, 40);
-		assert_int_equal(apply(now, w, nr), 1);
-		assert_memory_equal(value(now, 0, 2, NULL), mine, 40);	/* kept */
-	}
-	assert_int_equal(now->hdr.seq[2] % 2, 0);
-	free(w);
-
-	/* A writer holds the key's seqcount: skipped, the seq left alone. */
-	memset(old2, 0x7a, 16);
-	{
-		__u8 *new2 = (__u8 *)value(now, 0, 2, NULL);
-
-		memcpy(new2, m.buf + m.copies[0].new_off, 40);	/* as the migration left it */
-	}
-	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
-	assert_int_equal(nr, UPTRKV_MIG_RECOPY_WRITES);
-	now->hdr.seq[2] |= 1;
-	assert_int_equal(apply(now, w, nr), 1);
-	assert_int_equal(now->hdr.seq[2] % 2, 1);
-	now->hdr.seq[2]++;
-	resnap(now);
-	free(w);
-
-	/* A value being written during the snapshot: another one, please,
-	 * and nothing changed meanwhile. (The skipped group above left the
-	 * new extent behind the pass's record of it: set it as recorded.) */
-	memcpy((__u8 *)value(now, 0, 2, NULL), m.buf + m.copies[0].new_off, 40);
-	memset(old2, 0x7b, 16);
-	now->hdr.seq[2]++;
-	resnap(now);
-	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), -EAGAIN);
-	assert_int_equal(nr, 0);
-	now->hdr.seq[2]++;
-	resnap(now);
-	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
-	assert_int_equal(nr, UPTRKV_MIG_RECOPY_WRITES);
-	free(w);
-
-	/* Extents no longer what the migration left: skipped. */
-	now->meta[1].ent[2] = 0;			/* deleted in the old slot */
-	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
-	assert_int_equal(nr, 0);
-	free(w);
-
-	free(now);
-	uptrkv_mig__free(&m);
-	free(st);
-	uptrkv_plan__free(p);
-	uptrkv_manifest__free(o);
-	uptrkv_manifest__free(n);
-}
-
-/* A copy whose new extent moved (the app grew or moved it after the switch). */
-static void test_recopy_new_moved(void **state)
-{
-	struct uptrkv_manifest *o = ut_manifest(1, "{id: 0, name: a, size: 8}");
-	struct uptrkv_manifest *n = ut_manifest(2, "{id: 0, name: a, size: 16}");
+	struct uptrkv_manifest *o = ut_manifest(1, "{id: 0, name: a, size: 4, type: s32},"
+					  "{id: 1, name: b, size: 16}, {id: 2, name: c, size: 4, type: u32}");
+	struct uptrkv_manifest *n = ut_manifest(2, "{id: 0, name: a, size: 8, type: s64},"
+					  "{id: 1, name: b, size: 24}, {id: 2, name: c, size: 8, type: u64}");
 	struct uptrkv_plan *p = ut_plan(o, n);
 	struct store *st = store_new(0x1, 0, p->old_hash);
-	struct uptrkv_snapshot *now;
+	struct uptrkv_snapshot *after;
 	struct uptrkv_error e = {};
-	struct uptrkv_write *w = NULL;
 	struct uptrkv_mig m;
-	size_t nr = 0;
-	__u32 ent;
+	__s32 neg = -5;
+	__u32 big = 0xfffffff0u, sz, ids[UPTRKV_MAX_KEYS];
+	__u8 want[24] = {};
 
 	(void)state;
-	store_put_u64(st, 0, 1);
+	store_put(st, 0, &neg, 4);
+	store_put(st, 1, "0123456789abcdef", 16);
+	store_put(st, 2, &big, 4);
+	/* Carried over, as the plan of an integer widening does. */
+	for (size_t i = 0; i < p->n; i++)
+		p->v[i].action = UPTRKV_ACT_COPY;
 	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), 0);
-	now = applied(st, &m);
-	ent = now->meta[0].ent[0];
-	now->data[UPTRKV_ENT_PAGE(ent)].bytes[UPTRKV_ENT_OFF(ent)] = 2;	/* old written */
-	now->meta[1].ent[0] = UPTRKV_ENT(0, 2048, 16);			/* new moved */
-	assert_int_equal(uptrkv_mig__recopy(&m, now, &w, &nr, &e), 0);
-	assert_int_equal(nr, 0);
-	free(w);
-	free(now);
+	assert_int_equal(UPTRKV_ENT_CONV(m.meta.ent[0]), UPTRKV_ENT_CONV_SEXT);
+	assert_int_equal(UPTRKV_ENT_CONV(m.meta.ent[2]), UPTRKV_ENT_CONV_PREFIX);
+	after = applied(st, &m);
+	assert_int_equal(*(const __s64 *)value(after, 1, 0, &sz), -5);
+	assert_int_equal(sz, 8);
+	assert_int_equal(*(const __u64 *)value(after, 1, 2, NULL), 0xfffffff0ull);
+	/* the old version writes all three after the copy */
+	neg = 7;
+	memcpy((void *)value_ptr(after, 0, 0), &neg, 4);
+	memcpy((void *)value_ptr(after, 0, 1), "ZYXWVUTSRQPONMLK", 16);
+	assert_int_equal(*(const __s64 *)value(after, 1, 0, NULL), 7);
+	memcpy(want, "ZYXWVUTSRQPONMLK", 16);
+	assert_memory_equal(value(after, 1, 1, &sz), want, 24);
+	assert_int_equal(sz, 24);
+	/* what is left to move, and the writes that move it */
+	assert_int_equal(uptrkv_mig__pending_moves(after, 1, ids), 3);
+	assert_int_equal(ids[0], 0);
+	assert_int_equal(ids[2], 2);
+	assert_int_equal(uptrkv_mig__pending_moves(after, 0, ids), 0);
+	free(after);
 	uptrkv_mig__free(&m);
 	free(st);
 	uptrkv_plan__free(p);
 	uptrkv_manifest__free(o);
 	uptrkv_manifest__free(n);
+}
+
+static void test_move_writes(void **state)
+{
+	struct uptrkv_write w[3];
+	__u32 ids[3] = { 0, 5, 1023 };
+
+	(void)state;
+	assert_int_equal(uptrkv_mig__move_writes(1, ids, 3, w), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(w[i].op, UPTRKV_W_MOVE);
+		assert_int_equal(w[i].region, UPTRKV_R_META(1));
+		assert_int_equal(w[i].val, ids[i]);
+	}
+}
+
+/* The conversion a move makes, the same as the BPF and app movers. */
+static void test_forward_convert(void **state)
+{
+	__u8 dst[16], src[16];
+	__s8 s8 = -2;
+	__s16 s16 = -300;
+	__s64 v;
+
+	(void)state;
+	memset(dst, 0x77, sizeof(dst));
+	assert_int_equal(uptrkv_forward__convert(dst, 8, (const __u8 *)&s8, 1, UPTRKV_ENT_CONV_SEXT), 0);
+	memcpy(&v, dst, 8);
+	assert_int_equal(v, -2);
+	assert_int_equal(uptrkv_forward__convert(dst, 4, (const __u8 *)&s16, 2, UPTRKV_ENT_CONV_SEXT), 0);
+	assert_int_equal(*(__s32 *)dst, -300);
+	/* not a widening: refused, dst unchanged */
+	memset(dst, 0x77, sizeof(dst));
+	assert_int_equal(uptrkv_forward__convert(dst, 4, (const __u8 *)&s16, 4, UPTRKV_ENT_CONV_SEXT), -EINVAL);
+	assert_int_equal(uptrkv_forward__convert(dst, 3, (const __u8 *)&s16, 2, UPTRKV_ENT_CONV_SEXT), -EINVAL);
+	assert_int_equal(dst[0], 0x77);
+	/* prefix: the rest is what the extent held */
+	memcpy(src, "abcdefgh", 8);
+	memset(dst, 0, sizeof(dst));
+	assert_int_equal(uptrkv_forward__convert(dst, 16, src, 8, UPTRKV_ENT_CONV_PREFIX), 0);
+	assert_memory_equal(dst, "abcdefgh\0\0\0\0\0\0\0\0", 16);
+	/* a truncated string keeps its NUL, bytes do not */
+	assert_int_equal(uptrkv_forward__convert(dst, 4, src, 8, UPTRKV_ENT_CONV_STRING), 0);
+	assert_memory_equal(dst, "abc\0", 4);
+	assert_int_equal(uptrkv_forward__convert(dst, 4, src, 8, UPTRKV_ENT_CONV_PREFIX), 0);
+	assert_memory_equal(dst, "abcd", 4);
 }
 
 static void test_retire_writes(void **state)
@@ -747,8 +680,9 @@ int main(void)
 		cmocka_unit_test(test_missing_keys),
 		cmocka_unit_test(test_enospc),
 		cmocka_unit_test(test_unstable_copy),
-		cmocka_unit_test(test_recopy),
-		cmocka_unit_test(test_recopy_new_moved),
+		cmocka_unit_test(test_forward_reads_last_write),
+		cmocka_unit_test(test_move_writes),
+		cmocka_unit_test(test_forward_convert),
 		cmocka_unit_test(test_retire_writes),
 		cmocka_unit_test(test_bad_store),
 	};

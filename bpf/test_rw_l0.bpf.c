@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Layout 0 of the read-your-writes soak (tests/e2e/rw/). */
+#define RW_LAYOUT 0
+#define RW_W_TYPE __u32
+#include "test_rw_common.h"

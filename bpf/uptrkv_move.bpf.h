@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Moving a forwarded value (UPTRKV_ENT_FWD, bpf/uptrkv_layout.h) into its
+ * own extent. One function for every BPF mover: a new version's get, put or
+ * ptr that meets a forwarded key (bpf/uptrkv.bpf.h), and uptrkv's admin
+ * program after the switch (uptrkv_admin.bpf.c). lib/store.c does the same
+ * in C for application threads.
+ *
+ * Needs vmlinux.h, bpf_helpers.h and uptrkv_layout.h first.
+ */
+#ifndef __UPTRKV_MOVE_BPF_H
+#define __UPTRKV_MOVE_BPF_H
+
+/* One power-of-two piece of the copy: a constant length at an offset the
+ * verifier can bound, as it cannot relate a variable offset to a variable
+ * length. */
+#define UPTRKV__MOVE_PIECE(C)							\
+	if (n & (C)) {								\
+		do_ &= 0x1fff;							\
+		if (do_ > UPTRKV_PAGE_SIZE - (C))				\
+			return -EINVAL;						\
+		bpf_probe_read_kernel((void *)dst->bytes + do_, (C), (const char *)sa); \
+		do_ += (C);							\
+		sa += (C);							\
+	}
+
+/*
+ * Makes a key's value live in its own extent: copies it, converted, from
+ * the other slot's extent, publishes the key's entry plain, then forwards
+ * the other slot's entry to it. The caller holds the key's seqcount (so no
+ * writer runs meanwhile) and passes the key's two entries (ment, this
+ * slot's; oent, the other slot's), their values as it read them (ents: e
+ * in the high half, eo in the low; five arguments at most), and the data
+ * pages they name: dst for e, src for eo.
+ *
+ * Returns 0; -ENOENT if the other slot no longer has the key (then neither
+ * has it); -EINVAL if the two entries are not a forwarded pair (a corrupt
+ * store: nothing is written); -EAGAIN if `mine` changed under us (an
+ * application deleted the key): nothing is published.
+ *
+ * Global, so the verifier walks it once per program, not once per accessor.
+ */
+__noinline int uptrkv__move_value(__u32 *ment, __u32 *oent, struct uptrkv_page *dst,
+				  struct uptrkv_page *src, __u64 ents)
+{
+	__u32 e = ents >> 32, eo = (__u32)ents;
+	__u32 dsz = UPTRKV_ENT_SIZE(e), ssz = UPTRKV_ENT_SIZE(eo), n, do_;
+	__u32 conv = UPTRKV_ENT_CONV(e), oconv;
+	__u64 sa;
+
+	if (!ment || !oent || !dst || !src)
+		return -EINVAL;
+	if (!(e & UPTRKV_ENT_FWD) || (e & UPTRKV_ENT_RSVD_MASK))
+		return -EINVAL;
+	if (!(eo & UPTRKV_ENT_VALID)) {
+		/* The previous version deleted it after the rollout planned the
+		 * move: the last thing done to the key was a delete. */
+		__sync_val_compare_and_swap(ment, e, 0);
+		return -ENOENT;
+	}
+	if (eo & UPTRKV_ENT_FLAGS_MASK)
+		return -EINVAL;
+	if (dsz < 1 || ssz < 1 || UPTRKV_ENT_OFF(e) + dsz > UPTRKV_PAGE_SIZE ||
+	    UPTRKV_ENT_OFF(eo) + ssz > UPTRKV_PAGE_SIZE)
+		return -EINVAL;
+	n = ssz < dsz ? ssz : dsz;
+	sa = (__u64)(unsigned long)src->bytes + UPTRKV_ENT_OFF(eo);
+	do_ = UPTRKV_ENT_OFF(e);
+	if (conv == UPTRKV_ENT_CONV_SEXT) {
+		const void *sp = (const void *)src->bytes + UPTRKV_ENT_OFF(eo);
+		void *dp = (void *)dst->bytes + do_;
+		__s64 v;
+
+		/* An integer widening: 1, 2 or 4 bytes to 2, 4 or 8, aligned
+		 * (extents start 8-byte aligned, offsets are at most 4088). */
+		if (ssz == 1)
+			v = *(volatile const __s8 *)sp;
+		else if (ssz == 2)
+			v = *(volatile const __s16 *)sp;
+		else if (ssz == 4)
+			v = *(volatile const __s32 *)sp;
+		else
+			return -EINVAL;
+		if (dsz <= ssz)
+			return -EINVAL;
+		if (dsz == 2)
+			*(volatile __s16 *)dp = v;
+		else if (dsz == 4)
+			*(volatile __s32 *)dp = v;
+		else if (dsz == 8)
+			*(volatile __s64 *)dp = v;
+		else
+			return -EINVAL;
+	} else {
+		UPTRKV__MOVE_PIECE(4096)
+		UPTRKV__MOVE_PIECE(2048)
+		UPTRKV__MOVE_PIECE(1024)
+		UPTRKV__MOVE_PIECE(512)
+		UPTRKV__MOVE_PIECE(256)
+		UPTRKV__MOVE_PIECE(128)
+		UPTRKV__MOVE_PIECE(64)
+		UPTRKV__MOVE_PIECE(32)
+		UPTRKV__MOVE_PIECE(16)
+		UPTRKV__MOVE_PIECE(8)
+		UPTRKV__MOVE_PIECE(4)
+		UPTRKV__MOVE_PIECE(2)
+		UPTRKV__MOVE_PIECE(1)
+		if (conv == UPTRKV_ENT_CONV_STRING && ssz > dsz)
+			dst->bytes[(UPTRKV_ENT_OFF(e) + dsz - 1) & (UPTRKV_PAGE_SIZE - 1)] = 0;
+	}
+	/* Fully ordered: the bytes are in place before the entry says so. */
+	if (__sync_val_compare_and_swap(ment, e, UPTRKV_ENT_PLAIN(e)) != e)
+		return -EAGAIN;
+	/* Going back the other way is a truncation or a prefix: no sign. */
+	oconv = conv == UPTRKV_ENT_CONV_STRING ? UPTRKV_ENT_CONV_STRING : UPTRKV_ENT_CONV_PREFIX;
+	__sync_val_compare_and_swap(oent, eo, UPTRKV_ENT_FORWARD(eo, oconv));
+	return 0;
+}
+
+#endif /* __UPTRKV_MOVE_BPF_H */
