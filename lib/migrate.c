@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include "convert.h"
 #include "migrate.h"
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -58,17 +59,6 @@ static int add_store32(struct uptrkv_mig *m, __u8 region, __u16 off, __u32 val)
 	return 0;
 }
 
-/* Converts an old value to the new size: zero-extended or truncated. A
- * truncated string keeps its terminating NUL. */
-static void convert(__u8 *dst, __u32 dst_size, const void *src, __u32 src_size,
-		    enum uptrkv_type type)
-{
-	memset(dst, 0, dst_size);
-	memcpy(dst, src, src_size < dst_size ? src_size : dst_size);
-	if (type == UPTRKV_T_STRING && src_size > dst_size)
-		dst[dst_size - 1] = '\0';
-}
-
 static int place(struct uptrkv_mig *m, struct uptrkv_alloc *a, __u32 id, const void *bytes,
 		 __u32 size, __u32 *ent, struct uptrkv_error *e)
 {
@@ -103,7 +93,9 @@ static int do_copy(struct uptrkv_mig *m, struct uptrkv_alloc *a, const struct up
 		return 1;	/* not in this store: initialise instead */
 	if (!uptrkv_snapshot__stable(s, id, old_size))
 		return uptrkv_err(e, -EAGAIN, "thread %u: key %u changed during the snapshot", m->tid, id);
-	convert(val, pe->new->size, old, old_size, pe->new->type);
+	if (uptrkv_convert_value(val, pe->new->size, old, old_size, pe->conv))
+		return uptrkv_err(e, -EINVAL, "key %u: cannot convert %u bytes to %u (%s)", id,
+				  old_size, pe->new->size, uptrkv_conv__str(pe->conv));
 	old_off = buf_add(m, old, old_size);
 	if (old_off < 0)
 		return uptrkv_err(e, -ENOMEM, "out of memory");
@@ -118,7 +110,7 @@ static int do_copy(struct uptrkv_mig *m, struct uptrkv_alloc *a, const struct up
 	c->new_ent = ent;
 	c->old_off = old_off;
 	c->new_off = m->buf_len - pe->new->size;
-	c->new_type = pe->new->type;
+	c->conv = pe->conv;
 	m->nr_copy++;
 	return 0;
 }
@@ -271,7 +263,8 @@ int uptrkv_mig__recopy(struct uptrkv_mig *m, const struct uptrkv_snapshot *now,
 		if (memcmp(new_now, m->buf + c->new_off, new_size))
 			continue;	/* the new version wrote it: newer, keep it */
 		memcpy(m->expect + c->new_off, m->buf + c->new_off, new_size);
-		convert(m->buf + c->new_off, new_size, old_now, old_size, c->new_type);
+		/* The same sizes and rule as the first copy, which succeeded. */
+		uptrkv_convert_value(m->buf + c->new_off, new_size, old_now, old_size, c->conv);
 		/* What was copied now is the baseline of any later pass. */
 		memcpy(m->buf + c->old_off, old_now, old_size);
 		if (grow((void **)w, &cap, *nr + 4, sizeof(**w))) {

@@ -15,7 +15,7 @@ struct uptrkv_mig_copy {
 	__u32 old_ent, new_ent;
 	size_t old_off;			/* offset in buf of the old bytes copied */
 	size_t new_off;			/* offset in buf of the new bytes written */
-	enum uptrkv_type new_type;
+	enum uptrkv_conv conv;		/* how the old value becomes the new */
 };
 
 struct uptrkv_mig {
