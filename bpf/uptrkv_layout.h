@@ -80,9 +80,10 @@
 /* How a forwarded value becomes this entry's value. The bytes past the
  * copied prefix are what the extent held: zero, as the rollout wrote them. */
 enum uptrkv_ent_conv {
-	UPTRKV_ENT_CONV_PREFIX = 0,		/* copy min(old, new) bytes: zero-extend, truncate */
-	UPTRKV_ENT_CONV_SEXT = 1,		/* signed integer widening (new size <= 8) */
-	UPTRKV_ENT_CONV_STRING = 2,		/* prefix, and a truncated string keeps its NUL */
+	UPTRKV_ENT_CONV_PREFIX = 0,	/* copy min(old, new) bytes: zero-extend, truncate */
+	UPTRKV_ENT_CONV_SEXT = 1,	/* signed integer widening, by value */
+	UPTRKV_ENT_CONV_STRING = 2,	/* prefix, and a truncated string keeps its NUL */
+	UPTRKV_ENT_CONV_UINT = 3,	/* unsigned integer widening, by value */
 };
 
 #define UPTRKV_ENT(page, off, size)					\

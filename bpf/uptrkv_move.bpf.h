@@ -66,29 +66,30 @@ __noinline int uptrkv__move_value(__u32 *ment, __u32 *oent, struct uptrkv_page *
 	n = ssz < dsz ? ssz : dsz;
 	sa = (__u64)(unsigned long)src->bytes + UPTRKV_ENT_OFF(eo);
 	do_ = UPTRKV_ENT_OFF(e);
-	if (conv == UPTRKV_ENT_CONV_SEXT) {
+	if (conv == UPTRKV_ENT_CONV_SEXT || conv == UPTRKV_ENT_CONV_UINT) {
 		const void *sp = (const void *)src->bytes + UPTRKV_ENT_OFF(eo);
 		void *dp = (void *)dst->bytes + do_;
-		__s64 v;
+		bool sint = conv == UPTRKV_ENT_CONV_SEXT;
+		__u64 v;
 
-		/* An integer widening: 1, 2 or 4 bytes to 2, 4 or 8, aligned
-		 * (extents start 8-byte aligned, offsets are at most 4088). */
+		/* An integer widening by value: 1, 2 or 4 bytes to 2, 4 or 8,
+		 * aligned (extents start 8-byte aligned at most at 4088). */
 		if (ssz == 1)
-			v = *(volatile const __s8 *)sp;
+			v = sint ? (__u64)*(volatile const __s8 *)sp : *(volatile const __u8 *)sp;
 		else if (ssz == 2)
-			v = *(volatile const __s16 *)sp;
+			v = sint ? (__u64)*(volatile const __s16 *)sp : *(volatile const __u16 *)sp;
 		else if (ssz == 4)
-			v = *(volatile const __s32 *)sp;
+			v = sint ? (__u64)*(volatile const __s32 *)sp : *(volatile const __u32 *)sp;
 		else
 			return -EINVAL;
 		if (dsz <= ssz)
 			return -EINVAL;
 		if (dsz == 2)
-			*(volatile __s16 *)dp = v;
+			*(volatile __u16 *)dp = v;
 		else if (dsz == 4)
-			*(volatile __s32 *)dp = v;
+			*(volatile __u32 *)dp = v;
 		else if (dsz == 8)
-			*(volatile __s64 *)dp = v;
+			*(volatile __u64 *)dp = v;
 		else
 			return -EINVAL;
 	} else {

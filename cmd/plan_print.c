@@ -33,8 +33,11 @@ static void entry_note(const struct uptrkv_plan_entry *pe, char *buf, size_t sz)
 			       n->size > o->size ? "copied, zero-extended" : "copied, truncated");
 		break;
 	case UPTRKV_CH_RETYPED:
-		len = snprintf(buf, sz, "%s -> %s, reset to its default",
-			       uptrkv_type__str(o->type), uptrkv_type__str(n->type));
+		len = snprintf(buf, sz, "%s -> %s, %s", uptrkv_type__str(o->type),
+			       uptrkv_type__str(n->type),
+			       pe->conv == UPTRKV_CONV_SINT ? "value kept, sign-extended" :
+			       pe->conv == UPTRKV_CONV_UINT ? "value kept, zero-extended" :
+			       "reset to its default");
 		break;
 	case UPTRKV_CH_RENAMED:
 	case UPTRKV_CH_UNCHANGED:
@@ -166,6 +169,7 @@ void plan_json_fields(struct jw *w, const struct uptrkv_plan *p)
 		json_type(w, "old_type", pe->old);
 		json_type(w, "new_type", pe->new);
 		jw_string_field(w, "action", action_str(pe->action));
+		jw_string_field(w, "conversion", uptrkv_conv__str(pe->conv));
 		jw_bool_field(w, "refused", pe->refused);
 		jw_name(w, "why");
 		jw_string(w, pe->refused ? pe->why : NULL);

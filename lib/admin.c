@@ -11,7 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include "forward.h"
+#include "convert.h"
 
 /*
  * The skeleton is generated with the name uptrkv_admin, which is also the
@@ -562,7 +562,7 @@ int uptrkv_snapshot__read(const struct uptrkv_snapshot *s, unsigned int slot, __
 	err = snap_extent(s, snap_ent(s, slot ^ 1, key), &src, &ssz);
 	if (err)
 		return err;	/* -ENOENT: deleted before it was moved, so gone */
-	return uptrkv_forward__convert(buf, *size, src, ssz, UPTRKV_ENT_CONV(ent)) ? -EUCLEAN : 0;
+	return uptrkv_convert_over(buf, *size, src, ssz, UPTRKV_ENT_CONV(ent)) ? -EUCLEAN : 0;
 }
 
 bool uptrkv_snapshot__stable(const struct uptrkv_snapshot *s, __u32 key, __u32 size)

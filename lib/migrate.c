@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include "forward.h"
+#include "convert.h"
 #include "migrate.h"
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -82,16 +82,15 @@ static int place(struct uptrkv_mig *m, struct uptrkv_alloc *a, __u32 id, const v
 	return add_copy(m, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(*ent)), UPTRKV_ENT_OFF(*ent), off, size);
 }
 
-/* How the move turns the old value into the new one. */
-enum uptrkv_ent_conv uptrkv_mig__conv(const struct uptrkv_key *old, const struct uptrkv_key *new)
+/* The plan's conversion as a forwarded entry carries it. */
+enum uptrkv_ent_conv uptrkv_mig__ent_conv(enum uptrkv_conv conv)
 {
-	__u32 ow = uptrkv_type__width(old->type), nw = uptrkv_type__width(new->type);
-
-	if (new->type == UPTRKV_T_STRING)
-		return UPTRKV_ENT_CONV_STRING;
-	if (ow && nw > ow && uptrkv_type__is_signed(old->type) && nw <= 8)
-		return UPTRKV_ENT_CONV_SEXT;
-	return UPTRKV_ENT_CONV_PREFIX;
+	switch (conv) {
+	case UPTRKV_CONV_STRING: return UPTRKV_ENT_CONV_STRING;
+	case UPTRKV_CONV_SINT: return UPTRKV_ENT_CONV_SEXT;
+	case UPTRKV_CONV_UINT: return UPTRKV_ENT_CONV_UINT;
+	default: return UPTRKV_ENT_CONV_PREFIX;
+	}
 }
 
 /*
@@ -110,14 +109,13 @@ static int do_copy(struct uptrkv_mig *m, struct uptrkv_alloc *a, const struct up
 
 	if (uptrkv_snapshot__value(s, m->from, id, &old, &old_size))
 		return 1;	/* not in this store: initialise instead */
-	memset(val, 0, pe->new->size);
-	if (uptrkv_forward__convert(val, pe->new->size, old, old_size, uptrkv_mig__conv(pe->old, pe->new)))
-		return uptrkv_err(e, -EINVAL, "key %u: cannot convert %u bytes to %u", id, old_size,
-				  pe->new->size);
+	if (uptrkv_convert_value(val, pe->new->size, old, old_size, pe->conv))
+		return uptrkv_err(e, -EINVAL, "key %u: cannot convert %u bytes to %u (%s)", id,
+				  old_size, pe->new->size, uptrkv_conv__str(pe->conv));
 	err = place(m, a, id, val, pe->new->size, &ent, e);
 	if (err)
 		return err;
-	m->meta.ent[id] = UPTRKV_ENT_FORWARD(ent, uptrkv_mig__conv(pe->old, pe->new));
+	m->meta.ent[id] = UPTRKV_ENT_FORWARD(ent, uptrkv_mig__ent_conv(pe->conv));
 	if (grow((void **)&m->moves, &m->cap_moves, m->nr_moves + 1, sizeof(*m->moves)))
 		return uptrkv_err(e, -ENOMEM, "out of memory");
 	m->moves[m->nr_moves++] = id;

@@ -33,7 +33,7 @@ int uptrkv_mig__build(const struct uptrkv_plan *p, const struct uptrkv_snapshot 
 		      __u32 from, __u32 to, __u32 gen, struct uptrkv_mig *m,
 		      struct uptrkv_error *e);
 /* How a resized key's value is converted when it is moved. */
-enum uptrkv_ent_conv uptrkv_mig__conv(const struct uptrkv_key *old, const struct uptrkv_key *new);
+enum uptrkv_ent_conv uptrkv_mig__ent_conv(enum uptrkv_conv conv);
 /* The writes that move keys ids[0..n) into meta slot `slot` (one each). */
 size_t uptrkv_mig__move_writes(__u32 slot, const __u32 *ids, size_t n, struct uptrkv_write *w);
 /* The keys whose entry in `slot` of a snapshot is still forwarded: moves a

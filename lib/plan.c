@@ -34,13 +34,44 @@ static __u64 layout_bytes(const struct uptrkv_manifest *m)
 	return sum;
 }
 
+/* How a resized key of one type is copied. */
+static enum uptrkv_conv bytes_conv(const struct uptrkv_key *n)
+{
+	return n->type == UPTRKV_T_STRING ? UPTRKV_CONV_STRING : UPTRKV_CONV_ZERO_EXTEND;
+}
+
 /*
- * The same id on both sides. The type decides first: a retype needs
- * `resize: reset` whatever the sizes, since old bytes mean nothing in the
- * new type. Then the size: growing zero-extends (or resets, if asked),
- * shrinking needs truncate (or reset). A rename alone keeps the bytes.
- * `resize` on a key that keeps its size and type is ignored, so a manifest
- * can carry it on to the next version.
+ * A new type. `resize: reset` re-initialises the key whatever the types. An
+ * integer widening keeps the value (lib/convert.c); any other retype,
+ * narrowing included, would change or lose it, so it needs the reset.
+ */
+static void plan_retype(struct uptrkv_plan_entry *e)
+{
+	const struct uptrkv_key *o = e->old, *n = e->new;
+
+	e->change = UPTRKV_CH_RETYPED;
+	if (n->resize != UPTRKV_RESIZE_RESET && uptrkv_type__widens(o->type, n->type)) {
+		e->action = UPTRKV_ACT_COPY;
+		e->conv = uptrkv_type__is_signed(o->type) ? UPTRKV_CONV_SINT : UPTRKV_CONV_UINT;
+		return;
+	}
+	e->action = UPTRKV_ACT_INIT;
+	e->conv = UPTRKV_CONV_RESET;
+	if (n->resize != UPTRKV_RESIZE_RESET) {
+		e->refused = true;
+		snprintf(e->why, sizeof(e->why),
+			 "type changes from %s to %s: only an integer widening keeps the value; "
+			 "anything else needs resize: reset",
+			 uptrkv_type__str(o->type), uptrkv_type__str(n->type));
+	}
+}
+
+/*
+ * The same id on both sides. The type decides first (plan_retype). Then the
+ * size: growing zero-extends (or resets, if asked), shrinking needs truncate
+ * (or reset). A rename alone keeps the bytes. `resize` on a key that keeps
+ * its size and type is ignored, so a manifest can carry it on to the next
+ * version.
  */
 static void plan_both(struct uptrkv_plan_entry *e)
 {
@@ -48,21 +79,16 @@ static void plan_both(struct uptrkv_plan_entry *e)
 
 	e->renamed = strcmp(o->name, n->name) != 0;
 	if (o->type != n->type) {
-		e->change = UPTRKV_CH_RETYPED;
-		e->action = UPTRKV_ACT_INIT;
-		if (n->resize != UPTRKV_RESIZE_RESET) {
-			e->refused = true;
-			snprintf(e->why, sizeof(e->why),
-				 "type changes from %s to %s: needs resize: reset",
-				 uptrkv_type__str(o->type), uptrkv_type__str(n->type));
-		}
+		plan_retype(e);
 		return;
 	}
 	if (o->size != n->size) {
+		bool reset = n->resize == UPTRKV_RESIZE_RESET;
+
 		e->change = UPTRKV_CH_RESIZED;
-		e->action = n->resize == UPTRKV_RESIZE_RESET ? UPTRKV_ACT_INIT : UPTRKV_ACT_COPY;
-		if (n->size < o->size && n->resize != UPTRKV_RESIZE_TRUNCATE &&
-		    n->resize != UPTRKV_RESIZE_RESET) {
+		e->action = reset ? UPTRKV_ACT_INIT : UPTRKV_ACT_COPY;
+		e->conv = reset ? UPTRKV_CONV_RESET : bytes_conv(n);
+		if (n->size < o->size && n->resize != UPTRKV_RESIZE_TRUNCATE && !reset) {
 			e->refused = true;
 			snprintf(e->why, sizeof(e->why),
 				 "shrinks from %u to %u bytes: needs resize: truncate",

@@ -23,7 +23,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
-#include "forward.h"
+#include "convert.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -384,7 +384,7 @@ static int move_in(struct uptrkv_thread *t, __u32 slot, __u32 key)
 	if (!dst || !src || (e & UPTRKV_ENT_RSVD_MASK))
 		return -EINVAL;
 	conv = UPTRKV_ENT_CONV(e);
-	if (uptrkv_forward__convert(dst, UPTRKV_ENT_SIZE(e), src, UPTRKV_ENT_SIZE(eo), conv))
+	if (uptrkv_convert_over(dst, UPTRKV_ENT_SIZE(e), src, UPTRKV_ENT_SIZE(eo), conv))
 		return -EINVAL;
 	if (!__atomic_compare_exchange_n(ment, &e, UPTRKV_ENT_PLAIN(e), false, __ATOMIC_SEQ_CST,
 					 __ATOMIC_RELAXED))

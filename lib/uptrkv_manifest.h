@@ -121,8 +121,21 @@ enum uptrkv_change {
 enum uptrkv_action {
 	UPTRKV_ACT_KEEP = 0,		/* share the extent: data never touched */
 	UPTRKV_ACT_INIT,		/* new extent, written with the default */
-	UPTRKV_ACT_COPY,		/* new extent, old value zero-extended or truncated */
+	UPTRKV_ACT_COPY,		/* new extent, old value converted (conv) */
 	UPTRKV_ACT_DROP,		/* not in the new layout; reclaimed after the switch */
+};
+
+/*
+ * How a copied value becomes the new one (lib/convert.c). Integers convert by
+ * value, not by bytes, so the rule does not depend on the host's byte order.
+ */
+enum uptrkv_conv {
+	UPTRKV_CONV_NONE = 0,		/* not copied: kept (shared), dropped or added */
+	UPTRKV_CONV_ZERO_EXTEND,	/* bytes: copied, zero-extended or truncated */
+	UPTRKV_CONV_STRING,		/* as ZERO_EXTEND, a truncated string keeps its NUL */
+	UPTRKV_CONV_UINT,		/* unsigned integer widened: value kept */
+	UPTRKV_CONV_SINT,		/* signed integer widened: value kept, sign-extended */
+	UPTRKV_CONV_RESET,		/* re-initialised to the key's default */
 };
 
 struct uptrkv_plan_entry {
@@ -130,6 +143,7 @@ struct uptrkv_plan_entry {
 	enum uptrkv_change change;	/* the primary change */
 	bool renamed;			/* also true when resized/retyped and renamed */
 	enum uptrkv_action action;
+	enum uptrkv_conv conv;		/* for resized and retyped keys */
 	const struct uptrkv_key *old;	/* NULL when added */
 	const struct uptrkv_key *new;	/* NULL when removed */
 	bool refused;			/* incompatible; why says why */
@@ -159,6 +173,11 @@ int uptrkv_plan__new(const struct uptrkv_manifest *old, const struct uptrkv_mani
 		     struct uptrkv_plan **out, struct uptrkv_error *e);
 void uptrkv_plan__free(struct uptrkv_plan *p);
 const char *uptrkv_change__str(enum uptrkv_change c);
+/* "zero-extend", "string", "uint", "sint", "reset" or "none". */
+const char *uptrkv_conv__str(enum uptrkv_conv c);
+/* Whether from -> to is an integer widening that keeps every value:
+ * u8->u16->u32->u64, s8->...->s64, and unsigned to a wider signed type. */
+bool uptrkv_type__widens(enum uptrkv_type from, enum uptrkv_type to);
 
 /* Data bytes a value of this size occupies in a store. */
 static inline __u32 uptrkv_alloc_size(__u32 size)

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "unit/helpers.h"
-#include "forward.h"
+#include "convert.h"
 #include "migrate.h"
 
 #define TID 4242
@@ -555,12 +555,13 @@ static void test_forward_reads_last_write(void **state)
 	store_put(st, 0, &neg, 4);
 	store_put(st, 1, "0123456789abcdef", 16);
 	store_put(st, 2, &big, 4);
-	/* Carried over, as the plan of an integer widening does. */
+	/* Integer widenings are carried over, not reset. */
+	assert_true(p->compatible);
 	for (size_t i = 0; i < p->n; i++)
-		p->v[i].action = UPTRKV_ACT_COPY;
+		assert_int_equal(p->v[i].action, UPTRKV_ACT_COPY);
 	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), 0);
 	assert_int_equal(UPTRKV_ENT_CONV(m.meta.ent[0]), UPTRKV_ENT_CONV_SEXT);
-	assert_int_equal(UPTRKV_ENT_CONV(m.meta.ent[2]), UPTRKV_ENT_CONV_PREFIX);
+	assert_int_equal(UPTRKV_ENT_CONV(m.meta.ent[2]), UPTRKV_ENT_CONV_UINT);
 	after = applied(st, &m);
 	assert_int_equal(*(const __s64 *)value(after, 1, 0, &sz), -5);
 	assert_int_equal(sz, 8);
@@ -610,25 +611,28 @@ static void test_forward_convert(void **state)
 
 	(void)state;
 	memset(dst, 0x77, sizeof(dst));
-	assert_int_equal(uptrkv_forward__convert(dst, 8, (const __u8 *)&s8, 1, UPTRKV_ENT_CONV_SEXT), 0);
+	assert_int_equal(uptrkv_convert_over(dst, 8, (const __u8 *)&s8, 1, UPTRKV_ENT_CONV_SEXT), 0);
 	memcpy(&v, dst, 8);
 	assert_int_equal(v, -2);
-	assert_int_equal(uptrkv_forward__convert(dst, 4, (const __u8 *)&s16, 2, UPTRKV_ENT_CONV_SEXT), 0);
+	assert_int_equal(uptrkv_convert_over(dst, 4, (const __u8 *)&s16, 2, UPTRKV_ENT_CONV_SEXT), 0);
 	assert_int_equal(*(__s32 *)dst, -300);
+	assert_int_equal(uptrkv_convert_over(dst, 8, (const __u8 *)&s16, 2, UPTRKV_ENT_CONV_UINT), 0);
+	memcpy(&v, dst, 8);
+	assert_int_equal(v, 0xfed4);	/* -300 as a u16, widened by value */
 	/* not a widening: refused, dst unchanged */
 	memset(dst, 0x77, sizeof(dst));
-	assert_int_equal(uptrkv_forward__convert(dst, 4, (const __u8 *)&s16, 4, UPTRKV_ENT_CONV_SEXT), -EINVAL);
-	assert_int_equal(uptrkv_forward__convert(dst, 3, (const __u8 *)&s16, 2, UPTRKV_ENT_CONV_SEXT), -EINVAL);
+	assert_int_equal(uptrkv_convert_over(dst, 4, (const __u8 *)&s16, 4, UPTRKV_ENT_CONV_SEXT), -EINVAL);
+	assert_int_equal(uptrkv_convert_over(dst, 3, (const __u8 *)&s16, 2, UPTRKV_ENT_CONV_SEXT), -EINVAL);
 	assert_int_equal(dst[0], 0x77);
 	/* prefix: the rest is what the extent held */
 	memcpy(src, "abcdefgh", 8);
 	memset(dst, 0, sizeof(dst));
-	assert_int_equal(uptrkv_forward__convert(dst, 16, src, 8, UPTRKV_ENT_CONV_PREFIX), 0);
+	assert_int_equal(uptrkv_convert_over(dst, 16, src, 8, UPTRKV_ENT_CONV_PREFIX), 0);
 	assert_memory_equal(dst, "abcdefgh\0\0\0\0\0\0\0\0", 16);
 	/* a truncated string keeps its NUL, bytes do not */
-	assert_int_equal(uptrkv_forward__convert(dst, 4, src, 8, UPTRKV_ENT_CONV_STRING), 0);
+	assert_int_equal(uptrkv_convert_over(dst, 4, src, 8, UPTRKV_ENT_CONV_STRING), 0);
 	assert_memory_equal(dst, "abc\0", 4);
-	assert_int_equal(uptrkv_forward__convert(dst, 4, src, 8, UPTRKV_ENT_CONV_PREFIX), 0);
+	assert_int_equal(uptrkv_convert_over(dst, 4, src, 8, UPTRKV_ENT_CONV_PREFIX), 0);
 	assert_memory_equal(dst, "abcd", 4);
 }
 

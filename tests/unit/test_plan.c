@@ -233,9 +233,12 @@ static const struct rule rules[] = {
 	  { 1, RS, false, INIT, 4, 8, false } },
 	/* retype */
 	{ "{id: 1, name: a, size: 4, type: u32}", "{id: 1, name: a, size: 4, type: s32}",
-	  { 1, RT, false, INIT, 4, 4, true }, "type changes from u32 to s32: needs resize: reset" },
+	  { 1, RT, false, INIT, 4, 4, true },
+	  "type changes from u32 to s32: only an integer widening keeps the value; anything else needs resize: reset" },
 	{ "{id: 1, name: a, size: 4, type: u32}", "{id: 1, name: a, size: 8, type: u64, resize: zero-extend}",
-	  { 1, RT, false, INIT, 4, 8, true }, "needs resize: reset" },
+	  { 1, RT, false, COPY, 4, 8, false } },
+	{ "{id: 1, name: a, size: 8, type: u64}", "{id: 1, name: a, size: 4, type: u32, resize: truncate}",
+	  { 1, RT, false, INIT, 8, 4, true }, "needs resize: reset" },
 	{ "{id: 1, name: a, size: 4}", "{id: 1, name: a, size: 4, type: u32, resize: reset}",
 	  { 1, RT, false, INIT, 4, 4, false } },
 	/* rename, alone and with a resize */
@@ -264,6 +267,89 @@ static void test_rules(void **state)
 		assert_int_equal(p->nr_changes, rules[i].w.change != U);
 		if (rules[i].why)
 			assert_non_null(strstr(p->v[0].why, rules[i].why));
+		uptrkv_plan__free(p);
+		uptrkv_manifest__free(a);
+		uptrkv_manifest__free(b);
+	}
+}
+
+/* Every pair of integer types: a widening keeps the value (copy, by value,
+ * sign-extended from a signed type); anything else is refused without
+ * resize: reset, and resets with it. */
+static void test_widening(void **state)
+{
+	static const struct { const char *t; int w; bool s; } ty[] = {
+		{ "u8", 1, false }, { "u16", 2, false }, { "u32", 4, false }, { "u64", 8, false },
+		{ "s8", 1, true }, { "s16", 2, true }, { "s32", 4, true }, { "s64", 8, true },
+	};
+	char a_text[128], b_text[128];
+	size_t widenings = 0;
+
+	(void)state;
+	for (size_t i = 0; i < 8; i++) {
+		for (size_t j = 0; j < 8; j++) {
+			bool widens = ty[j].w > ty[i].w && (!ty[i].s || ty[j].s);
+
+			if (i == j)
+				continue;
+			for (int reset = 0; reset < 2; reset++) {
+				struct uptrkv_manifest *a, *b;
+				struct uptrkv_plan *p;
+				const struct uptrkv_plan_entry *e;
+
+				snprintf(a_text, sizeof(a_text), "{id: 3, name: k, size: %d, type: %s}",
+					 ty[i].w, ty[i].t);
+				snprintf(b_text, sizeof(b_text), "{id: 3, name: k, size: %d, type: %s%s}",
+					 ty[j].w, ty[j].t, reset ? ", resize: reset" : "");
+				a = ut_manifest(1, a_text);
+				b = ut_manifest(2, b_text);
+				p = ut_plan(a, b);
+				e = &p->v[0];
+				print_message("%s -> %s%s: %s %s%s\n", ty[i].t, ty[j].t, reset ? " (reset)" : "",
+					      uptrkv_conv__str(e->conv), e->refused ? "refused: " : "", e->why);
+				assert_int_equal(e->change, UPTRKV_CH_RETYPED);
+				if (widens && !reset) {
+					assert_false(e->refused);
+					assert_int_equal(e->action, UPTRKV_ACT_COPY);
+					assert_int_equal(e->conv, ty[i].s ? UPTRKV_CONV_SINT : UPTRKV_CONV_UINT);
+					assert_true(uptrkv_type__widens(a->keys[0].type, b->keys[0].type));
+					widenings++;
+				} else {
+					assert_int_equal(e->refused, !reset);
+					assert_int_equal(e->action, UPTRKV_ACT_INIT);
+					assert_int_equal(e->conv, UPTRKV_CONV_RESET);
+				}
+				uptrkv_plan__free(p);
+				uptrkv_manifest__free(a);
+				uptrkv_manifest__free(b);
+			}
+		}
+	}
+	/* u8->u16,u32,u64 (3), u16->2, u32->1; same for signed (6); unsigned
+	 * to a wider signed: u8->s16,s32,s64, u16->s32,s64, u32->s64 (6). */
+	assert_int_equal(widenings, 18);
+	/* Not integers: never a widening. */
+	assert_false(uptrkv_type__widens(UPTRKV_T_BOOL, UPTRKV_T_U16));
+	assert_false(uptrkv_type__widens(UPTRKV_T_U8, UPTRKV_T_BYTES));
+}
+
+/* The conversion each resize records: bytes, string, or reset. */
+static void test_resize_conv(void **state)
+{
+	static const struct { const char *old, *new; enum uptrkv_conv conv; } c[] = {
+		{ "{id: 1, name: a, size: 4}", "{id: 1, name: a, size: 8}", UPTRKV_CONV_ZERO_EXTEND },
+		{ "{id: 1, name: a, size: 8}", "{id: 1, name: a, size: 4, resize: truncate}", UPTRKV_CONV_ZERO_EXTEND },
+		{ "{id: 1, name: a, size: 8, type: string}", "{id: 1, name: a, size: 4, type: string, resize: truncate}", UPTRKV_CONV_STRING },
+		{ "{id: 1, name: a, size: 8}", "{id: 1, name: a, size: 4, resize: reset}", UPTRKV_CONV_RESET },
+		{ "{id: 1, name: a, size: 8}", "{id: 1, name: b, size: 8}", UPTRKV_CONV_NONE },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct uptrkv_manifest *a = ut_manifest(1, c[i].old), *b = ut_manifest(2, c[i].new);
+		struct uptrkv_plan *p = ut_plan(a, b);
+
+		assert_string_equal(uptrkv_conv__str(p->v[0].conv), uptrkv_conv__str(c[i].conv));
 		uptrkv_plan__free(p);
 		uptrkv_manifest__free(a);
 		uptrkv_manifest__free(b);
@@ -345,6 +431,8 @@ int main(void)
 		cmocka_unit_test(test_demo_v1_v3_and_back),
 		cmocka_unit_test(test_first_deploy),
 		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_widening),
+		cmocka_unit_test(test_resize_conv),
 		cmocka_unit_test(test_one_refusal_among_many),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_names),
