@@ -284,7 +284,7 @@ static __always_inline int uptrkv__locate(struct uptrkv_task_store *s, struct up
 	e = UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]);
 	*entp = e;
 	/* valid, no reserved bits, exactly `size` bytes: one compare */
-	if ((e & (UPTRKV_ENT_VALID | UPTRKV_ENT_RSVD_MASK | UPTRKV_ENT_SIZE_MASK)) !=
+	if ((e & (UPTRKV_ENT_VALID | UPTRKV_ENT_FLAGS_MASK | UPTRKV_ENT_SIZE_MASK)) !=
 	    (UPTRKV_ENT_VALID | size))
 		return uptrkv__ent_err(e, size);
 	off = UPTRKV_ENT_OFF(e);
@@ -383,7 +383,7 @@ static __always_inline void uptrkv__load_small(void *dst, const void *p, const _
  * Measured (docs/benchmarks.md): one test for all, then a second one only on
  * a miss, beat a test for the page of its own on the fast path.
  */
-#define UPTRKV__CHECK_MASK	(UPTRKV_ENT_VALID | UPTRKV_ENT_RSVD_MASK | UPTRKV_ENT_SIZE_MASK)
+#define UPTRKV__CHECK_MASK	(UPTRKV_ENT_VALID | UPTRKV_ENT_FLAGS_MASK | UPTRKV_ENT_SIZE_MASK)
 #define UPTRKV__PAGE_BITS	(UPTRKV_ENT_PAGE_MASK << UPTRKV_ENT_PAGE_SHIFT)
 #define UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, x, p, miss, slow) do {	\
 	struct uptrkv_page *__p0 = (p0);					\
@@ -420,6 +420,45 @@ static __always_inline int uptrkv__get_again(struct uptrkv_task_store *s, struct
 	if (UPTRKV_READ_ONCE(m->ent[key & (UPTRKV_MAX_KEYS - 1)]) == e)
 		return size;
 	return -EAGAIN;
+}
+
+/*
+ * A 1/2/4/8-byte get of a forwarded key whose seqcount someone else holds
+ * (uptrkv moving the same value, or a writer of the other version): read
+ * the value where it still is and convert it, as the move would. While the
+ * entry is forwarded, no writer of this version can run (it moves first,
+ * under the seqcount), so that value is the last write. e: our entry.
+ */
+static __always_inline int uptrkv__get_through(struct uptrkv_task_store *s, __u32 key, void *dst,
+					       const __u32 size, __u32 e)
+{
+	struct uptrkv_meta *o = uptrkv__other_meta(s);
+	struct uptrkv_page *p;
+	__u32 eo, conv = UPTRKV_ENT_CONV(e);
+	__u64 v;
+	void *sp;
+
+	if (!o)
+		return -EAGAIN;
+	eo = UPTRKV_READ_ONCE(o->ent[key & (UPTRKV_MAX_KEYS - 1)]);
+	if (!(eo & UPTRKV_ENT_VALID))
+		return -ENOENT;
+	p = uptrkv__page_of(s, eo);
+	if ((eo & UPTRKV_ENT_FLAGS_MASK) || !p)
+		return -EAGAIN;
+	sp = (void *)p->bytes + UPTRKV_ENT_OFF(eo);
+	switch (UPTRKV_ENT_SIZE(eo)) {
+	case 1: v = conv == UPTRKV_ENT_CONV_SEXT ? (__u64)*(volatile __s8 *)sp : *(volatile __u8 *)sp; break;
+	case 2: v = conv == UPTRKV_ENT_CONV_SEXT ? (__u64)*(volatile __s16 *)sp : *(volatile __u16 *)sp; break;
+	case 4: v = conv == UPTRKV_ENT_CONV_SEXT ? (__u64)*(volatile __s32 *)sp : *(volatile __u32 *)sp; break;
+	case 8: v = *(volatile __u64 *)sp; break;
+	default: return -EAGAIN;	/* another size: no single load */
+	}
+	/* little endian: the low bytes are the prefix, zero- or sign-extended */
+	if (conv == UPTRKV_ENT_CONV_STRING && UPTRKV_ENT_SIZE(eo) > size)
+		v &= ~(0xffull << (8 * (size - 1)));
+	uptrkv__load_small(dst, &v, size);
+	return size;
 }
 
 static __always_inline int uptrkv__get(struct uptrkv_task_store *s, struct uptrkv_meta *m,
@@ -466,6 +505,8 @@ bad:
 		if (err != -EXDEV)
 			return err;
 		err = uptrkv__fetch(s, m, key, false);
+		if (err == -EAGAIN)
+			return uptrkv__get_through(s, key, dst, size, e);
 		return err ?: uptrkv__get_again(s, m, key, dst, size);
 	}
 	h = s->hdr;

@@ -341,6 +341,8 @@ static void move_pass(struct rollout *c, __u32 **pending, size_t *nr_pending)
 		struct uptrkv_mig *m = &c->migs[i];
 		int err;
 
+		if (i == c->nr_migs / 2)
+			test_point(c, UPTRKV_TP_MOVE);	/* past the switch: a failure is ignored */
 		if (!m->tid || !m->nr_moves)
 			continue;
 		progress(c, "move", i, c->nr_migs);

@@ -56,6 +56,7 @@ int uptrkv_deploy__manifest(struct uptrkv_deploy *d, int slot, struct uptrkv_man
 #define UPTRKV_TP_MIGRATE	"migrate"	/* half of the stores migrated */
 #define UPTRKV_TP_SWITCH	"switch"	/* all migrated, just before the flip */
 #define UPTRKV_TP_SWITCHED	"switched"	/* just after the flip */
+#define UPTRKV_TP_MOVE		"move"		/* half of the stores' resized values moved */
 #define UPTRKV_TP_RECLAIM	"reclaim"	/* old slot partly reclaimed */
 
 struct uptrkv_rollout_opts {

@@ -34,7 +34,7 @@ enum { K_EV = 0, K_W = 1, K_S = 2, K_BLOB = 3 };
 
 static struct uptrkv_app *app;
 static atomic_int stop;
-static atomic_ulong checks, stale, lost_events, errors, rounds, churned;
+static atomic_ulong checks, stale, lost_writes, lost_events, errors, rounds, churned;
 static char first[512];
 static pthread_mutex_t first_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -93,10 +93,15 @@ static void blob_round(struct uptrkv_thread *t, __u64 *seq, __u32 *wrote_len)
 		atomic_fetch_add(&checks, 1);
 		/* past what was written, a grown value is zero */
 		memset(want + cmp, 0, n - cmp);
-		if (memcmp(got, want, n))
-			bad(&stale, "tid %ld: key 3 read %llu, last write was %llu (%u bytes, now %d)",
+		if (memcmp(got, want, n)) {
+			/* Right a moment later: a stale read. Still wrong: the write is lost. */
+			usleep(2000);
+			n = get_any(t, K_BLOB, got);
+			bad(n > 0 && (__u32)n <= UPTRKV_MAX_VALUE && !memcmp(got, want, n) ? &stale : &lost_writes,
+			    "tid %ld: key 3 read %llu, last write was %llu (%u bytes, now %d)",
 			    syscall(SYS_gettid), *(unsigned long long *)got,
 			    (unsigned long long)*seq, *wrote_len, n);
+		}
 	}
 	for (int i = 0; i < 100; i++) {
 		pattern(want, n, *seq + 1);
@@ -261,9 +266,11 @@ int main(int argc, char **argv)
 	f = fopen(argv[4], "w");
 	if (f) {
 		fprintf(f, "{\"threads\":%d,\"rounds\":%lu,\"checks\":%lu,\"stale\":%lu,"
-			"\"lost_events\":%lu,\"errors\":%lu,\"churned\":%lu,\"first\":\"%s\"}\n",
+			"\"lost_writes\":%lu,\"lost_events\":%lu,\"errors\":%lu,\"churned\":%lu,"
+			"\"first\":\"%s\"}\n",
 			n, atomic_load(&rounds), atomic_load(&checks), atomic_load(&stale),
-			atomic_load(&lost_events), atomic_load(&errors), atomic_load(&churned), first);
+			atomic_load(&lost_writes), atomic_load(&lost_events), atomic_load(&errors),
+			atomic_load(&churned), first);
 		fclose(f);
 	}
 	free(th);

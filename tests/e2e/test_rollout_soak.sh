@@ -59,7 +59,7 @@ for i in range(1, n + 1):
         bad.append(f"switch {i}: {j['migrated']} stores migrated, want >= 4 (the workload's threads)")
     ms = j["timing_ms"]["total"]
     tot += ms; mx = max(mx, ms)
-    mig += j["migrated"]; gone += j["threads_gone"]; rec += j["recopied"]
+    mig += j["migrated"]; gone += j["threads_gone"]; rec += j["moved"]
 print(f"{tot} {mx} {mig} {gone} {rec}")
 for b in bad: print(b)
 sys.exit(1 if bad else 0)
@@ -86,5 +86,5 @@ stop_workload
 events=$(json "$WL_REPORT" 'sum(t["events"] for t in j["threads"])')
 echo "soak: $switches switches (2 rollouts + $ROLLBACKS rollbacks) under load, $events events checked, 0 lost or mixed"
 echo "soak: switch time: total $((wall_ns / 1000000)) ms wall ($((wall_ns / 1000000 / switches)) ms average per command, ASan build included), engine total $engine_ms ms (average $((engine_ms / switches)) ms, max $max_ms ms)"
-echo "soak: $migrated stores migrated in all, $gone threads gone during a switch, $recopied values copied again after a switch"
+echo "soak: $migrated stores migrated in all, $gone threads gone during a switch, $recopied resized values moved after a switch"
 echo PASS
