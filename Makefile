@@ -63,7 +63,7 @@ E2E_BIN   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRC))
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
-.PHONY: all check-clang deps deps-check test test-build unit e2e bench demo clean
+.PHONY: all check-clang deps deps-check test test-build unit e2e soak bench demo clean
 .DELETE_ON_ERROR:
 
 all: check-clang $(LIB_A) $(BPF_OBJ) $(UPTRKV) $(DEMO_WL)
@@ -136,7 +136,7 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(LIB_A) $(SKELS)
 # ---- tests: everything rebuilt with ASan/UBSan in build/san ----
 test: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build
-	@BUILD=build/san tests/run.sh
+	@BUILD=build/san T="$(T)" tests/run.sh
 
 test-build: all $(UNIT_BIN) $(E2E_BIN)
 
@@ -147,6 +147,13 @@ unit: deps-check
 e2e: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build
 	@BUILD=build/san tests/run.sh e2e
+
+# The long soaks (about 15 minutes): the read-your-writes soak with 120
+# switches and 24 of them killed, and 300 back-to-back rollbacks.
+soak: deps-check
+	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build
+	@BUILD=build/san T=soak RW_SWITCHES=120 RW_KILLS=24 SOAK_ROLLBACKS=300 \
+		TEST_TIMEOUT=3600 tests/run.sh e2e
 
 # Benchmarks run on the optimised, unsanitised build.
 bench: deps-check

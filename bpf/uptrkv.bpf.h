@@ -33,7 +33,10 @@
  * Concurrency (see docs/store.md): every writer of a value, BPF or user
  * space, holds the value's seqcount stripe hdr->seq[key % 512] odd while it
  * writes. Readers of 1/2/4/8-byte values do one aligned load; readers of
- * other sizes use the seqcount. A reader re-checks the meta entry after
+ * other sizes use the seqcount. After a rollout that resized a key, its
+ * entry is forwarded until someone moves the value in (uptrkv_layout.h,
+ * UPTRKV_ENT_FWD): the first get, put or ptr that meets it does, on the
+ * slow path, so the value read is always the last one written. A reader re-checks the meta entry after
  * reading, so a value that was deleted or moved meanwhile is not returned.
  * For 1/2/4/8 bytes that re-check matters only to sleepable programs
  * (SEC("syscall"), *.s): the allocator's quarantine waits for an RCU grace
@@ -428,9 +431,10 @@ static __always_inline int uptrkv__get_again(struct uptrkv_task_store *s, struct
  * the value where it still is and convert it, as the move would. While the
  * entry is forwarded, no writer of this version can run (it moves first,
  * under the seqcount), so that value is the last write. e: our entry.
+ * Not inlined: a rare path, kept out of the fast path's registers.
  */
-static __always_inline int uptrkv__get_through(struct uptrkv_task_store *s, __u32 key, void *dst,
-					       const __u32 size, __u32 e)
+static __attribute__((noinline)) int uptrkv__get_through(struct uptrkv_task_store *s, __u32 key,
+							  void *dst, __u32 size, __u32 e)
 {
 	struct uptrkv_meta *o = uptrkv__other_meta(s);
 	struct uptrkv_page *p;

@@ -2,6 +2,7 @@
 # Runs the unit tests (cmocka) and the end-to-end tests (root, real BPF).
 #   tests/run.sh [unit|e2e]
 # BUILD names the build folder (make test uses build/san, built with ASan/UBSan).
+# T=NAME runs only the tests whose name contains NAME (make test T=rw_soak).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build/san}
@@ -15,6 +16,7 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-600}
 passed=0 failed=0 skipped=0 failures=()
 run_one() {	# name cmd...
 	local name=$1; shift
+	case "$name" in *"${T:-}"*) ;; *) return 0 ;; esac
 	local log; log=$(mktemp)
 	local t0=$SECONDS
 	if timeout -k 10 "$TEST_TIMEOUT" "$@" >"$log" 2>&1; then

@@ -258,8 +258,9 @@ int main(int argc, char **argv)
 	pthread_create(&ch, NULL, churn, NULL);
 	printf("ready %d\n", getpid());
 	fflush(stdout);
+	/* Not pause(): SIGTERM may land on any thread, not this one. */
 	while (!atomic_load(&stop))
-		pause();
+		usleep(10000);
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
 	pthread_join(ch, NULL);
