@@ -45,6 +45,7 @@ struct uptrkv_error {
 #include "uptrkv_store.h"
 #include "uptrkv_admin.h"
 #include "uptrkv_deploy.h"
+#include "uptrkv_binding.h"
 
 #ifdef __cplusplus
 }
