@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "binding_state.h"
 #include "hook.h"
 #include "migrate.h"
 #include "version.h"
@@ -249,6 +250,7 @@ static int record(struct rollout *c, const struct uptrkv_manifest *m)
 	c->recorded = true;
 	c->d->ctl->journal_flags |= UPTRKV_JF_RECORDED;
 	err = uptrkv_deploy__record(c->d, c->to, m, progs, c->v->nr_progs, c->e);
+	err = err ?: uptrkv_binding__record(c->d, c->to, &c->res->binding, c->e);
 	return err ?: uptrkv_version__pin(c->v, c->d, c->e);
 }
 
@@ -555,6 +557,16 @@ static int upgrade(struct rollout *c, const struct uptrkv_manifest *m)
 	return do_switch(c, m);
 }
 
+/* From the file, before anything is opened, locked or loaded: the object
+ * must be the one built for m's layout and deployment (lib/binding.c). */
+static int check_object(struct rollout *c, const struct uptrkv_manifest *m)
+{
+	UPTRKV_OPTS(uptrkv_binding_opts, bo,
+		    .allow_unbound = UPTRKV_OPTS_GET(c->opts, allow_unbound_object, false));
+
+	return uptrkv_binding__check(m, NULL, &bo, &c->res->binding, c->e);
+}
+
 int uptrkv_rollout(const struct uptrkv_manifest *m, const struct uptrkv_rollout_opts *opts,
 		   struct uptrkv_rollout_result *res, struct uptrkv_error *e)
 {
@@ -565,11 +577,15 @@ int uptrkv_rollout(const struct uptrkv_manifest *m, const struct uptrkv_rollout_
 	memset(res, 0, sizeof(*res));
 	snprintf(res->name, sizeof(res->name), "%s", m->name);
 	res->to_version = m->version;
+	err = check_object(&c, m);
+	if (err)
+		goto out;
 	err = uptrkv_deploy__open(opt_bpffs(opts), m->name, &c.d, e);
 	if (err == -ENOENT)
 		err = first_deploy(&c, m);
 	else if (!err)
 		err = upgrade(&c, m);
+out:
 	end(&c);
 	res->ms_total = now_ms() - t0;
 	return err;
@@ -582,6 +598,15 @@ static void force_compatible(struct uptrkv_plan *p)
 		p->v[i].refused = false;
 	p->nr_refused = 0;
 	p->compatible = true;
+}
+
+/* Rollback loads nothing from disk: it checks the binding recorded when
+ * the target version was rolled out (lib/binding_state.c). */
+static int check_recorded_object(struct rollout *c, const struct uptrkv_manifest *prev)
+{
+	bool allow = UPTRKV_OPTS_GET(c->opts, allow_unbound_object, false);
+
+	return uptrkv_binding__check_recorded(c->d, c->to, prev, allow, &c->res->binding, c->e);
 }
 
 int uptrkv_rollback(const char *name, const struct uptrkv_rollout_opts *opts,
@@ -607,7 +632,8 @@ int uptrkv_rollback(const char *name, const struct uptrkv_rollout_opts *opts,
 	if (err)
 		goto out;
 	force_compatible(c.plan);
-	err = preflight(&c, NULL);
+	err = check_recorded_object(&c, prev);
+	err = err ?: preflight(&c, NULL);
 	if (err || UPTRKV_OPTS_GET(opts, dry_run, false)) {
 		res->dry_run = !err;
 		goto out;
