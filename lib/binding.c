@@ -700,7 +700,8 @@ static int no_record(const struct uptrkv_manifest *m, const char *obj, bool allo
 	}
 	b->mismatch = true;
 	return uptrkv_err(e, -EINVAL, "%s: object %s carries no layout record: build it with the "
-			  "header of `uptrkv gen header` included after uptrkv.bpf.h", m->path, obj);
+			  "header of `uptrkv gen header` included after uptrkv.bpf.h (or allow an unbound "
+			  "object explicitly)", m->path, obj);
 }
 
 int uptrkv_binding__check(const struct uptrkv_manifest *m, const char *object,
