@@ -719,7 +719,7 @@ int uptrkv_binding__check(const struct uptrkv_manifest *m, const char *object,
 	if (err)
 		return err;
 	err = read_object(obj, b, &r, e);
-	if (err == -ENOEXEC || err == -EINVAL) {
+	if (err == -ENOEXEC || err == -EINVAL || err == -E2BIG) {
 		/* Not a BPF object, or a record that does not parse: it is
 		 * not bound to anything. */
 		b->mismatch = true;
