@@ -443,6 +443,22 @@ static void end(struct rollout *c)
 	uptrkv_deploy__close(c->d);
 }
 
+/* Loads m's object for slot `to`. libbpf reads the file again: it must
+ * still be the one whose layout record check_object() read. */
+static int load_object(struct rollout *c, const struct uptrkv_manifest *m, __u32 slot)
+{
+	__u8 sha[UPTRKV_LAYOUT_SHA_LEN];
+	int err;
+
+	err = uptrkv_version__load(m, c->d, slot, &c->v, c->e);
+	err = err ?: uptrkv_object__sha256(m->object, sha, c->e);
+	if (err || !memcmp(sha, c->res->binding.object_sha256, sizeof(sha)))
+		return err;
+	c->res->binding.mismatch = true;
+	return uptrkv_err(c->e, -EINVAL, "%s: object %s changed while it was being checked and "
+			  "loaded", m->path, m->object);
+}
+
 static int first_deploy(struct rollout *c, const struct uptrkv_manifest *m)
 {
 	const char *bpffs = opt_bpffs(c->opts);
@@ -456,7 +472,7 @@ static int first_deploy(struct rollout *c, const struct uptrkv_manifest *m)
 		return err;
 	if (UPTRKV_OPTS_GET(c->opts, dry_run, false)) {
 		c->res->dry_run = true;
-		return uptrkv_version__load(m, NULL, 1, &c->v, c->e);
+		return load_object(c, m, 1);
 	}
 	err = uptrkv_deploy__create(bpffs, m->name, &c->d, c->e);
 	if (err)
@@ -465,7 +481,7 @@ static int first_deploy(struct rollout *c, const struct uptrkv_manifest *m)
 	c->from = 0;
 	c->to = 1;
 	progress(c, "preflight: loading and verifying the object", 0, 0);
-	err = uptrkv_version__load(m, c->d, c->to, &c->v, c->e);
+	err = load_object(c, m, c->to);
 	c->res->ms_preflight = now_ms() - t0;
 	err = err ?: test_point(c, UPTRKV_TP_PREFLIGHT);
 	err = err ?: do_switch(c, m);
@@ -509,7 +525,7 @@ static int preflight(struct rollout *c, const struct uptrkv_manifest *m)
 	progress(c, m ? "preflight: loading and verifying the new object against the live maps"
 		      : "preflight: reopening the previous version's programs", 0, 0);
 	if (m)
-		err = uptrkv_version__load(m, c->d, c->to, &c->v, c->e);
+		err = load_object(c, m, c->to);
 	else
 		err = uptrkv_version__open_pinned(c->d, c->to, &c->v, c->e);
 	err = err ?: open_admin(c);
