@@ -210,18 +210,19 @@ static int report_failure(const struct uptrkv_error *e, const struct uptrkv_roll
 {
 	char lost[96] = "", rec[96] = "";
 
-	/* Refused from the file (or the record) alone, before anything. */
-	if (r->binding.mismatch) {
-		p_err_binding(&r->binding, result_object(r, object), "%s: %s; nothing was changed",
-			      what, e->msg);
-		return EXIT_FAIL;
-	}
-
 	if (r->lost_version)
 		snprintf(lost, sizeof(lost), "; version %u, two back, can no longer be rolled back to",
 			 r->lost_version);
 	if (r->recovered)
 		snprintf(rec, sizeof(rec), "; an interrupted rollout was finished or undone first");
+	/* Refused from the object's record, before the switch (so before any
+	 * slot was overwritten: no version was lost). */
+	if (r->binding.mismatch) {
+		p_err_binding(&r->binding, result_object(r, object), "%s: %s; %s%s", what, e->msg,
+			      rec[0] ? "the old version still runs, unchanged" : "nothing was changed",
+			      rec);
+		return EXIT_FAIL;
+	}
 	if (r->rolled_back)
 		p_err("%s: failed after the switch and was rolled back: the old version runs again%s%s: %s",
 		      what, lost, rec, e->msg);
