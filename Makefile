@@ -92,6 +92,23 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) $(wildcard bpf/*.h) lib/uptrkv_ad
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# Objects bound to a layout (docs/design.md, "Objects are bound to their
+# layout"), as OBJECT:MANIFEST. Each one's source includes OBJECT.keys.h,
+# which the uptrkv just built (host compiler, so it comes first) generates
+# from MANIFEST; the header puts the layout record in the object. Test
+# objects not listed here stay unbound on purpose.
+BOUND := demo_v1:manifests/demo_v1.yaml demo_v2:manifests/demo_v2.yaml \
+	 demo_v3:manifests/demo_v3.yaml demo_bad_verifier:manifests/demo_v2.yaml \
+	 mixed_v1:tests/e2e/manifests/mixed_v1.yaml mixed_v2:tests/e2e/manifests/mixed_v2.yaml
+
+define bound_object
+$(BUILD)/bpf/$(1).keys.h: $(2) $(UPTRKV)
+	$$(call msg,GEN,$$@)
+	$$(Q)$(UPTRKV) gen header $(2) -o $$@
+$(BUILD)/bpf/$(1).bpf.o: $(BUILD)/bpf/$(1).keys.h
+endef
+$(foreach b,$(BOUND),$(eval $(call bound_object,$(word 1,$(subst :, ,$(b))),$(word 2,$(subst :, ,$(b))))))
+
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@

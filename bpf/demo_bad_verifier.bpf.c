@@ -4,10 +4,12 @@
  * test_rollout_failures.sh): the same maps, keys and programs as
  * bpf/demo_v2.bpf.c, but on_enter writes through the data-page uptr at a
  * random index up to 8191, past the 4 KiB the kernel knows the page has.
- * It compiles; loading it fails, so a rollout to it must stop in the
- * preflight, changing nothing.
+ * It compiles, bound to the v2 layout like demo_v2.bpf.o; loading it fails,
+ * so a rollout to it must stop in the preflight, changing nothing.
  */
-#define DEMO_VERSION 2
+#include "uptrkv.bpf.h"
+#include "demo_bad_verifier.keys.h"
+#define DEMO_EVENTS_PTR(s)	demo_ptr_syscalls(s)
 #include "demo_common.h"
 
 SEC("tp_btf/sys_enter")

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Demo version 1 (manifests/demo_v1.yaml). */
-#define DEMO_VERSION 1
+/* Demo version 1 (manifests/demo_v1.yaml, which the build makes its header of). */
+#include "uptrkv.bpf.h"
+#include "demo_v1.keys.h"
+#define DEMO_EVENTS_PTR(s)	demo_ptr_events(s)
 #include "demo_common.h"
-
-#define KEY_LEGACY_COUNTER 5	/* u32, removed in v2 */
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_enter, struct pt_regs *regs, long id)
@@ -13,7 +13,7 @@ int BPF_PROG(on_enter, struct pt_regs *regs, long id)
 
 	if (!s)
 		return 0;
-	legacy = uptrkv_ptr(s, KEY_LEGACY_COUNTER, 4);
+	legacy = demo_ptr_legacy_counter(s);	/* removed in v2 */
 	if (legacy)
 		(*legacy)++;
 	return 0;

@@ -6,7 +6,9 @@
  * uses the store: XDP and cgroup_skb have no current task. Both count what they handle per
  * version in mixed_stats, shared by every version; tests/e2e/test_mixed.sh
  * checks that every packet was counted exactly once across rollouts.
- * Each version's file defines MIXED_VERSION and includes this.
+ * Each version's file includes uptrkv.bpf.h and its generated header (from
+ * tests/e2e/manifests/mixed_vN.yaml: MIXED_VERSION, the accessors and the
+ * layout record), then this.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -81,7 +83,7 @@ int BPF_PROG(on_enter, struct pt_regs *regs, long id)
 	s = uptrkv_open(&uptrkv_store);
 	if (!s)
 		return 0;
-	events = uptrkv_ptr(s, 0, 8);
+	events = mixed_ptr_events(s);
 	if (events)
 		__sync_fetch_and_add(events, 1);
 	count(8 + MIXED_VERSION);

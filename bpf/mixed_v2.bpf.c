@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Version 2 of the mixed tp_btf + XDP deployment (tests/e2e/test_mixed.sh). */
-#define MIXED_VERSION 2
+#include "uptrkv.bpf.h"
+#include "mixed_v2.keys.h"	/* MIXED_VERSION, from tests/e2e/manifests/mixed_v2.yaml */
 #include "mixed_common.h"

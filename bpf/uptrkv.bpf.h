@@ -51,6 +51,7 @@
 #endif
 #include <bpf/bpf_helpers.h>
 #include "uptrkv_layout.h"
+#include "uptrkv_bind.h"
 
 #ifndef ENOENT
 #define ENOENT		2

@@ -62,6 +62,17 @@ void print_diags(const struct uptrkv_diags *d);
 void plan_print_table(const char *name, const struct uptrkv_plan *p);
 void plan_json_fields(struct jw *w, const struct uptrkv_plan *p);
 
+/* The stable error code of a refused object (docs/commands.md). */
+#define UPTRKV_CODE_OBJECT_MISMATCH "object_mismatch"
+/* cmd/binding_print.c: "object": {path, sha256, has_record, layout_sha256,
+ * manifest_layout_sha256, bound} for a JSON document; the warning a
+ * let-through binding gets (empty if none); and the error of a refused one,
+ * with code object_mismatch and that "object" in JSON. */
+void binding_json(struct jw *w, const char *object, const struct uptrkv_binding *b);
+void binding_warnings(const struct uptrkv_binding *b, const char *object, char *out, size_t sz);
+__attribute__((format(printf, 3, 4)))
+void p_err_binding(const struct uptrkv_binding *b, const char *object, const char *fmt, ...);
+
 int do_validate(int argc, char **argv);
 int do_diff(int argc, char **argv);
 int do_gen(int argc, char **argv);

@@ -11,6 +11,15 @@
 struct diff_args {
 	const char *old, *new;
 	int nr;
+	const char *object;	/* --object: must be bound to NEW */
+};
+
+enum { OPT_OBJECT = 0x200 };
+
+static const struct argp_option diff_opts[] = {
+	{ "object", OPT_OBJECT, "FILE", 0, "Also check that the BPF object FILE was built for "
+	  "NEW's layout and deployment, as a rollout of NEW would (no kernel needed)", 0 },
+	{},
 };
 
 static error_t diff_parse(int key, char *arg, struct argp_state *state)
@@ -18,6 +27,9 @@ static error_t diff_parse(int key, char *arg, struct argp_state *state)
 	struct diff_args *a = state->input;
 
 	switch (key) {
+	case OPT_OBJECT:
+		a->object = arg;
+		return 0;
 	case ARGP_KEY_ARG:
 		if (a->nr == 0)
 			a->old = arg;
@@ -33,6 +45,7 @@ static error_t diff_parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp diff_argp = {
+	.options = diff_opts,
 	.parser = diff_parse,
 	.args_doc = "OLD NEW",
 	.doc = "Show the change plan between two manifests, key by key. OLD and "
@@ -40,11 +53,13 @@ static const struct argp diff_argp = {
 	       "live now.\v"
 	       "Exit status: 0 no difference, 1 differences that can be rolled out, "
 	       "2 error or incompatible (a shrink without resize: truncate, a "
-	       "retype without resize: reset, or a version that does not "
-	       "increase).\n\n"
+	       "retype without resize: reset, a version that does not "
+	       "increase, or with --object a FILE not built for NEW: code "
+	       "object_mismatch).\n\n"
 	       "Examples:\n"
 	       "  uptrkv diff manifests/demo_v1.yaml manifests/demo_v2.yaml\n"
-	       "  uptrkv diff deployed:demo manifests/demo_v3.yaml --json",
+	       "  uptrkv diff deployed:demo manifests/demo_v3.yaml --json\n"
+	       "  uptrkv diff deployed:demo manifests/demo_v3.yaml --object build/bpf/demo_v3.bpf.o",
 };
 
 static int load_deployed(const char *name, struct uptrkv_manifest **m)
@@ -88,16 +103,53 @@ static int load_operand(const char *arg, struct uptrkv_manifest **m)
 	return err;
 }
 
+struct diff_bind {
+	const char *object;
+	struct uptrkv_binding b;
+	struct uptrkv_error e;
+	int err;
+};
+
 /* The name a change row shows: the new one, or the old one if removed. */
 static void print_json(struct jw *w, const struct uptrkv_manifest *new,
-		       const struct uptrkv_plan *p)
+		       const struct uptrkv_plan *p, const struct diff_bind *db)
 {
 	jw_start_object(w);
 	jw_string_field(w, "name", new->name);
 	jw_uint_field(w, "old_version", p->old_version);
 	jw_uint_field(w, "new_version", p->new_version);
 	plan_json_fields(w, p);
+	if (db->object) {
+		binding_json(w, db->object, &db->b);
+		if (db->err) {
+			jw_string_field(w, "object_error", db->e.msg);
+			if (db->b.mismatch)
+				jw_string_field(w, "code", UPTRKV_CODE_OBJECT_MISMATCH);
+		}
+	}
 	jw_end_object(w);
+}
+
+/* The --object check, done before anything is printed. */
+static void check_object(struct diff_bind *db, const struct uptrkv_manifest *new)
+{
+	if (db->object)
+		db->err = uptrkv_binding__check(new, db->object, NULL, &db->b, &db->e);
+}
+
+static void print_object_text(const struct diff_bind *db)
+{
+	char hex[UPTRKV_LAYOUT_HEX_LEN];
+
+	if (!db->object)
+		return;
+	if (db->err) {
+		fprintf(stderr, "uptrkv: diff: %s\n", db->e.msg);
+		return;
+	}
+	uptrkv_layout__hex(db->b.layout_sha256, hex);
+	printf("object %s: built for the new layout (0x%.*s)\n", db->object,
+	       UPTRKV_LAYOUT_HEX_SHOWN, hex);
 }
 
 /*
@@ -120,6 +172,7 @@ int do_diff(int argc, char **argv)
 {
 	struct uptrkv_manifest *old = NULL, *new = NULL;
 	struct diff_args a = {};
+	struct diff_bind db = {};
 	struct uptrkv_plan *p = NULL;
 	struct uptrkv_error e = {};
 	struct jw *w;
@@ -139,12 +192,17 @@ int do_diff(int argc, char **argv)
 		p_err("diff: %s", e.msg);
 		goto out;
 	}
+	db.object = a.object;
+	check_object(&db, new);
 	w = json_begin();
-	if (w)
-		print_json(w, new, p);
-	else
+	if (w) {
+		print_json(w, new, p, &db);
+	} else {
 		plan_print_table(new->name, p);
-	ret = diff_status(p);
+		print_object_text(&db);
+	}
+	/* An object that a rollout of NEW would refuse: it cannot be rolled out. */
+	ret = db.err ? EXIT_USAGE : diff_status(p);
 out:
 	uptrkv_plan__free(p);
 	uptrkv_manifest__free(old);

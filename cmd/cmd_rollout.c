@@ -66,12 +66,13 @@ static void on_progress(void *ctx, const char *step, size_t done, size_t total)
 		fputc('\n', stderr);
 }
 
-static void init_opts(struct uptrkv_rollout_opts *o, bool dry_run)
+static void init_opts(struct uptrkv_rollout_opts *o, bool dry_run, bool allow_unbound)
 {
 	memset(o, 0, sizeof(*o));
 	o->sz = sizeof(*o);
 	o->bpffs = env.bpffs;
 	o->dry_run = dry_run;
+	o->allow_unbound_object = allow_unbound;
 	o->cancel = &interrupted;
 	o->test_hook = test_hook;
 	if (isatty(STDERR_FILENO) && !env.json)
@@ -109,9 +110,19 @@ static const char *outcome(const struct uptrkv_rollout_result *r, const char *ve
 	return verb;
 }
 
-static void print_result_json(const struct uptrkv_rollout_result *r, const char *verb)
+/* The object a result is about: the manifest's, or rollback's target's. */
+static const char *result_object(const struct uptrkv_rollout_result *r, const char *object)
+{
+	if (object)
+		return object;
+	return r->prev_manifest ? r->prev_manifest->object : NULL;
+}
+
+static void print_result_json(const struct uptrkv_rollout_result *r, const char *verb,
+			      const char *object)
 {
 	struct jw *w = json_begin();
+	char warn[1024];
 
 	jw_start_object(w);
 	jw_string_field(w, "name", r->name);
@@ -127,6 +138,14 @@ static void print_result_json(const struct uptrkv_rollout_result *r, const char 
 	jw_uint_field(w, "threads_gone", r->nr_gone);
 	jw_uint_field(w, "moved", r->nr_moved);
 	jw_uint_field(w, "move_pending", r->nr_move_pending);
+	if (r->binding.checked)
+		binding_json(w, object, &r->binding);
+	binding_warnings(&r->binding, object, warn, sizeof(warn));
+	jw_name(w, "warnings");
+	jw_start_array(w);
+	if (warn[0])
+		jw_string(w, warn);
+	jw_end_array(w);
 	if (r->plan) {
 		jw_name(w, "plan");
 		jw_start_object(w);
@@ -173,17 +192,24 @@ static void print_result_text(const struct uptrkv_rollout_result *r, const char 
 	       r->ms_total, r->ms_preflight, r->ms_migrate, r->ms_switch, r->ms_reclaim);
 }
 
-static void print_result(const struct uptrkv_rollout_result *r, const char *verb)
+static void print_result(const struct uptrkv_rollout_result *r, const char *verb,
+			 const char *object)
 {
+	char warn[1024];
+
+	object = result_object(r, object);
+	binding_warnings(&r->binding, object, warn, sizeof(warn));
+	if (warn[0])
+		p_info("warning: %s", warn);
 	if (env.json)
-		print_result_json(r, verb);
+		print_result_json(r, verb, object);
 	else
 		print_result_text(r, verb);
 }
 
 /* Says exactly what a failed run left changed, if anything. */
 static int report_failure(const struct uptrkv_error *e, const struct uptrkv_rollout_result *r,
-			  const char *what)
+			  const char *what, const char *object)
 {
 	char lost[96] = "", rec[96] = "";
 
@@ -192,6 +218,14 @@ static int report_failure(const struct uptrkv_error *e, const struct uptrkv_roll
 			 r->lost_version);
 	if (r->recovered)
 		snprintf(rec, sizeof(rec), "; an interrupted rollout was finished or undone first");
+	/* Refused from the object's record, before the switch (so before any
+	 * slot was overwritten: no version was lost). */
+	if (r->binding.mismatch) {
+		p_err_binding(&r->binding, result_object(r, object), "%s: %s; %s%s", what, e->msg,
+			      rec[0] ? "the old version still runs, unchanged" : "nothing was changed",
+			      rec);
+		return EXIT_FAIL;
+	}
 	if (r->rolled_back)
 		p_err("%s: failed after the switch and was rolled back: the old version runs again%s%s: %s",
 		      what, lost, rec, e->msg);
@@ -208,13 +242,17 @@ struct one_arg {
 	const char *what;	/* "manifest" or "deployment name" */
 	const char *arg;
 	bool dry_run;
+	bool allow_unbound;
 };
 
-enum { OPT_DRY_RUN = 0x200 };
+enum { OPT_DRY_RUN = 0x200, OPT_ALLOW_UNBOUND };
 
 static const struct argp_option rollout_opts[] = {
 	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Load and verify the new object against the live maps, "
 	  "check space in every live store, print the plan; change nothing", 0 },
+	{ "allow-unbound-object", OPT_ALLOW_UNBOUND, NULL, 0, "Let an object that carries no "
+	  "layout record through, with a warning (an object built for another layout or "
+	  "deployment is always refused)", 0 },
 	{},
 };
 
@@ -224,6 +262,7 @@ static error_t one_arg_parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case OPT_DRY_RUN: a->dry_run = true; return 0;
+	case OPT_ALLOW_UNBOUND: a->allow_unbound = true; return 0;
 	case ARGP_KEY_ARG:
 		if (a->arg)
 			return cmd_arg_error(state, "one %s at a time", a->what);
@@ -246,6 +285,9 @@ static const struct argp rollout_argp = {
 	.doc = "Deploy or upgrade to MANIFEST: load and verify the new object against the live "
 	       "maps, migrate every live store, switch every program atomically, reclaim the old "
 	       "space, record the deployment.\v"
+	       "The object must carry the layout record of the manifest's layout and deployment "
+	       "(its source includes the header of `uptrkv gen header`); otherwise the rollout is "
+	       "refused with code object_mismatch.\n\n"
 	       "Exit status: 0 done or nothing to do, 1 refused or failed (the old version keeps "
 	       "running, unchanged), 2 usage or manifest error.\n\n"
 	       "Examples:\n"
@@ -286,11 +328,11 @@ int do_rollout(int argc, char **argv)
 		uptrkv_manifest__free(m);
 		return EXIT_FAIL;
 	}
-	init_opts(&o, a.dry_run);
+	init_opts(&o, a.dry_run, a.allow_unbound);
 	if (uptrkv_rollout(m, &o, &r, &e))
-		ret = report_failure(&e, &r, "rollout");
+		ret = report_failure(&e, &r, "rollout", m->object);
 	else {
-		print_result(&r, "upgraded");
+		print_result(&r, "upgraded", m->object);
 		ret = EXIT_OK;
 	}
 	uptrkv_rollout_result__free(&r);
@@ -320,11 +362,11 @@ int do_rollback(int argc, char **argv)
 
 	if (cmd_parse(&rollback_argp, argc, argv, &a))
 		return EXIT_USAGE;
-	init_opts(&o, a.dry_run);
+	init_opts(&o, a.dry_run, a.allow_unbound);
 	if (uptrkv_rollback(a.arg, &o, &r, &e))
-		ret = report_failure(&e, &r, "rollback");
+		ret = report_failure(&e, &r, "rollback", NULL);
 	else {
-		print_result(&r, "rolled back");
+		print_result(&r, "rolled back", NULL);
 		ret = EXIT_OK;
 	}
 	uptrkv_rollout_result__free(&r);
@@ -347,7 +389,7 @@ int do_undeploy(int argc, char **argv)
 
 	if (cmd_parse(&undeploy_argp, argc, argv, &a))
 		return EXIT_USAGE;
-	init_opts(&o, false);
+	init_opts(&o, false, false);
 	if (uptrkv_undeploy(a.arg, &o, &e)) {
 		p_lib_err(&e);
 		return EXIT_FAIL;

@@ -8,14 +8,26 @@
 struct validate_args {
 	char **paths;
 	int nr_paths;
+	const char *object;	/* --object: check its layout record too */
+};
+
+enum { OPT_OBJECT = 0x200 };
+
+static const struct argp_option validate_opts[] = {
+	{ "object", OPT_OBJECT, "FILE", 0, "Also check that the BPF object FILE was built for "
+	  "each manifest's layout and deployment, and has the programs it lists (no kernel "
+	  "needed)", 0 },
+	{},
 };
 
 static error_t validate_parse(int key, char *arg, struct argp_state *state)
 {
 	struct validate_args *a = state->input;
 
-	(void)arg;
 	switch (key) {
+	case OPT_OBJECT:
+		a->object = arg;
+		return 0;
 	case ARGP_KEY_ARGS:
 		a->paths = state->argv + state->next;
 		a->nr_paths = state->argc - state->next;
@@ -26,15 +38,18 @@ static error_t validate_parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp validate_argp = {
+	.options = validate_opts,
 	.parser = validate_parse,
 	.args_doc = "MANIFEST...",
 	.doc = "Check manifests without touching the kernel. Every problem is "
 	       "reported as FILE:LINE:COLUMN: MESSAGE on stderr (or in the JSON "
 	       "document with --json).\v"
-	       "Exit status: 0 if every manifest is valid, 2 if any is invalid or "
-	       "unreadable.\n\n"
+	       "Exit status: 0 if every manifest is valid (and, with --object, FILE is bound to "
+	       "each), 2 if any is invalid or unreadable, or FILE is not bound to it (code "
+	       "object_mismatch).\n\n"
 	       "Example:\n"
 	       "  uptrkv validate manifests/demo_v1.yaml manifests/demo_v2.yaml\n"
+	       "  uptrkv validate manifests/demo_v2.yaml --object build/bpf/demo_v2.bpf.o\n"
 	       "  uptrkv validate -p manifests/*.yaml",
 };
 
@@ -61,11 +76,38 @@ static void json_diags(struct jw *w, const struct uptrkv_diags *d, size_t from)
 	jw_end_array(w);
 }
 
-/* Returns true if the manifest is valid. */
-static bool validate_one(const char *path, struct jw *w)
+/* The --object check of a valid manifest; prints what it found. */
+static bool check_object(const struct uptrkv_manifest *m, const char *object, struct jw *w)
+{
+	struct uptrkv_binding b;
+	struct uptrkv_error e = {};
+	char hex[UPTRKV_LAYOUT_HEX_LEN];
+	int err;
+
+	err = uptrkv_binding__check(m, object, NULL, &b, &e);
+	if (w) {
+		binding_json(w, object, &b);
+		if (err) {
+			jw_string_field(w, "object_error", e.msg);
+			if (b.mismatch)
+				jw_string_field(w, "code", UPTRKV_CODE_OBJECT_MISMATCH);
+		}
+	} else if (err) {
+		fprintf(stderr, "uptrkv: validate: %s\n", e.msg);
+	} else {
+		uptrkv_layout__hex(b.layout_sha256, hex);
+		printf("  object %s: built for this layout (0x%.*s)\n", object,
+		       UPTRKV_LAYOUT_HEX_SHOWN, hex);
+	}
+	return !err;
+}
+
+/* Returns true if the manifest is valid (and bound to object, if given). */
+static bool validate_one(const char *path, const char *object, struct jw *w)
 {
 	struct uptrkv_diags d = {};
 	struct uptrkv_manifest *m = NULL;
+	bool ok;
 	int err;
 
 	err = uptrkv_manifest__load(path, NULL, &m, &d);
@@ -83,7 +125,6 @@ static bool validate_one(const char *path, struct jw *w)
 			jw_uint_field(w, "layout_hash", m->layout_hash);
 		}
 		json_diags(w, &d, 0);
-		jw_end_object(w);
 	} else if (!err) {
 		printf("%s: valid (%s v%u, %zu key%s, %llu bytes per task)\n", path, m->name,
 		       m->version, m->nr_keys, m->nr_keys == 1 ? "" : "s",
@@ -94,9 +135,12 @@ static bool validate_one(const char *path, struct jw *w)
 		if (!d.n)
 			fprintf(stderr, "%s: %s\n", path, strerror(-err));
 	}
+	ok = !err && (!object || check_object(m, object, w));
+	if (w)
+		jw_end_object(w);
 	uptrkv_diags__free(&d);
 	uptrkv_manifest__free(m);
-	return !err;
+	return ok;
 }
 
 int do_validate(int argc, char **argv)
@@ -121,7 +165,7 @@ int do_validate(int argc, char **argv)
 		jw_start_array(w);
 	}
 	for (int i = 0; i < a.nr_paths; i++)
-		all_valid &= validate_one(a.paths[i], w);
+		all_valid &= validate_one(a.paths[i], a.object, w);
 	if (w) {
 		jw_end_array(w);
 		jw_bool_field(w, "valid", all_valid);

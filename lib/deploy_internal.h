@@ -33,6 +33,10 @@ struct uptrkv_state_rec {
 	__u64 deployed_at;		/* CLOCK_REALTIME seconds */
 	char base_dir[1024];		/* the manifest's folder, for object: */
 	struct uptrkv_state_prog progs[UPTRKV_MAX_PROGS];
+	/* The object rolled out (lib/binding_state.c); zero in a record
+	 * written before objects were bound. */
+	__u8 object_sha256[UPTRKV_LAYOUT_SHA_LEN];
+	__u8 layout_sha256[UPTRKV_LAYOUT_SHA_LEN];	/* its record; zero: none */
 };
 
 struct uptrkv_deploy {

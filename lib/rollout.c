@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "binding_state.h"
 #include "hook.h"
 #include "migrate.h"
 #include "version.h"
@@ -304,6 +305,7 @@ static int record(struct rollout *c, const struct uptrkv_manifest *m)
 	c->recorded = true;
 	c->d->ctl->journal_flags |= UPTRKV_JF_RECORDED;
 	err = uptrkv_deploy__record(c->d, c->to, m, progs, c->v->nr_progs, c->e);
+	err = err ?: uptrkv_binding__record(c->d, c->to, &c->res->binding, c->e);
 	return err ?: uptrkv_version__pin(c->v, c->d, c->e);
 }
 
@@ -533,6 +535,22 @@ static void end(struct rollout *c)
 	uptrkv_deploy__close(c->d);
 }
 
+/* Loads m's object for slot `to`. libbpf reads the file again: it must
+ * still be the one whose layout record check_object() read. */
+static int load_object(struct rollout *c, const struct uptrkv_manifest *m, __u32 slot)
+{
+	__u8 sha[UPTRKV_LAYOUT_SHA_LEN];
+	int err;
+
+	err = uptrkv_version__load(m, c->d, slot, &c->v, c->e);
+	err = err ?: uptrkv_object__sha256(m->object, sha, c->e);
+	if (err || !memcmp(sha, c->res->binding.object_sha256, sizeof(sha)))
+		return err;
+	c->res->binding.mismatch = true;
+	return uptrkv_err(c->e, -EINVAL, "%s: object %s changed while it was being checked and "
+			  "loaded", m->path, m->object);
+}
+
 static int first_deploy(struct rollout *c, const struct uptrkv_manifest *m)
 {
 	const char *bpffs = opt_bpffs(c->opts);
@@ -546,7 +564,7 @@ static int first_deploy(struct rollout *c, const struct uptrkv_manifest *m)
 		return err;
 	if (UPTRKV_OPTS_GET(c->opts, dry_run, false)) {
 		c->res->dry_run = true;
-		return uptrkv_version__load(m, NULL, 1, &c->v, c->e);
+		return load_object(c, m, 1);
 	}
 	err = uptrkv_deploy__create(bpffs, m->name, &c->d, c->e);
 	if (err)
@@ -555,7 +573,7 @@ static int first_deploy(struct rollout *c, const struct uptrkv_manifest *m)
 	c->from = 0;
 	c->to = 1;
 	progress(c, "preflight: loading and verifying the object", 0, 0);
-	err = uptrkv_version__load(m, c->d, c->to, &c->v, c->e);
+	err = load_object(c, m, c->to);
 	c->res->ms_preflight = now_ms() - t0;
 	err = err ?: test_point(c, UPTRKV_TP_PREFLIGHT);
 	err = err ?: do_switch(c, m);
@@ -599,7 +617,7 @@ static int preflight(struct rollout *c, const struct uptrkv_manifest *m)
 	progress(c, m ? "preflight: loading and verifying the new object against the live maps"
 		      : "preflight: reopening the previous version's programs", 0, 0);
 	if (m)
-		err = uptrkv_version__load(m, c->d, c->to, &c->v, c->e);
+		err = load_object(c, m, c->to);
 	else
 		err = uptrkv_version__open_pinned(c->d, c->to, &c->v, c->e);
 	err = err ?: open_admin(c);
@@ -647,6 +665,16 @@ static int upgrade(struct rollout *c, const struct uptrkv_manifest *m)
 	return do_switch(c, m);
 }
 
+/* From the file, before anything is opened, locked or loaded: the object
+ * must be the one built for m's layout and deployment (lib/binding.c). */
+static int check_object(struct rollout *c, const struct uptrkv_manifest *m)
+{
+	UPTRKV_OPTS(uptrkv_binding_opts, bo,
+		    .allow_unbound = UPTRKV_OPTS_GET(c->opts, allow_unbound_object, false));
+
+	return uptrkv_binding__check(m, NULL, &bo, &c->res->binding, c->e);
+}
+
 int uptrkv_rollout(const struct uptrkv_manifest *m, const struct uptrkv_rollout_opts *opts,
 		   struct uptrkv_rollout_result *res, struct uptrkv_error *e)
 {
@@ -657,11 +685,15 @@ int uptrkv_rollout(const struct uptrkv_manifest *m, const struct uptrkv_rollout_
 	memset(res, 0, sizeof(*res));
 	snprintf(res->name, sizeof(res->name), "%s", m->name);
 	res->to_version = m->version;
+	err = check_object(&c, m);
+	if (err)
+		goto out;
 	err = uptrkv_deploy__open(opt_bpffs(opts), m->name, &c.d, e);
 	if (err == -ENOENT)
 		err = first_deploy(&c, m);
 	else if (!err)
 		err = upgrade(&c, m);
+out:
 	end(&c);
 	res->ms_total = now_ms() - t0;
 	return err;
@@ -674,6 +706,15 @@ static void force_compatible(struct uptrkv_plan *p)
 		p->v[i].refused = false;
 	p->nr_refused = 0;
 	p->compatible = true;
+}
+
+/* Rollback loads nothing from disk: it checks the binding recorded when
+ * the target version was rolled out (lib/binding_state.c). */
+static int check_recorded_object(struct rollout *c, const struct uptrkv_manifest *prev)
+{
+	bool allow = UPTRKV_OPTS_GET(c->opts, allow_unbound_object, false);
+
+	return uptrkv_binding__check_recorded(c->d, c->to, prev, allow, &c->res->binding, c->e);
 }
 
 int uptrkv_rollback(const char *name, const struct uptrkv_rollout_opts *opts,
@@ -699,7 +740,8 @@ int uptrkv_rollback(const char *name, const struct uptrkv_rollout_opts *opts,
 	if (err)
 		goto out;
 	force_compatible(c.plan);
-	err = preflight(&c, NULL);
+	err = check_recorded_object(&c, prev);
+	err = err ?: preflight(&c, NULL);
 	if (err || UPTRKV_OPTS_GET(opts, dry_run, false)) {
 		res->dry_run = !err;
 		goto out;

@@ -44,6 +44,7 @@ struct uptrkv_error {
 #include "uptrkv_manifest.h"
 #include "uptrkv_store.h"
 #include "uptrkv_admin.h"
+#include "uptrkv_binding.h"
 #include "uptrkv_deploy.h"
 
 #ifdef __cplusplus

@@ -75,6 +75,9 @@ struct uptrkv_rollout_opts {
 	 * process, or return a negative errno to make that step fail. */
 	int (*test_hook)(void *ctx, const char *point);
 	void *test_hook_ctx;
+	/* Let an object without a layout record through (docs/design.md);
+	 * result.binding.unbound then says so. */
+	bool allow_unbound_object;
 };
 
 struct uptrkv_rollout_result {
@@ -100,6 +103,10 @@ struct uptrkv_rollout_result {
 	struct uptrkv_plan *plan;	/* owned; NULL when nothing to do */
 	struct uptrkv_manifest *old_manifest;	/* owned; the plan points into it */
 	struct uptrkv_manifest *prev_manifest;	/* owned; rollback's target */
+	/* The object's layout record, checked before anything is loaded
+	 * (rollback: the one recorded for the target). On a refusal,
+	 * binding.mismatch is set. */
+	struct uptrkv_binding binding;
 	double ms_preflight, ms_migrate, ms_switch, ms_reclaim, ms_total;
 };
 

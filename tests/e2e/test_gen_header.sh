@@ -206,6 +206,33 @@ int gen_header_all(__u64 *ctx)
 	all_types_put_CamelCase(s, cc + 1);
 	return 0;
 }
+
+/* The same accessors on the other handle, struct uptrkv_ctx (README). */
+SEC("tp_btf/sched_switch")
+int gen_header_ctx(__u64 *ctx)
+{
+	char tag[ALL_TYPES_SIZE_TAG] = {};
+	struct uptrkv_ctx kv;
+	_Bool flag = 0;
+	__u64 *p, v = 0;
+	__s32 cc = 0;
+
+	(void)ctx;
+	if (!uptrkv_open_ctx(&kv, &uptrkv_store))
+		return 0;
+	p = demo_ptr_syscalls(&kv);
+	if (p)
+		*p += 1;
+	if (demo_get_rx_bytes(&kv, &v) == DEMO_SIZE_RX_BYTES)
+		demo_put_rx_bytes(&kv, v + 1);
+	if (all_types_get_flag(&kv, &flag) > 0)
+		all_types_put_flag(&kv, !flag);
+	all_types_get_tag(&kv, tag);
+	all_types_put_tag(&kv, tag);
+	all_types_get_CamelCase(&kv, &cc);
+	all_types_put_CamelCase(&kv, cc + 1);
+	return 0;
+}
 EOF
 if [ -z "$VMLINUX" ]; then
 	bad "no vmlinux.h (no $BUILD/bpf/vmlinux.h, no /sys/kernel/btf/vmlinux)"
@@ -213,7 +240,17 @@ elif [ ! -f bpf/uptrkv.bpf.h ]; then
 	bad "bpf/uptrkv.bpf.h missing"
 else
 	run $CLANG $BPF_FLAGS -I"$(dirname "$VMLINUX")" -Ibpf -Ilib -I"$tmp" -c "$tmp/prog.bpf.c" -o "$tmp/prog.bpf.o"
-	[ $rc = 0 ] && ok "clang -target bpf: every accessor through uptrkv.bpf.h" || { bad "BPF object"; show; }
+	[ $rc = 0 ] && ok "clang -target bpf: every accessor through uptrkv.bpf.h, on both handles" || { bad "BPF object"; show; }
+	# a pointer of the wrong type is a compile error, as with a function
+	sed 's/demo_get_rx_bytes(s, &v)/demo_get_rx_bytes(s, (__u32 *)\&v)/' "$tmp/prog.bpf.c" > "$tmp/wrong.bpf.c"
+	run $CLANG $BPF_FLAGS -I"$(dirname "$VMLINUX")" -Ibpf -Ilib -I"$tmp" -c "$tmp/wrong.bpf.c" -o "$tmp/wrong.bpf.o"
+	[ $rc != 0 ] && grep -q "incompatible pointer types" "$tmp/err" && ok "a __u32 * for a u64 key does not compile" ||
+		{ bad "wrong pointer type compiled: exit $rc"; show; }
+	# the layout record of the first header included (demo v2): readelf sees it
+	if command -v readelf >/dev/null && [ -f "$tmp/prog.bpf.o" ]; then
+		readelf -p .uptrkv.layout "$tmp/prog.bpf.o" 2>/dev/null | grep -q "name demo" &&
+			ok "the object carries the layout record in .uptrkv.layout" || bad "no layout record"
+	fi
 fi
 
 # ---- user space -------------------------------------------------------------
