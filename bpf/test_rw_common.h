@@ -15,8 +15,8 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define RW_TRIGGER	110	/* getppid */
-#define RW_KEY_EV	0
-#define RW_KEY_W	1
+#define RW_KEY_EV	RW_KEY_EVENTS		/* from the generated header */
+#define RW_KEY_W	RW_KEY_BPF_COUNT
 
 /* Shared by every version: events per layout, then failures. */
 enum { RW_STAT_GET_FAIL = 4, RW_STAT_PUT_FAIL, RW_STAT_PTR_FAIL, RW_STAT_MAX = 8 };

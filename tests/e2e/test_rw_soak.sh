@@ -20,8 +20,8 @@ THREADS=${RW_THREADS:-8}
 layout_of() { if [ "$1" = 1 ]; then echo 0; elif [ $(($1 % 2)) = 0 ]; then echo 1; else echo 2; fi; }
 manifest() {	# VERSION: writes $tmp/rw_vVERSION.yaml, prints its path
 	local l; l=$(layout_of "$1")
-	sed -e "s|@VERSION@|$1|" -e "s|@OBJECT@|$PWD/$BUILD/bpf/test_rw_l$l.bpf.o|" \
-	    tests/e2e/rw/rw_l$l.yaml.in > "$tmp/rw_v$1.yaml"
+	sed -e "s|^version: .*|version: $1|" -e "s|^object: .*|object: $PWD/$BUILD/bpf/test_rw_l$l.bpf.o|" \
+	    tests/e2e/manifests/rw_l$l.yaml > "$tmp/rw_v$1.yaml"
 	echo "$tmp/rw_v$1.yaml"
 }
 
