@@ -471,17 +471,27 @@ static void describe(struct rollout *c, const struct uptrkv_manifest *m, struct 
 	r->object_size = c->obj_len;
 }
 
-/* A rollback to a slot's pinned programs has no bytes in hand: it names
- * the copy that the version's own revision kept, if any. */
-static void reuse_kept_object(struct uptrkv_hist *h, struct uptrkv_revision *r)
+/*
+ * A rollback returns to a version some earlier revision rolled out: it
+ * carries over when that was (status shows it as deployed_at) and, when it
+ * switched to a slot's pinned programs with no bytes in hand, names the copy
+ * of the object that revision kept. Without one, the slot's record time.
+ */
+static void carry_over(struct rollout *c, struct uptrkv_hist *h, struct uptrkv_revision *r)
 {
-	const struct uptrkv_revision *k;
-	struct uptrkv_history all;
+	const struct uptrkv_revision *k = NULL;
+	struct uptrkv_history all = {};
+	struct uptrkv_state_rec rec;
 
-	if (uptrkv_hist__read(h, &all, NULL))
-		return;
-	k = uptrkv_hist__find(&all, r->version);
-	if (k && k->has_object && k->layout_hash == r->layout_hash) {
+	if (!uptrkv_hist__read(h, &all, NULL))
+		k = uptrkv_hist__find(&all, r->version);
+	if (k && k->layout_hash != r->layout_hash)
+		k = NULL;
+	if (k)
+		r->deployed_at = k->deployed_at ?: k->when;
+	else if (!uptrkv_deploy__read_rec(c->d, c->to, &rec, NULL))
+		r->deployed_at = rec.deployed_at;
+	if (k && k->has_object && !c->obj) {
 		memcpy(r->object_sha256, k->object_sha256, sizeof(r->object_sha256));
 		r->object_size = k->object_size;
 		r->has_object = 1;
@@ -529,8 +539,9 @@ static void record_history(struct rollout *c, const struct uptrkv_manifest *m, i
 	herr = uptrkv_hist__open(&h, c->d, true, &he);
 	if (!herr && limit)
 		herr = uptrkv_hist__set_limit(&h, limit, &he);
-	if (!herr && ok && !c->obj)
-		reuse_kept_object(&h, &r);
+	r.deployed_at = r.when;
+	if (!herr && ok && ok_outcome == UPTRKV_OUTCOME_ROLLED_BACK)
+		carry_over(c, &h, &r);
 	herr = herr ?: uptrkv_hist__append(&h, &r, ok ? m->text : NULL, m->text_len,
 					   ok ? c->obj : NULL, c->obj_len, &he);
 	if (!herr)
@@ -769,11 +780,13 @@ static int not_kept(struct rollout *c, const struct uptrkv_history *all, __u32 w
 {
 	char list[256];
 
+	if (!all->present && want)
+		return uptrkv_err(c->e, -ENOENT, "deployment %s: version %u is not in its other slot, "
+				  "and the deployment has no history yet (deployed by an older uptrkv; "
+				  "its next rollout starts one)", c->res->name, want);
 	if (!all->present)
-		return uptrkv_err(c->e, -ENOENT, "deployment %s: %s: it has no history yet (deployed by "
-				  "an older uptrkv; the next rollout starts one)", c->res->name,
-				  want ? "that version is not in its other slot" :
-				  "no previous version to roll back to");
+		return uptrkv_err(c->e, -ENOENT, "deployment %s: no previous version to roll back to",
+				  c->res->name);
 	kept_versions(all, list, sizeof(list));
 	if (!want)
 		return uptrkv_err(c->e, -ENOENT, "deployment %s: no previous version to roll back to "

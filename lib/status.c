@@ -162,12 +162,12 @@ out:
 /*
  * When the live version was deployed and, if a rollback made it live, when.
  * The slot's own record time is when its programs were last loaded (a
- * rollback to the other slot does not change it), so the history decides;
- * a deployment without one has only the record time.
+ * rollback to the other slot does not change it, one from the history
+ * does), so the history decides; a deployment without one has only that.
  */
 static void read_times(struct uptrkv_deploy *d, struct uptrkv_status *st)
 {
-	const struct uptrkv_revision *live, *dep = NULL;
+	const struct uptrkv_revision *live;
 	struct uptrkv_hist h = { -1, -1 };
 	struct uptrkv_history all = {};
 
@@ -177,18 +177,10 @@ static void read_times(struct uptrkv_deploy *d, struct uptrkv_status *st)
 	live = uptrkv_hist__live(&all, d->ctl->version[st->active]);
 	if (!live)
 		goto out;
-	if (live->outcome != UPTRKV_OUTCOME_ROLLED_BACK) {
-		st->deployed_at = live->when;
-		goto out;
-	}
-	st->rolled_back_at = live->when;
-	/* Its last rollout of the same layout, if still kept. */
-	for (size_t i = 0; i < all.n && &all.v[i] < live; i++)
-		if (all.v[i].outcome == UPTRKV_OUTCOME_DEPLOYED && all.v[i].version == live->version &&
-		    all.v[i].layout_hash == live->layout_hash)
-			dep = &all.v[i];
-	if (dep)
-		st->deployed_at = dep->when;
+	if (live->deployed_at)
+		st->deployed_at = live->deployed_at;
+	if (live->outcome == UPTRKV_OUTCOME_ROLLED_BACK)
+		st->rolled_back_at = live->when;
 out:
 	uptrkv_history__free(&all);
 	uptrkv_hist__close(&h);

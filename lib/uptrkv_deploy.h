@@ -150,6 +150,9 @@ enum uptrkv_outcome {
 struct uptrkv_revision {
 	__u64 revision;			/* 1, 2, ... per deployment, never reused */
 	__u64 when;			/* seconds since the epoch */
+	/* When this version was deployed: `when` for a rollout; for a
+	 * rollback, carried over from that version's rollout (0: unknown). */
+	__u64 deployed_at;
 	__u32 version;			/* the version rolled out or back to */
 	__u32 from_version;		/* live before; 0: first deploy */
 	__u64 layout_hash;
