@@ -529,7 +529,9 @@ static void record_history(struct rollout *c, const struct uptrkv_manifest *m, i
 	bool ok = !err;
 	int herr;
 
-	if (!c->attempt || !c->d || !m || res->dry_run || res->nothing_to_do)
+	/* A dry run changes nothing, its failures included. */
+	if (!c->attempt || !c->d || !m || UPTRKV_OPTS_GET(c->opts, dry_run, false) ||
+	    res->nothing_to_do)
 		return;
 	describe(c, m, &r);
 	r.us_total = us(now_ms() - c->t0);

@@ -86,6 +86,8 @@ assert d["deployed_at"] == sys.argv[3], (d["deployed_at"], sys.argv[3])
 assert all(p["prog_id"] for p in d["programs"]), d["programs"]
 print(f"  status: v1, deployed_at {d['deployed_at']}, rolled_back_at {d['rolled_back_at']}")
 PY
+U status demo | grep -qE "^demo: version 1 .*deployed $deployed_v1, rolled back to at [0-9TZ:-]+$" ||
+	fail "status text: $(U status demo)"
 U dump "$WL_PID" -j > "$tmp/after.json"
 python3 - "$tmp/before.json" "$tmp/after.json" <<'PY' || fail "values not kept across the rollback"
 import json, sys
@@ -145,6 +147,12 @@ assert f["outcome"] == "failed" and "BPF object format invalid" in f["reason"], 
 assert not f["object_kept"] and not f["live"] and revs[2]["live"], revs
 print(f"  r5 failed: {f['reason'][:90]}")
 PY
+
+echo "== a dry run is not recorded, failed or not"
+expect 1 "BPF object format invalid" U rollout "$H/garbage4.yaml" --dry-run
+U rollout "$H/demo_v4.yaml" --dry-run > /dev/null
+[ "$(U history demo -j | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["revisions"]))')" = 4 ] ||
+	fail "a dry run was recorded: $(U history demo)"
 
 echo "== v4: v2 is no longer kept; asking for it changes nothing"
 U rollout "$H/demo_v4.yaml" > /dev/null
