@@ -232,13 +232,9 @@ static bool succeeded(const struct uptrkv_revision *r)
 	return r->outcome == UPTRKV_OUTCOME_DEPLOYED || r->outcome == UPTRKV_OUTCOME_ROLLED_BACK;
 }
 
-/*
- * Which revisions stay (v sorted oldest first): the last `limit` that
- * succeeded, and the failed ones since the oldest of those, at most `limit`.
- * So failed attempts, however many, never push a version that can be
- * rolled back to out of the history.
- */
-static void mark_kept(const struct uptrkv_revision *v, size_t n, __u32 limit, bool *keep)
+/* Failed attempts, however many, never push a version that can be rolled
+ * back to out of the history (history.h has the rule). */
+void uptrkv_hist__mark_kept(const struct uptrkv_revision *v, size_t n, __u32 limit, bool *keep)
 {
 	size_t ok = 0, bad = 0;
 	__u64 oldest_ok = 0;
@@ -344,7 +340,7 @@ static int prune(struct uptrkv_hist *h, struct uptrkv_error *e)
 		uptrkv_history__free(&all);
 		return uptrkv_err(e, -ENOMEM, "out of memory");
 	}
-	mark_kept(all.v, all.n, all.limit, keep);
+	uptrkv_hist__mark_kept(all.v, all.n, all.limit, keep);
 	for (size_t i = 0; i < all.n; i++)
 		if (!keep[i])
 			bpf_map_delete_elem(h->hist_fd, &all.v[i].revision);

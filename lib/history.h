@@ -77,6 +77,10 @@ int uptrkv_hist__set_limit(struct uptrkv_hist *h, __u32 limit, struct uptrkv_err
  */
 int uptrkv_hist__append(struct uptrkv_hist *h, struct uptrkv_revision *r, const void *text,
 			size_t text_len, const void *obj, size_t obj_len, struct uptrkv_error *e);
+/* Which revisions stay (v sorted oldest first; keep gets n flags): the last
+ * `limit` that succeeded, and the failed ones newer than the oldest of
+ * those, at most `limit`. Pure, for the unit test. */
+void uptrkv_hist__mark_kept(const struct uptrkv_revision *v, size_t n, __u32 limit, bool *keep);
 /* Reads a blob back and checks it against its sha256 (-EBADMSG if it does
  * not match: the copy was changed). *buf is malloc'ed, with a NUL after it. */
 int uptrkv_hist__blob(struct uptrkv_hist *h, const __u8 sha[UPTRKV_SHA256_LEN], __u64 size,
