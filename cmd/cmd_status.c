@@ -103,7 +103,7 @@ static void text_status(const struct uptrkv_status *st)
 	rfc3339(st->rolled_back_at, rb, sizeof(rb));
 	printf("%s: version %u (generation %u, slot %u), layout 0x%08x, deployed %s%s%s\n", st->name,
 	       cur->version, st->gen, st->active, cur->layout_hash, t,
-	       st->rolled_back_at ? ", rolled back to at " : "", st->rolled_back_at ? rb : "");
+	       st->rolled_back_at ? "; rolled back to it " : "", st->rolled_back_at ? rb : "");
 	printf("  object    %s\n", cur->object);
 	for (size_t i = 0; i < cur->nr_progs; i++) {
 		const struct uptrkv_status_hook *h = find_hook(st, cur->progs[i].hook);

@@ -86,7 +86,7 @@ assert d["deployed_at"] == sys.argv[3], (d["deployed_at"], sys.argv[3])
 assert all(p["prog_id"] for p in d["programs"]), d["programs"]
 print(f"  status: v1, deployed_at {d['deployed_at']}, rolled_back_at {d['rolled_back_at']}")
 PY
-U status demo | grep -qE "^demo: version 1 .*deployed $deployed_v1, rolled back to at [0-9TZ:-]+$" ||
+U status demo | grep -qE "^demo: version 1 .*deployed $deployed_v1; rolled back to it [0-9TZ:-]+$" ||
 	fail "status text: $(U status demo)"
 U dump "$WL_PID" -j > "$tmp/after.json"
 python3 - "$tmp/before.json" "$tmp/after.json" <<'PY' || fail "values not kept across the rollback"
