@@ -21,6 +21,7 @@ struct cmd_env {
 	bool verbose;
 	const char *bpffs;	/* default /sys/fs/bpf */
 	struct jw *jw;		/* set while a command writes JSON */
+	const char *cmdline;	/* the whole command line, for the history */
 };
 extern struct cmd_env env;
 
@@ -81,5 +82,6 @@ int do_rollback(int argc, char **argv);
 int do_status(int argc, char **argv);
 int do_undeploy(int argc, char **argv);
 int do_dump(int argc, char **argv);
+int do_history(int argc, char **argv);
 
 #endif

@@ -73,6 +73,7 @@ static void init_opts(struct uptrkv_rollout_opts *o, bool dry_run, bool allow_un
 	o->bpffs = env.bpffs;
 	o->dry_run = dry_run;
 	o->allow_unbound_object = allow_unbound;
+	o->command = env.cmdline;
 	o->cancel = &interrupted;
 	o->test_hook = test_hook;
 	if (isatty(STDERR_FILENO) && !env.json)
@@ -146,6 +147,14 @@ static void print_result_json(const struct uptrkv_rollout_result *r, const char 
 	if (warn[0])
 		jw_string(w, warn);
 	jw_end_array(w);
+	jw_name(w, "revision");
+	if (r->revision)
+		jw_uint(w, r->revision);
+	else
+		jw_null(w);
+	jw_bool_field(w, "from_history", r->from_history);
+	jw_name(w, "history_error");
+	jw_string(w, r->history_err ? r->history_msg : NULL);
 	if (r->plan) {
 		jw_name(w, "plan");
 		jw_start_object(w);
@@ -190,6 +199,12 @@ static void print_result_text(const struct uptrkv_rollout_result *r, const char 
 		       r->nr_move_pending, r->name);
 	printf("  took %.1f ms (preflight %.1f, migrate %.1f, switch %.1f, reclaim %.1f)\n",
 	       r->ms_total, r->ms_preflight, r->ms_migrate, r->ms_switch, r->ms_reclaim);
+	if (r->from_history)
+		printf("  loaded version %u from the history's copy of its manifest and object\n",
+		       r->to_version);
+	if (r->revision)
+		printf("  recorded as revision %llu ('uptrkv history %s')\n",
+		       (unsigned long long)r->revision, r->name);
 }
 
 static void print_result(const struct uptrkv_rollout_result *r, const char *verb,
@@ -201,6 +216,10 @@ static void print_result(const struct uptrkv_rollout_result *r, const char *verb
 	binding_warnings(&r->binding, object, warn, sizeof(warn));
 	if (warn[0])
 		p_info("warning: %s", warn);
+	/* The run is done either way; only its record is missing. */
+	if (r->history_err)
+		p_info("warning: %s: the %s is done but could not be recorded in the history: %s",
+		       r->name, verb, r->history_msg);
 	if (env.json)
 		print_result_json(r, verb, object);
 	else
@@ -211,13 +230,21 @@ static void print_result(const struct uptrkv_rollout_result *r, const char *verb
 static int report_failure(const struct uptrkv_error *e, const struct uptrkv_rollout_result *r,
 			  const char *what, const char *object)
 {
-	char lost[96] = "", rec[96] = "";
+	char lost[256] = "", rec[96] = "", hist[64] = "";
 
-	if (r->lost_version)
+	/* The version two back lost its slot; the history still has it. */
+	if (r->lost_version && r->lost_version_kept)
+		snprintf(lost, sizeof(lost), "; version %u, two back, is no longer in a slot but is kept "
+			 "in the history: 'uptrkv rollback %s --to-version %u' returns to it",
+			 r->lost_version, r->name, r->lost_version);
+	else if (r->lost_version)
 		snprintf(lost, sizeof(lost), "; version %u, two back, can no longer be rolled back to",
 			 r->lost_version);
 	if (r->recovered)
 		snprintf(rec, sizeof(rec), "; an interrupted rollout was finished or undone first");
+	if (r->revision)
+		snprintf(hist, sizeof(hist), " (recorded as revision %llu of its history)",
+			 (unsigned long long)r->revision);
 	/* Refused from the object's record, before the switch (so before any
 	 * slot was overwritten: no version was lost). */
 	if (r->binding.mismatch) {
@@ -227,12 +254,12 @@ static int report_failure(const struct uptrkv_error *e, const struct uptrkv_roll
 		return EXIT_FAIL;
 	}
 	if (r->rolled_back)
-		p_err("%s: failed after the switch and was rolled back: the old version runs again%s%s: %s",
-		      what, lost, rec, e->msg);
+		p_err("%s: failed after the switch and was rolled back: the old version runs again%s%s%s: %s",
+		      what, lost, rec, hist, e->msg);
 	else if (lost[0] || rec[0])
-		p_err("%s: %s; the old version still runs, unchanged%s%s", what, e->msg, lost, rec);
+		p_err("%s: %s; the old version still runs, unchanged%s%s%s", what, e->msg, lost, rec, hist);
 	else
-		p_err("%s: %s; nothing was changed", what, e->msg);
+		p_err("%s: %s; nothing was changed%s", what, e->msg, hist);
 	return EXIT_FAIL;
 }
 
@@ -243,9 +270,11 @@ struct one_arg {
 	const char *arg;
 	bool dry_run;
 	bool allow_unbound;
+	__u32 history_limit;	/* rollout --history-limit */
+	__u32 to_version;	/* rollback --to-version */
 };
 
-enum { OPT_DRY_RUN = 0x200, OPT_ALLOW_UNBOUND };
+enum { OPT_DRY_RUN = 0x200, OPT_ALLOW_UNBOUND, OPT_HISTORY_LIMIT, OPT_TO_VERSION };
 
 static const struct argp_option rollout_opts[] = {
 	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Load and verify the new object against the live maps, "
@@ -253,8 +282,35 @@ static const struct argp_option rollout_opts[] = {
 	{ "allow-unbound-object", OPT_ALLOW_UNBOUND, NULL, 0, "Let an object that carries no "
 	  "layout record through, with a warning (an object built for another layout or "
 	  "deployment is always refused)", 0 },
+	{ "history-limit", OPT_HISTORY_LIMIT, "N", 0, "Keep the last N revisions that succeeded "
+	  "(1..100; default 10, or what the deployment keeps now); recorded in the deployment", 0 },
 	{},
 };
+
+static const struct argp_option rollback_opts[] = {
+	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Reopen or load and verify the target version, check "
+	  "space in every live store, print the plan; change nothing", 0 },
+	{ "to-version", OPT_TO_VERSION, "N", 0, "Return to version N, if the history keeps it "
+	  "(default: the previous version)", 0 },
+	{ "allow-unbound-object", OPT_ALLOW_UNBOUND, NULL, 0, "Return to a version whose object "
+	  "carries no layout record, with a warning", 0 },
+	{},
+};
+
+/* A positive integer argument of at most max. */
+static int parse_count(struct argp_state *state, const char *opt, const char *arg, __u32 max,
+		       __u32 *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || !v || v > max)
+		return cmd_arg_error(state, "%s: expected an integer from 1 to %u, got '%s'", opt, max, arg);
+	*out = v;
+	return 0;
+}
 
 static error_t one_arg_parse(int key, char *arg, struct argp_state *state)
 {
@@ -263,6 +319,10 @@ static error_t one_arg_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_DRY_RUN: a->dry_run = true; return 0;
 	case OPT_ALLOW_UNBOUND: a->allow_unbound = true; return 0;
+	case OPT_HISTORY_LIMIT:
+		return parse_count(state, "--history-limit", arg, UPTRKV_HISTORY_MAX, &a->history_limit);
+	case OPT_TO_VERSION:
+		return parse_count(state, "--to-version", arg, UINT32_MAX, &a->to_version);
 	case ARGP_KEY_ARG:
 		if (a->arg)
 			return cmd_arg_error(state, "one %s at a time", a->what);
@@ -329,6 +389,7 @@ int do_rollout(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	init_opts(&o, a.dry_run, a.allow_unbound);
+	o.history_limit = a.history_limit;
 	if (uptrkv_rollout(m, &o, &r, &e))
 		ret = report_failure(&e, &r, "rollout", m->object);
 	else {
@@ -343,13 +404,19 @@ int do_rollout(int argc, char **argv)
 /* ---- rollback and undeploy ---- */
 
 static const struct argp rollback_argp = {
-	.options = rollout_opts,
+	.options = rollback_opts,
 	.parser = one_arg_parse,
 	.args_doc = "NAME",
-	.doc = "Return deployment NAME to its previously deployed version, with the same "
-	       "guarantees as a rollout. Keys the previous version had are restored (to their "
-	       "default if they were removed); shrinking and retyping back are allowed.\v"
-	       "Exit status: as rollout.\n\nExample:\n  uptrkv rollback demo",
+	.doc = "Return deployment NAME to its previously deployed version, or to version N of its "
+	       "history, with the same guarantees as a rollout. The version in the other slot is "
+	       "switched back to as it is (its programs are still loaded and verified); any other "
+	       "kept version is loaded from the history's own copy of its manifest and object, "
+	       "checked against their sha256, so the files need not exist any more. Keys the target "
+	       "version had are restored (to their default if they were removed); shrinking and "
+	       "retyping back are allowed.\v"
+	       "Exit status: as rollout; 1 also when the version is not kept (the message lists "
+	       "those that are).\n\nExamples:\n  uptrkv rollback demo\n"
+	       "  uptrkv rollback demo --to-version 1",
 };
 
 int do_rollback(int argc, char **argv)
@@ -363,6 +430,7 @@ int do_rollback(int argc, char **argv)
 	if (cmd_parse(&rollback_argp, argc, argv, &a))
 		return EXIT_USAGE;
 	init_opts(&o, a.dry_run, a.allow_unbound);
+	o.to_version = a.to_version;
 	if (uptrkv_rollback(a.arg, &o, &r, &e))
 		ret = report_failure(&e, &r, "rollback", NULL);
 	else {

@@ -31,15 +31,6 @@ static const struct uptrkv_status_hook *find_hook(const struct uptrkv_status *st
 	return NULL;
 }
 
-static void when(__u64 t, char *buf, size_t sz)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t || !gmtime_r(&tt, &tm) || !strftime(buf, sz, "%Y-%m-%d %H:%M:%S UTC", &tm))
-		snprintf(buf, sz, "-");
-}
-
 static void json_programs(struct jw *w, const struct uptrkv_status *st, const struct uptrkv_status_slot *s)
 {
 	jw_name(w, "programs");
@@ -59,11 +50,11 @@ static void json_programs(struct jw *w, const struct uptrkv_status *st, const st
 	jw_end_array(w);
 }
 
-static void json_slot(struct jw *w, const struct uptrkv_status *st, const struct uptrkv_status_slot *s)
+/* deployed_at: for the live slot, st's (from the history); for the other,
+ * its record time. */
+static void json_slot(struct jw *w, const struct uptrkv_status *st, const struct uptrkv_status_slot *s,
+		      __u64 deployed_at)
 {
-	char t[64];
-
-	when(s->deployed_at, t, sizeof(t));
 	jw_uint_field(w, "version", s->version);
 	jw_string_field(w, "object", s->object);
 	jw_name(w, "layout_hash");
@@ -73,7 +64,7 @@ static void json_slot(struct jw *w, const struct uptrkv_status *st, const struct
 		snprintf(h, sizeof(h), "0x%08x", s->layout_hash);
 		jw_string(w, h);
 	}
-	jw_string_field(w, "deployed_at", t);
+	jw_time_field(w, "deployed_at", deployed_at);
 	json_programs(w, st, s);
 }
 
@@ -83,7 +74,8 @@ static void json_status(struct jw *w, const struct uptrkv_status *st)
 
 	jw_start_object(w);
 	jw_string_field(w, "name", st->name);
-	json_slot(w, st, cur);
+	json_slot(w, st, cur, st->deployed_at);
+	jw_time_field(w, "rolled_back_at", st->rolled_back_at);
 	jw_uint_field(w, "generation", st->gen);
 	jw_uint_field(w, "slot", st->active);
 	jw_string_field(w, "state", step_str(st->step));
@@ -94,7 +86,7 @@ static void json_status(struct jw *w, const struct uptrkv_status *st)
 	jw_name(w, "previous");
 	if (prev->present) {
 		jw_start_object(w);
-		json_slot(w, st, prev);
+		json_slot(w, st, prev, prev->deployed_at);
 		jw_end_object(w);
 	} else {
 		jw_null(w);
@@ -105,11 +97,13 @@ static void json_status(struct jw *w, const struct uptrkv_status *st)
 static void text_status(const struct uptrkv_status *st)
 {
 	const struct uptrkv_status_slot *cur = &st->slot[st->active], *prev = &st->slot[st->active ^ 1];
-	char t[64];
+	char t[32], rb[32];
 
-	when(cur->deployed_at, t, sizeof(t));
-	printf("%s: version %u (generation %u, slot %u), layout 0x%08x, deployed %s\n", st->name,
-	       cur->version, st->gen, st->active, cur->layout_hash, t);
+	rfc3339(st->deployed_at, t, sizeof(t));
+	rfc3339(st->rolled_back_at, rb, sizeof(rb));
+	printf("%s: version %u (generation %u, slot %u), layout 0x%08x, deployed %s%s%s\n", st->name,
+	       cur->version, st->gen, st->active, cur->layout_hash, t,
+	       st->rolled_back_at ? "; rolled back to it " : "", st->rolled_back_at ? rb : "");
 	printf("  object    %s\n", cur->object);
 	for (size_t i = 0; i < cur->nr_progs; i++) {
 		const struct uptrkv_status_hook *h = find_hook(st, cur->progs[i].hook);

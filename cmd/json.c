@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "json.h"
 
 #define JW_MAX_DEPTH 64
@@ -131,3 +132,25 @@ void jw_uint(struct jw *w, uint64_t v) { before_item(w); fprintf(w->f, "%llu", (
 void jw_int(struct jw *w, int64_t v) { before_item(w); fprintf(w->f, "%lld", (long long)v); }
 void jw_bool(struct jw *w, bool v) { before_item(w); fputs(v ? "true" : "false", w->f); }
 void jw_null(struct jw *w) { before_item(w); fputs("null", w->f); }
+
+void rfc3339(uint64_t t, char *buf, size_t sz)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm) || !strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, sz, "-");
+}
+
+void jw_time_field(struct jw *w, const char *name, uint64_t t)
+{
+	char buf[32];
+
+	jw_name(w, name);
+	if (!t) {
+		jw_null(w);
+		return;
+	}
+	rfc3339(t, buf, sizeof(buf));
+	jw_string(w, buf);
+}

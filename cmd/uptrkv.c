@@ -35,8 +35,10 @@ static const struct cmd cmds[] = {
 	  "uptrkv diff manifests/demo_v1.yaml manifests/demo_v2.yaml --json" },
 	{ "rollout", do_rollout, "rollout MANIFEST [--dry-run]",
 	  "uptrkv rollout manifests/demo_v2.yaml" },
-	{ "rollback", do_rollback, "rollback NAME",
-	  "uptrkv rollback demo" },
+	{ "rollback", do_rollback, "rollback NAME [--to-version N]",
+	  "uptrkv rollback demo --to-version 1" },
+	{ "history", do_history, "history NAME",
+	  "uptrkv history demo -j" },
 	{ "status", do_status, "status [NAME]",
 	  "uptrkv status -j" },
 	{ "dump", do_dump, "dump PID [--deployment NAME] [--key ID|NAME]...",
@@ -213,7 +215,10 @@ static char doc[] =
 	"                            rolled out, 2 incompatible\n"
 	"  rollout MANIFEST          deploy or upgrade: preflight, migrate, switch,\n"
 	"                            reclaim; --dry-run changes nothing\n"
-	"  rollback NAME             return to the previously deployed version\n"
+	"  rollback NAME             return to the previous version, or to any\n"
+	"                            version kept in the history (--to-version N)\n"
+	"  history NAME              the revisions kept: version, layout, object\n"
+	"                            sha256, when, who, host, outcome\n"
 	"  status [NAME]             deployments, versions, programs, live stores\n"
 	"  dump PID                  every key of every registered thread of PID\n"
 	"  gen header MANIFEST       C header with key ids, sizes and typed accessors\n"
@@ -228,6 +233,8 @@ static char doc[] =
 	"  uptrkv status demo -p\n"
 	"  uptrkv dump 4242 --key rx_bytes\n"
 	"  uptrkv rollback demo\n"
+	"  uptrkv rollback demo --to-version 1\n"
+	"  uptrkv history demo\n"
 	"  uptrkv gen header manifests/demo_v2.yaml -o demo.h\n"
 	"\n"
 	"Run 'uptrkv COMMAND --help' for a command's options. Errors go to stderr\n"
@@ -237,6 +244,39 @@ static char doc[] =
 struct main_args {
 	int cmd_index;		/* argv index of the command name */
 };
+
+/* The command line as the history records it: words joined by spaces,
+ * quoted when they hold anything a shell would split or expand. */
+static char *join_cmdline(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s, *p;
+
+	for (int i = 0; i < argc; i++)
+		len += 4 * strlen(argv[i]) + 3;
+	s = p = calloc(1, len);
+	if (!s)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		bool quote = !argv[i][0] || strpbrk(argv[i], " \t\n'\"\\$`*?[]{}()<>|&;#~") != NULL;
+
+		if (i)
+			*p++ = ' ';
+		if (quote)
+			*p++ = '\'';
+		for (const char *c = argv[i]; *c; c++) {
+			if (quote && *c == '\'') {
+				memcpy(p, "'\\''", 4);
+				p += 4;
+			} else {
+				*p++ = *c;
+			}
+		}
+		if (quote)
+			*p++ = '\'';
+	}
+	return s;
+}
 
 static error_t main_parse(int key, char *arg, struct argp_state *state)
 {
@@ -279,6 +319,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 
 	libbpf_set_print(libbpf_print);
+	env.cmdline = join_cmdline(argc, argv);
 	name = argv[a.cmd_index];
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(cmds[i].name, name))
@@ -288,8 +329,10 @@ int main(int argc, char **argv)
 		argv[a.cmd_index] = prog;
 		ret = cmds[i].fn(argc - a.cmd_index, argv + a.cmd_index);
 		json_end();
+		free((void *)env.cmdline);
 		return ret;
 	}
 	p_err("unknown command '%s': see 'uptrkv --help'", name);
+	free((void *)env.cmdline);
 	return EXIT_USAGE;
 }

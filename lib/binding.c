@@ -449,45 +449,6 @@ err:
 /* The object file                                                      */
 /* ------------------------------------------------------------------ */
 
-static int read_file(const char *path, char **buf, size_t *len, struct uptrkv_error *e)
-{
-	struct stat st;
-	ssize_t n;
-	size_t got = 0;
-	int fd, err = 0;
-
-	*buf = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return uptrkv_errno(e, -errno, "cannot open BPF object %s", path);
-	if (fstat(fd, &st)) {
-		err = uptrkv_errno(e, -errno, "stat %s", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > UPTRKV_OBJECT_MAX_BYTES) {
-		err = uptrkv_err(e, -EINVAL, "BPF object %s: not a regular file of at most %u bytes",
-				 path, UPTRKV_OBJECT_MAX_BYTES);
-		goto out;
-	}
-	*buf = malloc(st.st_size ? st.st_size : 1);
-	if (!*buf) {
-		err = uptrkv_err(e, -ENOMEM, "read %s: out of memory", path);
-		goto out;
-	}
-	while (got < (size_t)st.st_size && (n = read(fd, *buf + got, st.st_size - got)) > 0)
-		got += n;
-	if (got != (size_t)st.st_size)
-		err = uptrkv_err(e, -EIO, "read %s: short read", path);
-	*len = got;
-out:
-	close(fd);
-	if (err) {
-		free(*buf);
-		*buf = NULL;
-	}
-	return err;
-}
-
 /* The layout section's bytes (copied), or *data NULL when there is none.
  * Anything that is not a BPF ELF object is refused with -ENOEXEC. */
 static int find_section(char *img, size_t len, const char *path, void **data, size_t *dlen,
@@ -543,20 +504,16 @@ out:
 	return err;
 }
 
-/* Reads the object: its SHA-256, and its record (1) or none (0). */
-static int read_object(const char *path, struct uptrkv_binding *b, struct uptrkv_layout_rec *r,
-		       struct uptrkv_error *e)
+/* The object's SHA-256, and its record (1) or none (0). */
+static int read_object(const char *path, const void *img, size_t len, struct uptrkv_binding *b,
+		       struct uptrkv_layout_rec *r, struct uptrkv_error *e)
 {
-	char *img = NULL;
 	void *sec = NULL;
-	size_t len = 0, slen;
+	size_t slen;
 	int err;
 
-	err = read_file(path, &img, &len, e);
-	if (err)
-		return err;
 	uptrkv_sha256(img, len, b->object_sha256);
-	err = find_section(img, len, path, &sec, &slen, e);
+	err = find_section((char *)img, len, path, &sec, &slen, e);
 	if (!err && sec) {
 		char why[UPTRKV_ERRMSG_MAX];
 
@@ -567,7 +524,6 @@ static int read_object(const char *path, struct uptrkv_binding *b, struct uptrkv
 		}
 	}
 	free(sec);
-	free(img);
 	return err;
 }
 
@@ -657,15 +613,16 @@ static int compare(const struct uptrkv_manifest *m, const char *obj,
 
 /* Every program the manifest lists is in the object, with a SEC() uptrkv
  * attaches. libbpf only parses the file here; nothing is loaded. */
-static int check_programs(const struct uptrkv_manifest *m, const char *obj,
-			  struct uptrkv_binding *b, struct uptrkv_error *e)
+static int check_programs(const struct uptrkv_manifest *m, const char *obj, const void *img,
+			  size_t len, struct uptrkv_binding *b, struct uptrkv_error *e)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = m->name);
 	struct bpf_object *o;
 	int err = 0;
 
 	if (!m->nr_programs)
 		return 0;
-	o = bpf_object__open_file(obj, NULL);
+	o = bpf_object__open_mem(img, len, &oo);
 	if (!o)
 		return uptrkv_errno(e, -errno, "%s: cannot open BPF object %s", m->path, obj);
 	for (size_t i = 0; !err && i < m->nr_programs; i++) {
@@ -704,12 +661,11 @@ static int no_record(const struct uptrkv_manifest *m, const char *obj, bool allo
 			  "object explicitly)", m->path, obj);
 }
 
-int uptrkv_binding__check(const struct uptrkv_manifest *m, const char *object,
-			  const struct uptrkv_binding_opts *opts, struct uptrkv_binding *b,
-			  struct uptrkv_error *e)
+int uptrkv_binding__check_mem(const struct uptrkv_manifest *m, const char *obj, const void *img,
+			      size_t len, const struct uptrkv_binding_opts *opts,
+			      struct uptrkv_binding *b, struct uptrkv_error *e)
 {
 	bool allow = UPTRKV_OPTS_GET(opts, allow_unbound, false);
-	const char *obj = object ? object : m->object;
 	struct uptrkv_layout_rec r = {};
 	int err;
 
@@ -718,7 +674,7 @@ int uptrkv_binding__check(const struct uptrkv_manifest *m, const char *object,
 	err = uptrkv_layout__sha256(m->keys, m->nr_keys, b->manifest_sha256, e);
 	if (err)
 		return err;
-	err = read_object(obj, b, &r, e);
+	err = read_object(obj, img, len, b, &r, e);
 	if (err == -ENOEXEC || err == -EINVAL || err == -E2BIG) {
 		/* Not a BPF object, or a record that does not parse: it is
 		 * not bound to anything. */
@@ -736,17 +692,34 @@ int uptrkv_binding__check(const struct uptrkv_manifest *m, const char *object,
 		err = no_record(m, obj, allow, b, e);
 	}
 	uptrkv_layout_rec__free(&r);
-	return err ?: check_programs(m, obj, b, e);
+	return err ?: check_programs(m, obj, img, len, b, e);
+}
+
+int uptrkv_binding__check(const struct uptrkv_manifest *m, const char *object,
+			  const struct uptrkv_binding_opts *opts, struct uptrkv_binding *b,
+			  struct uptrkv_error *e)
+{
+	const char *obj = object ? object : m->object;
+	size_t len;
+	void *img;
+	int err;
+
+	err = uptrkv_read_file(obj, UPTRKV_OBJECT_MAX, &img, &len, e);
+	if (err)
+		return uptrkv_errno(e, err, "cannot open BPF object %s", obj);
+	err = uptrkv_binding__check_mem(m, obj, img, len, opts, b, e);
+	free(img);
+	return err;
 }
 
 int uptrkv_object__sha256(const char *path, __u8 out[UPTRKV_LAYOUT_SHA_LEN],
 			  struct uptrkv_error *e)
 {
-	char *img;
 	size_t len;
+	void *img;
 	int err;
 
-	err = read_file(path, &img, &len, e);
+	err = uptrkv_read_file(path, UPTRKV_OBJECT_MAX, &img, &len, e);
 	if (err)
 		return err;
 	uptrkv_sha256(img, len, out);

@@ -7,7 +7,7 @@
 
 /*
  * Writes into dst (dst_size bytes) the value of src (src_size bytes)
- * converted as conv says. Pure: the migration, its second pass and the unit
+ * converted as conv says. Pure: the migration and the unit
  * tests all call this one function, so they cannot disagree.
  *  - ZERO_EXTEND: the bytes, zero-extended or truncated;
  *  - STRING: the same, and a truncated string keeps a terminating NUL;

@@ -427,24 +427,40 @@ static int make_deploy_dir(struct uptrkv_deploy *d, struct uptrkv_error *e)
 	return 0;
 }
 
+int uptrkv_deploy__remove_root(const char *bpffs)
+{
+	char root[PATH_MAX];
+
+	if (snprintf(root, sizeof(root), "%s/%s", bpffs, UPTRKV_DEPLOY_SUBDIR) >= (int)sizeof(root))
+		return -ENAMETOOLONG;
+	/* rmdir only removes an empty folder: another deployment keeps it. */
+	if (rmdir(root) && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 int uptrkv_deploy__create(const char *bpffs, const char *name, struct uptrkv_deploy **out,
 			  struct uptrkv_error *e)
 {
 	char root[PATH_MAX];
 	struct uptrkv_deploy *d;
-	int err;
+	int err = -ENOENT;
 
 	*out = NULL;
 	d = deploy_alloc(bpffs, name, e);
 	if (!d)
 		return e ? e->err : -EINVAL;
 	snprintf(root, sizeof(root), "%s/%s", bpffs, UPTRKV_DEPLOY_SUBDIR);
-	err = mkdir_p(root, 0700);
-	if (err) {
-		uptrkv_errno(e, err, "create %s", root);
-		goto err_free;
+	/* Another uptrkv may remove an empty root between the two mkdirs
+	 * (its last deployment undeployed): make it again. */
+	for (int try = 0; try < 3 && err == -ENOENT; try++) {
+		err = mkdir_p(root, 0700);
+		if (err) {
+			uptrkv_errno(e, err, "create %s", root);
+			goto err_free;
+		}
+		err = make_deploy_dir(d, e);
 	}
-	err = make_deploy_dir(d, e);
 	if (err)
 		goto err_free;
 	d->dir_fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -522,7 +538,9 @@ static int manifest_dir(const struct uptrkv_manifest *m, char *buf, size_t sz,
 		snprintf(dir, sizeof(dir), ".");
 	else
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - m->path), m->path);
-	if (!realpath(dir, real))
+	/* A manifest kept in the history names the folder it was in; that
+	 * folder may be gone, and is still what object: was resolved against. */
+	if (!realpath(dir, real) && !(dir[0] == '/' && snprintf(real, sizeof(real), "%s", dir) > 0))
 		return uptrkv_errno(e, -errno, "%s: cannot resolve its folder", m->path);
 	if (strlen(real) >= sz)
 		return uptrkv_err(e, -ENAMETOOLONG, "%s: folder path too long", m->path);

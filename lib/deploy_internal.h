@@ -58,6 +58,9 @@ bool uptrkv_deploy_name_ok(const char *name);
  * store: that comes from the object). Leaves d open and locked. */
 int uptrkv_deploy__create(const char *bpffs, const char *name, struct uptrkv_deploy **out,
 			  struct uptrkv_error *e);
+/* Removes <bpffs>/uptrkv if it is empty: the last deployment is gone, or a
+ * first deploy that created it failed. 0 if gone or still in use. */
+int uptrkv_deploy__remove_root(const char *bpffs);
 /* Removes a deployment folder that a killed first deploy left without its
  * ctl pin. 0: gone; -EEXIST: a real deployment; -EBUSY: being created. */
 int uptrkv_deploy__remove_leftover(const char *dir, struct uptrkv_error *e);

@@ -17,4 +17,12 @@ int uptrkv_err(struct uptrkv_error *e, int err, const char *fmt, ...);
 __attribute__((format(printf, 3, 4)))
 int uptrkv_errno(struct uptrkv_error *e, int err, const char *fmt, ...);
 
+/* The largest BPF object uptrkv reads, checks and keeps a copy of. */
+#define UPTRKV_OBJECT_MAX	(64u << 20)
+
+/* Reads a whole regular file of at most max bytes into memory, with a NUL
+ * after it (*buf is malloc'ed). -EFBIG past max. */
+int uptrkv_read_file(const char *path, size_t max, void **buf, size_t *len,
+		     struct uptrkv_error *e);
+
 #endif

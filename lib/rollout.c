@@ -18,6 +18,10 @@
  * Everything before the flip is undone on failure (the idle slot is simply
  * dropped). A failure after the flip and before reclaim flips back. The
  * journal in ctl lets a re-run finish or undo what a killed run left.
+ *
+ * Every run that got the lock is then recorded in the history (history.c),
+ * with the exact bytes of the object it loaded, so that a rollback can
+ * return to any kept version without the file.
  */
 #include <bpf/bpf.h>
 #include <signal.h>
@@ -27,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "binding_state.h"
+#include "history.h"
 #include "hook.h"
 #include "migrate.h"
 #include "version.h"
@@ -48,6 +53,10 @@ struct rollout {
 	struct uptrkv_snapshot *snap;	/* scratch, 45 KiB */
 	struct uptrkv_write *moves;	/* scratch, UPTRKV_MAX_KEYS */
 	bool recorded;			/* slot `to` holds the new record */
+	bool attempt;			/* got the lock: the outcome goes in the history */
+	void *obj;			/* the object's bytes, as loaded and as kept */
+	size_t obj_len;
+	double t0;			/* when the run began */
 };
 
 static double now_ms(void)
@@ -163,6 +172,22 @@ static int write_all(struct rollout *c, const struct uptrkv_write *w, size_t n, 
 }
 
 /* ---- preflight: plan every store's migration in memory ---- */
+
+/* Loads m's object from the bytes the history will keep (read once, so what
+ * is recorded is what was verified), unless they are there already: a
+ * rollback from the history brings its own. */
+static int load_object(struct rollout *c, const struct uptrkv_manifest *m, struct uptrkv_deploy *d,
+		       __u32 slot)
+{
+	int err = 0;
+
+	if (!c->obj)
+		err = uptrkv_read_file(m->object, UPTRKV_OBJECT_MAX, &c->obj, &c->obj_len, c->e);
+	if (err)
+		return uptrkv_err(c->e, err, "%s: cannot open BPF object %s: %s", m->path, m->object,
+				  strerror(-err));
+	return uptrkv_version__load_mem(m, c->obj, c->obj_len, d, slot, &c->v, c->e);
+}
 
 static bool in_layout(const struct rollout *c, const struct uptrkv_snapshot *s)
 {
@@ -501,6 +526,127 @@ static int recover(struct rollout *c)
 	return 0;
 }
 
+/* ---- the history ---- */
+
+static __u64 us(double ms)
+{
+	return ms > 0 ? (__u64)(ms * 1000 + 0.5) : 0;
+}
+
+/* The revision's inputs: where they came from and their hashes. A failed
+ * run keeps the hashes only: it is never a version to return to. */
+static void describe(struct rollout *c, const struct uptrkv_manifest *m, struct uptrkv_revision *r)
+{
+	const struct uptrkv_rollout_result *res = c->res;
+	const char *cmd = UPTRKV_OPTS_GET(c->opts, command, NULL);
+	char real[PATH_MAX];
+
+	uptrkv_revision__stamp(r);
+	r->version = m->version;
+	r->from_version = res->from_version;
+	r->layout_hash = m->layout_hash;
+	r->us_preflight = us(res->ms_preflight);
+	r->us_migrate = us(res->ms_migrate);
+	r->us_switch = us(res->ms_switch);
+	r->us_reclaim = us(res->ms_reclaim);
+	snprintf(r->command, sizeof(r->command), "%s", cmd ? cmd : "");
+	/* A longer path is cut: a rollback then finds its object: relative
+	 * to the wrong folder, but loads the kept copy anyway. */
+	snprintf(r->manifest_path, sizeof(r->manifest_path), "%.*s", (int)sizeof(r->manifest_path) - 1,
+		 m->path && realpath(m->path, real) ? real : m->path ? m->path : "");
+	snprintf(r->object_path, sizeof(r->object_path), "%s", m->object ? m->object : "");
+	if (m->text)
+		uptrkv_sha256(m->text, m->text_len, r->manifest_sha256);
+	r->manifest_size = m->text_len;
+	if (c->obj)
+		uptrkv_sha256(c->obj, c->obj_len, r->object_sha256);
+	r->object_size = c->obj_len;
+}
+
+/*
+ * A rollback returns to a version some earlier revision rolled out: it
+ * carries over when that was (status shows it as deployed_at) and, when it
+ * switched to a slot's pinned programs with no bytes in hand, names the copy
+ * of the object that revision kept. Without one, the slot's record time.
+ */
+static void carry_over(struct rollout *c, struct uptrkv_hist *h, struct uptrkv_revision *r)
+{
+	const struct uptrkv_revision *k = NULL;
+	struct uptrkv_history all = {};
+	struct uptrkv_state_rec rec;
+
+	if (!uptrkv_hist__read(h, &all, NULL))
+		k = uptrkv_hist__find(&all, r->version);
+	if (k && k->layout_hash != r->layout_hash)
+		k = NULL;
+	if (k)
+		r->deployed_at = k->deployed_at ?: k->when;
+	else if (!uptrkv_deploy__read_rec(c->d, c->to, &rec, NULL))
+		r->deployed_at = rec.deployed_at;
+	if (k && k->has_object && !c->obj) {
+		memcpy(r->object_sha256, k->object_sha256, sizeof(r->object_sha256));
+		r->object_size = k->object_size;
+		r->has_object = 1;
+		snprintf(r->object_path, sizeof(r->object_path), "%s", k->object_path);
+	}
+	uptrkv_history__free(&all);
+}
+
+/* Whether version is still kept, for the failure message. */
+static bool kept(struct uptrkv_hist *h, __u32 version)
+{
+	struct uptrkv_history all;
+	bool found;
+
+	if (uptrkv_hist__read(h, &all, NULL))
+		return false;
+	found = uptrkv_hist__find(&all, version) != NULL;
+	uptrkv_history__free(&all);
+	return found;
+}
+
+/*
+ * Records the run as the next revision. The maps are created here if the
+ * deployment predates them. A history that cannot be written does not undo
+ * a done rollout: the result says so (history_err) and the caller warns.
+ */
+static void record_history(struct rollout *c, const struct uptrkv_manifest *m, int err,
+			   __u32 ok_outcome)
+{
+	struct uptrkv_rollout_result *res = c->res;
+	__u32 limit = UPTRKV_OPTS_GET(c->opts, history_limit, 0);
+	struct uptrkv_hist h = { -1, -1 };
+	struct uptrkv_revision r = {};
+	struct uptrkv_error he = {};
+	bool ok = !err;
+	int herr;
+
+	/* A dry run changes nothing, its failures included. */
+	if (!c->attempt || !c->d || !m || UPTRKV_OPTS_GET(c->opts, dry_run, false) ||
+	    res->nothing_to_do)
+		return;
+	describe(c, m, &r);
+	r.us_total = us(now_ms() - c->t0);
+	r.outcome = ok ? ok_outcome : UPTRKV_OUTCOME_FAILED;
+	if (!ok)
+		snprintf(r.reason, sizeof(r.reason), "%s", c->e && c->e->msg[0] ? c->e->msg : strerror(-err));
+	herr = uptrkv_hist__open(&h, c->d, true, &he);
+	if (!herr && limit)
+		herr = uptrkv_hist__set_limit(&h, limit, &he);
+	r.deployed_at = r.when;
+	if (!herr && ok && ok_outcome == UPTRKV_OUTCOME_ROLLED_BACK)
+		carry_over(c, &h, &r);
+	herr = herr ?: uptrkv_hist__append(&h, &r, ok ? m->text : NULL, m->text_len,
+					   ok ? c->obj : NULL, c->obj_len, &he);
+	if (!herr)
+		res->revision = r.revision;
+	if (!herr && res->lost_version)
+		res->lost_version_kept = kept(&h, res->lost_version);
+	res->history_err = herr;
+	snprintf(res->history_msg, sizeof(res->history_msg), "%s", he.msg);
+	uptrkv_hist__close(&h);
+}
+
 /* ---- entry points ---- */
 
 static int begin(struct rollout *c, const char *name)
@@ -531,29 +677,23 @@ static void end(struct rollout *c)
 	free(c->snap);
 	free(c->moves);
 	uptrkv_version__free(c->v);
+	free(c->obj);
 	uptrkv_admin__close(c->admin);
 	uptrkv_deploy__close(c->d);
 }
 
-/* Loads m's object for slot `to`. libbpf reads the file again: it must
- * still be the one whose layout record check_object() read. */
-static int load_object(struct rollout *c, const struct uptrkv_manifest *m, __u32 slot)
+static bool root_exists(const char *bpffs)
 {
-	__u8 sha[UPTRKV_LAYOUT_SHA_LEN];
-	int err;
+	char root[PATH_MAX];
 
-	err = uptrkv_version__load(m, c->d, slot, &c->v, c->e);
-	err = err ?: uptrkv_object__sha256(m->object, sha, c->e);
-	if (err || !memcmp(sha, c->res->binding.object_sha256, sizeof(sha)))
-		return err;
-	c->res->binding.mismatch = true;
-	return uptrkv_err(c->e, -EINVAL, "%s: object %s changed while it was being checked and "
-			  "loaded", m->path, m->object);
+	snprintf(root, sizeof(root), "%s/%s", bpffs, UPTRKV_DEPLOY_SUBDIR);
+	return !access(root, F_OK);
 }
 
 static int first_deploy(struct rollout *c, const struct uptrkv_manifest *m)
 {
 	const char *bpffs = opt_bpffs(c->opts);
+	bool had_root = root_exists(bpffs);
 	double t0 = now_ms();
 	int err;
 
@@ -564,22 +704,30 @@ static int first_deploy(struct rollout *c, const struct uptrkv_manifest *m)
 		return err;
 	if (UPTRKV_OPTS_GET(c->opts, dry_run, false)) {
 		c->res->dry_run = true;
-		return load_object(c, m, 1);
+		return load_object(c, m, NULL, 1);
 	}
 	err = uptrkv_deploy__create(bpffs, m->name, &c->d, c->e);
 	if (err)
-		return err;
+		goto out;
+	c->attempt = true;
 	c->gen = 0;
 	c->from = 0;
 	c->to = 1;
 	progress(c, "preflight: loading and verifying the object", 0, 0);
-	err = load_object(c, m, c->to);
+	err = load_object(c, m, c->d, c->to);
 	c->res->ms_preflight = now_ms() - t0;
 	err = err ?: test_point(c, UPTRKV_TP_PREFLIGHT);
 	err = err ?: do_switch(c, m);
-	/* A first deploy that failed has no old version to keep running. */
-	if (err)
+	/* A first deploy that failed has no old version to keep running, and
+	 * no history to record it in. */
+	if (err) {
 		uptrkv_deploy__remove_dir(c->d->dir, NULL);
+		c->attempt = false;
+	}
+out:
+	/* "Nothing was changed" includes the bpffs: no empty uptrkv/ left. */
+	if (err && !had_root)
+		uptrkv_deploy__remove_root(bpffs);
 	return err;
 }
 
@@ -617,7 +765,7 @@ static int preflight(struct rollout *c, const struct uptrkv_manifest *m)
 	progress(c, m ? "preflight: loading and verifying the new object against the live maps"
 		      : "preflight: reopening the previous version's programs", 0, 0);
 	if (m)
-		err = load_object(c, m, c->to);
+		err = load_object(c, m, c->d, c->to);
 	else
 		err = uptrkv_version__open_pinned(c->d, c->to, &c->v, c->e);
 	err = err ?: open_admin(c);
@@ -632,6 +780,7 @@ static int upgrade(struct rollout *c, const struct uptrkv_manifest *m)
 	int err;
 
 	err = begin(c, m->name);
+	c->attempt = !err;
 	err = err ?: uptrkv_deploy__manifest(c->d, c->from, &old, c->e);
 	if (err == -ENOENT && c->gen == 0) {
 		/* What a first deploy killed before its switch leaves behind. */
@@ -639,6 +788,7 @@ static int upgrade(struct rollout *c, const struct uptrkv_manifest *m)
 		uptrkv_deploy__close(c->d);
 		c->d = NULL;
 		c->res->recovered = true;
+		c->attempt = false;
 		return err ?: first_deploy(c, m);
 	}
 	c->res->old_manifest = old;
@@ -665,26 +815,41 @@ static int upgrade(struct rollout *c, const struct uptrkv_manifest *m)
 	return do_switch(c, m);
 }
 
-/* From the file, before anything is opened, locked or loaded: the object
- * must be the one built for m's layout and deployment (lib/binding.c). */
+/*
+ * Before anything is opened, locked or loaded: the object must be the one
+ * built for m's layout and deployment (lib/binding.c). The bytes checked
+ * are read once and kept: they are what load_object loads and what the
+ * history keeps, so a file replaced meanwhile changes nothing. A rollback
+ * from the history brings its own bytes.
+ */
 static int check_object(struct rollout *c, const struct uptrkv_manifest *m)
 {
 	UPTRKV_OPTS(uptrkv_binding_opts, bo,
 		    .allow_unbound = UPTRKV_OPTS_GET(c->opts, allow_unbound_object, false));
+	int err = 0;
 
-	return uptrkv_binding__check(m, NULL, &bo, &c->res->binding, c->e);
+	if (!c->obj)
+		err = uptrkv_read_file(m->object, UPTRKV_OBJECT_MAX, &c->obj, &c->obj_len, c->e);
+	if (err)
+		return uptrkv_err(c->e, err, "%s: cannot open BPF object %s: %s", m->path, m->object,
+				  strerror(-err));
+	return uptrkv_binding__check_mem(m, m->object, c->obj, c->obj_len, &bo, &c->res->binding,
+					 c->e);
 }
 
 int uptrkv_rollout(const struct uptrkv_manifest *m, const struct uptrkv_rollout_opts *opts,
 		   struct uptrkv_rollout_result *res, struct uptrkv_error *e)
 {
-	struct rollout c = { .opts = opts, .res = res, .e = e };
-	double t0 = now_ms();
+	struct rollout c = { .opts = opts, .res = res, .e = e, .t0 = now_ms() };
+	__u32 limit = UPTRKV_OPTS_GET(opts, history_limit, 0);
 	int err;
 
 	memset(res, 0, sizeof(*res));
 	snprintf(res->name, sizeof(res->name), "%s", m->name);
 	res->to_version = m->version;
+	if (limit > UPTRKV_HISTORY_MAX)
+		return uptrkv_err(e, -EINVAL, "history limit %u: must be 1..%u", limit,
+				  UPTRKV_HISTORY_MAX);
 	err = check_object(&c, m);
 	if (err)
 		goto out;
@@ -694,8 +859,9 @@ int uptrkv_rollout(const struct uptrkv_manifest *m, const struct uptrkv_rollout_
 	else if (!err)
 		err = upgrade(&c, m);
 out:
+	res->ms_total = now_ms() - c.t0;
+	record_history(&c, m, err, UPTRKV_OUTCOME_DEPLOYED);
 	end(&c);
-	res->ms_total = now_ms() - t0;
 	return err;
 }
 
@@ -717,44 +883,197 @@ static int check_recorded_object(struct rollout *c, const struct uptrkv_manifest
 	return uptrkv_binding__check_recorded(c->d, c->to, prev, allow, &c->res->binding, c->e);
 }
 
+/* "2, 3": the versions a rollback can still return to. */
+static void kept_versions(const struct uptrkv_history *all, char *buf, size_t sz)
+{
+	__u32 last = 0, next;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	/* In increasing order, each once: the smallest version above the last
+	 * one listed, until there is none. At most 100 versions are kept. */
+	for (;;) {
+		next = 0;
+		for (size_t i = 0; i < all->n; i++)
+			if (uptrkv_hist__find(all, all->v[i].version) && all->v[i].version > last &&
+			    (!next || all->v[i].version < next))
+				next = all->v[i].version;
+		if (!next || len >= sz)
+			break;
+		len += snprintf(buf + len, sz - len, "%s%u", len ? ", " : "", next);
+		last = next;
+	}
+	if (!buf[0])
+		snprintf(buf, sz, "none");
+}
+
+static int not_kept(struct rollout *c, const struct uptrkv_history *all, __u32 want)
+{
+	char list[256];
+
+	if (!all->present && want)
+		return uptrkv_err(c->e, -ENOENT, "deployment %s: version %u is not in its other slot, "
+				  "and the deployment has no history yet (deployed by an older uptrkv; "
+				  "its next rollout starts one)", c->res->name, want);
+	if (!all->present)
+		return uptrkv_err(c->e, -ENOENT, "deployment %s: no previous version to roll back to",
+				  c->res->name);
+	kept_versions(all, list, sizeof(list));
+	if (!want)
+		return uptrkv_err(c->e, -ENOENT, "deployment %s: no previous version to roll back to "
+				  "(versions kept: %s)", c->res->name, list);
+	return uptrkv_err(c->e, -ENOENT, "deployment %s: version %u is not kept in its history "
+			  "(versions kept: %s; see 'uptrkv history %s')", c->res->name, want, list,
+			  c->res->name);
+}
+
+/* The kept manifest, parsed as when it was recorded: its object: resolves
+ * against the folder it was in then. */
+static int parse_kept(struct rollout *c, const struct uptrkv_revision *r, const char *text,
+		      struct uptrkv_manifest **out)
+{
+	UPTRKV_OPTS(uptrkv_manifest_opts, mo);
+	struct uptrkv_diags diags = {};
+	char dir[sizeof(r->manifest_path)];
+	char *slash;
+	int err;
+
+	snprintf(dir, sizeof(dir), "%s", r->manifest_path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	mo.base_dir = slash ? dir : ".";
+	mo.display_name = r->manifest_path;
+	err = uptrkv_manifest__parse(text, r->manifest_size, &mo, out, &diags);
+	if (err)
+		uptrkv_err(c->e, err, "deployment %s: the kept manifest of version %u does not parse: %s",
+			   c->res->name, r->version, diags.n ? diags.v[0].msg : "unknown error");
+	uptrkv_diags__free(&diags);
+	return err;
+}
+
+/* Reads revision r's manifest and object back from the history, each
+ * checked against its sha256. */
+static int load_kept(struct rollout *c, struct uptrkv_hist *h, const struct uptrkv_revision *r,
+		     struct uptrkv_manifest **out)
+{
+	char why[UPTRKV_ERRMSG_MAX];
+	void *text = NULL;
+	int err;
+
+	if (!r->has_object || !r->has_manifest)
+		return uptrkv_err(c->e, -ENOENT, "deployment %s: revision %llu (version %u) kept no "
+				  "copy of its object", c->res->name, (unsigned long long)r->revision,
+				  r->version);
+	err = uptrkv_hist__blob(h, r->manifest_sha256, r->manifest_size, &text, c->e);
+	err = err ?: uptrkv_hist__blob(h, r->object_sha256, r->object_size, &c->obj, c->e);
+	if (err) {
+		snprintf(why, sizeof(why), "%s", c->e ? c->e->msg : "");
+		free(text);
+		return uptrkv_err(c->e, err, "deployment %s: version %u (revision %llu): %s",
+				  c->res->name, r->version, (unsigned long long)r->revision, why);
+	}
+	c->obj_len = r->object_size;
+	err = parse_kept(c, r, text, out);
+	free(text);
+	return err;
+}
+
+/* A version no slot holds any more: from the history's copy. */
+static int target_from_history(struct rollout *c, __u32 want, struct uptrkv_manifest **out)
+{
+	struct uptrkv_hist h = { -1, -1 };
+	const struct uptrkv_revision *r;
+	struct uptrkv_history all = {};
+	int err;
+
+	err = uptrkv_hist__open(&h, c->d, false, c->e);
+	err = err ?: uptrkv_hist__read(&h, &all, c->e);
+	if (err)
+		goto out;
+	r = want ? uptrkv_hist__find(&all, want)
+		 : uptrkv_hist__previous(&all, c->res->old_manifest->version);
+	err = r ? load_kept(c, &h, r, out) : not_kept(c, &all, want);
+	c->res->from_history = !err;
+out:
+	uptrkv_history__free(&all);
+	uptrkv_hist__close(&h);
+	return err;
+}
+
+/*
+ * What to return to: the version in the other slot when it is the one asked
+ * for (or none was asked for): its programs are pinned and verified
+ * already. Any other kept version comes from the history.
+ */
+static int rollback_target(struct rollout *c, struct uptrkv_manifest **out)
+{
+	__u32 want = UPTRKV_OPTS_GET(c->opts, to_version, 0);
+	struct uptrkv_rollout_result *res = c->res;
+	struct uptrkv_manifest *slot = NULL;
+	int err;
+
+	*out = NULL;
+	res->from_version = res->old_manifest->version;
+	if (want && want == res->from_version) {
+		res->nothing_to_do = true;
+		res->to_version = want;
+		res->gen = c->gen;
+		return 0;
+	}
+	err = uptrkv_deploy__manifest(c->d, c->to, &slot, c->e);
+	if (err && err != -ENOENT)
+		return err;
+	if (slot && (!want || slot->version == want)) {
+		*out = slot;
+		return 0;
+	}
+	uptrkv_manifest__free(slot);
+	return target_from_history(c, want, out);
+}
+
 int uptrkv_rollback(const char *name, const struct uptrkv_rollout_opts *opts,
 		    struct uptrkv_rollout_result *res, struct uptrkv_error *e)
 {
-	struct rollout c = { .opts = opts, .res = res, .e = e };
+	struct rollout c = { .opts = opts, .res = res, .e = e, .t0 = now_ms() };
 	struct uptrkv_manifest *prev = NULL;
-	double t0 = now_ms();
 	int err;
 
 	memset(res, 0, sizeof(*res));
+	snprintf(res->name, sizeof(res->name), "%s", name ? name : "");
 	err = uptrkv_deploy__open(opt_bpffs(opts), name, &c.d, e);
 	err = err ?: begin(&c, name);
+	c.attempt = !err;
 	err = err ?: uptrkv_deploy__manifest(c.d, c.from, &res->old_manifest, e);
-	if (!err && (err = uptrkv_deploy__manifest(c.d, c.to, &prev, e)) == -ENOENT)
-		err = uptrkv_err(e, -ENOENT, "deployment %s: no previous version to roll back to", name);
-	if (err)
+	err = err ?: rollback_target(&c, &prev);
+	if (err || res->nothing_to_do)
 		goto out;
-	res->from_version = res->old_manifest->version;
 	res->to_version = prev->version;
 	err = uptrkv_plan__new(res->old_manifest, prev, &c.plan, e);
 	res->plan = c.plan;
 	if (err)
 		goto out;
 	force_compatible(c.plan);
-	err = check_recorded_object(&c, prev);
-	err = err ?: preflight(&c, NULL);
+	/* From the history, the version is loaded and verified again, and
+	 * recorded in slot `to` like a rollout's; from the other slot, its
+	 * pinned programs and record are reused as they are. Either way the
+	 * object must be bound to the target's layout. */
+	err = res->from_history ? check_object(&c, prev) : check_recorded_object(&c, prev);
+	err = err ?: preflight(&c, res->from_history ? prev : NULL);
 	if (err || UPTRKV_OPTS_GET(opts, dry_run, false)) {
 		res->dry_run = !err;
 		goto out;
 	}
-	err = do_switch(&c, NULL);
+	err = do_switch(&c, res->from_history ? prev : NULL);
 out:
+	res->ms_total = now_ms() - c.t0;
+	record_history(&c, prev, err, UPTRKV_OUTCOME_ROLLED_BACK);
 	/* The plan points into prev: keep it alive as long as the plan. */
 	if (prev && res->plan)
 		res->prev_manifest = prev;
 	else
 		uptrkv_manifest__free(prev);
 	end(&c);
-	res->ms_total = now_ms() - t0;
 	return err;
 }
 
@@ -771,14 +1090,19 @@ int uptrkv_undeploy(const char *name, const struct uptrkv_rollout_opts *opts,
 
 		/* The folder of a first deploy killed before it pinned ctl. */
 		uptrkv_deploy_dir(dir, sizeof(dir), opt_bpffs(opts), name);
-		if (!access(dir, F_OK) && !uptrkv_deploy__remove_leftover(dir, NULL))
+		if (!access(dir, F_OK) && !uptrkv_deploy__remove_leftover(dir, NULL)) {
+			uptrkv_deploy__remove_root(opt_bpffs(opts));
 			return 0;
+		}
 	}
 	err = err ?: uptrkv_deploy__lock(d, timeout ? timeout : 10000, e);
 	/* Unpinning the hook links detaches the programs; apps that still
 	 * hold the store map keep their stores until they close it. */
 	err = err ?: uptrkv_deploy__remove_dir(d->dir, e);
 	uptrkv_deploy__close(d);
+	/* The last deployment takes the uptrkv/ folder with it. */
+	if (!err)
+		uptrkv_deploy__remove_root(opt_bpffs(opts));
 	return err;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "history.h"
 #include "hook.h"
 
 static __u32 prog_id_in(int disp_fd, __u32 slot)
@@ -158,6 +159,33 @@ out:
 	return err;
 }
 
+/*
+ * When the live version was deployed and, if a rollback made it live, when.
+ * The slot's own record time is when its programs were last loaded (a
+ * rollback to the other slot does not change it, one from the history
+ * does), so the history decides; a deployment without one has only that.
+ */
+static void read_times(struct uptrkv_deploy *d, struct uptrkv_status *st)
+{
+	const struct uptrkv_revision *live;
+	struct uptrkv_hist h = { -1, -1 };
+	struct uptrkv_history all = {};
+
+	st->deployed_at = st->slot[st->active].deployed_at;
+	if (uptrkv_hist__open(&h, d, false, NULL) || uptrkv_hist__read(&h, &all, NULL))
+		goto out;
+	live = uptrkv_hist__live(&all, d->ctl->version[st->active]);
+	if (!live)
+		goto out;
+	if (live->deployed_at)
+		st->deployed_at = live->deployed_at;
+	if (live->outcome == UPTRKV_OUTCOME_ROLLED_BACK)
+		st->rolled_back_at = live->when;
+out:
+	uptrkv_history__free(&all);
+	uptrkv_hist__close(&h);
+}
+
 int uptrkv_deploy__status(const char *bpffs, const char *name, struct uptrkv_status *st,
 			  struct uptrkv_error *e)
 {
@@ -175,6 +203,8 @@ int uptrkv_deploy__status(const char *bpffs, const char *name, struct uptrkv_sta
 	err = read_hooks(d, st, e);
 	for (__u32 s = 0; !err && s < UPTRKV_NR_SLOTS; s++)
 		read_slot(d, st, s);
+	if (!err)
+		read_times(d, st);
 	err = err ?: read_stores(d, st, e);
 	uptrkv_deploy__close(d);
 	return err;

@@ -17,7 +17,6 @@
 /* Hex digits of a hash in a message (JSON carries all of them). */
 #define UPTRKV_LAYOUT_HEX_SHOWN	16
 /* Limits that keep a hostile object from blowing up the reader. */
-#define UPTRKV_OBJECT_MAX_BYTES	(64u << 20)	/* a BPF object file */
 #define UPTRKV_LAYOUT_SEC_MAX	(1u << 20)	/* its layout section */
 
 /*
@@ -87,5 +86,11 @@ struct uptrkv_binding_opts {
 int uptrkv_binding__check(const struct uptrkv_manifest *m, const char *object,
 			  const struct uptrkv_binding_opts *opts, struct uptrkv_binding *b,
 			  struct uptrkv_error *e);
+/* The same on the object's bytes (len of them at img), named obj in the
+ * messages: what a rollout then loads, and what the history keeps, are
+ * these very bytes. */
+int uptrkv_binding__check_mem(const struct uptrkv_manifest *m, const char *obj, const void *img,
+			      size_t len, const struct uptrkv_binding_opts *opts,
+			      struct uptrkv_binding *b, struct uptrkv_error *e);
 
 #endif

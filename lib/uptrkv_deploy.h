@@ -11,6 +11,8 @@
  *   maps/MAP        the object's other maps, shared by every version
  *   hook-N/...      per hook: dispatcher prog array, entry link
  *   slot-S/PROG     the programs of the version deployed in slot S
+ *   history         HASH: one record per revision kept (lib/history.c)
+ *   blobs           HASH: manifest texts and objects, content-addressed
  * The active slot is UPTRKV_SLOT(ctl.gen).
  */
 #ifndef __UPTRKV_DEPLOY_H
@@ -78,6 +80,14 @@ struct uptrkv_rollout_opts {
 	/* Let an object without a layout record through (docs/design.md);
 	 * result.binding.unbound then says so. */
 	bool allow_unbound_object;
+	/* Recorded in the history as the revision's command line. The
+	 * library does not read /proc itself: the caller knows what it ran. */
+	const char *command;
+	/* Revisions to keep (1..UPTRKV_HISTORY_MAX); 0 keeps the
+	 * deployment's current limit (UPTRKV_HISTORY_DEFAULT at first). */
+	__u32 history_limit;
+	/* rollback: the version to return to; 0 means the previous one. */
+	__u32 to_version;
 };
 
 struct uptrkv_rollout_result {
@@ -108,19 +118,82 @@ struct uptrkv_rollout_result {
 	 * binding.mismatch is set. */
 	struct uptrkv_binding binding;
 	double ms_preflight, ms_migrate, ms_switch, ms_reclaim, ms_total;
+	__u64 revision;			/* recorded in the history; 0 if none */
+	bool from_history;		/* rollback: loaded from the history's copy */
+	bool lost_version_kept;		/* lost_version is still kept in the history */
+	/* Recording the run in the history failed (the run itself is as the
+	 * return value says): negative errno and why. */
+	int history_err;
+	char history_msg[UPTRKV_ERRMSG_MAX];
 };
 
 /* Deploys or upgrades to m. 0 on success; negative errno with e filled when
  * refused or failed, in which case the old version still runs unchanged. */
 int uptrkv_rollout(const struct uptrkv_manifest *m, const struct uptrkv_rollout_opts *opts,
 		   struct uptrkv_rollout_result *res, struct uptrkv_error *e);
-/* Returns deployment name to the version in its other slot. */
+/* Returns deployment name to opts->to_version, or to the previous version:
+ * the one in its other slot (programs still pinned and verified) or else
+ * one kept in the history (loaded from the history's own copy). */
 int uptrkv_rollback(const char *name, const struct uptrkv_rollout_opts *opts,
 		    struct uptrkv_rollout_result *res, struct uptrkv_error *e);
 /* Detaches every program and removes the deployment's pins. */
 int uptrkv_undeploy(const char *name, const struct uptrkv_rollout_opts *opts,
 		    struct uptrkv_error *e);
 void uptrkv_rollout_result__free(struct uptrkv_rollout_result *res);
+
+/* ------------------------------------------------------------------ */
+/* History (lib/history.c)                                              */
+/* ------------------------------------------------------------------ */
+
+#define UPTRKV_HISTORY_DEFAULT	10	/* revisions kept */
+#define UPTRKV_HISTORY_MAX	100
+
+enum uptrkv_outcome {
+	UPTRKV_OUTCOME_DEPLOYED = 1,	/* a rollout (or first deploy) that succeeded */
+	UPTRKV_OUTCOME_ROLLED_BACK,	/* a rollback that succeeded */
+	UPTRKV_OUTCOME_FAILED,		/* refused or failed; reason says why */
+};
+
+/* One revision: what a rollout or rollback did, with its inputs. Fixed-size
+ * fields only: it is also the record pinned in the history map. */
+struct uptrkv_revision {
+	__u64 revision;			/* 1, 2, ... per deployment, never reused */
+	__u64 when;			/* seconds since the epoch */
+	/* When this version was deployed: `when` for a rollout; for a
+	 * rollback, carried over from that version's rollout (0: unknown). */
+	__u64 deployed_at;
+	__u32 version;			/* the version rolled out or back to */
+	__u32 from_version;		/* live before; 0: first deploy */
+	__u64 layout_hash;
+	__u32 outcome;			/* enum uptrkv_outcome */
+	__u32 uid;
+	__u64 object_size, manifest_size;
+	__u8 object_sha256[32], manifest_sha256[32];
+	__u8 has_object;		/* a copy of the object is kept (blobs) */
+	__u8 has_manifest;		/* a copy of the manifest text is kept */
+	__u8 live;			/* computed when read: this revision runs now */
+	__u8 pad[5];
+	__u64 us_preflight, us_migrate, us_switch, us_reclaim, us_total;
+	char user[32];
+	char host[64];
+	char command[1024];
+	char reason[512];		/* failed: the error */
+	char manifest_path[1024];	/* as resolved at the time */
+	char object_path[1024];
+};
+
+struct uptrkv_history {
+	struct uptrkv_revision *v;	/* oldest first */
+	size_t n;
+	__u32 limit;			/* revisions the deployment keeps */
+	bool present;			/* false: deployed before history existed */
+};
+
+/* The revisions kept for deployment name. -ENOENT if not deployed. */
+int uptrkv_deploy__history(const char *bpffs, const char *name, struct uptrkv_history *h,
+			   struct uptrkv_error *e);
+void uptrkv_history__free(struct uptrkv_history *h);
+const char *uptrkv_outcome__str(__u32 outcome);
 
 /* ------------------------------------------------------------------ */
 /* Status (lib/status.c)                                                */
@@ -160,6 +233,11 @@ struct uptrkv_status {
 	size_t nr_processes;
 	__u64 bytes_used;		/* data bytes in use, all stores */
 	__u64 bytes_registered;		/* header, metas and data pages pinned */
+	/* From the history: when the live version was deployed and, if it
+	 * runs because of a rollback, when it was rolled back to (0: not).
+	 * Without history, deployed_at is the live slot's record time. */
+	__u64 deployed_at;
+	__u64 rolled_back_at;
 };
 
 /* Fills st for deployment name; free with uptrkv_status__free. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "history.h"
 #include "version.h"
 
 /* Like uptrkv_errno, but knows libbpf's own codes (-LIBBPF_ERRNO__FORMAT...),
@@ -363,20 +364,29 @@ static int select_programs(struct uptrkv_version *v, const struct uptrkv_manifes
 	return 0;
 }
 
-int uptrkv_version__load(const struct uptrkv_manifest *m, struct uptrkv_deploy *d, __u32 slot,
-			 struct uptrkv_version **out, struct uptrkv_error *e)
+int uptrkv_version__load_mem(const struct uptrkv_manifest *m, const void *buf, size_t len,
+			     struct uptrkv_deploy *d, __u32 slot, struct uptrkv_version **out,
+			     struct uptrkv_error *e)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct uptrkv_version *v;
+	char name[64];
 	int err;
 
 	*out = NULL;
+	/* The name libbpf gives an object opened from its file (the base name
+	 * up to the first dot): internal maps are named after it. */
+	snprintf(name, sizeof(name), "%s", strrchr(m->object, '/') ? strrchr(m->object, '/') + 1
+								    : m->object);
+	name[strcspn(name, ".")] = '\0';
+	oo.object_name = name;
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return uptrkv_err(e, -ENOMEM, "out of memory");
 	v->slot = slot;
 	v->version = m->version;
 	v->store_fd = -1;
-	v->obj = bpf_object__open_file(m->object, NULL);
+	v->obj = bpf_object__open_mem(buf, len, &oo);
 	if (!v->obj) {
 		err = libbpf_err(e, -errno, "%s: cannot open BPF object %s", m->path, m->object);
 		goto err;
@@ -410,6 +420,23 @@ int uptrkv_version__load(const struct uptrkv_manifest *m, struct uptrkv_deploy *
 	return 0;
 err:
 	uptrkv_version__free(v);
+	return err;
+}
+
+int uptrkv_version__load(const struct uptrkv_manifest *m, struct uptrkv_deploy *d, __u32 slot,
+			 struct uptrkv_version **out, struct uptrkv_error *e)
+{
+	size_t len;
+	void *buf;
+	int err;
+
+	*out = NULL;
+	err = uptrkv_read_file(m->object, UPTRKV_OBJECT_MAX, &buf, &len, e);
+	if (err)
+		return libbpf_err(e, err, "%s: cannot open BPF object %s", m->path, m->object);
+	/* libbpf is done with the bytes once the object is loaded. */
+	err = uptrkv_version__load_mem(m, buf, len, d, slot, out, e);
+	free(buf);
 	return err;
 }
 

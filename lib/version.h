@@ -59,6 +59,12 @@ int uptrkv_hook_spec__parse(const char *sec, const char *attach, struct uptrkv_h
  */
 int uptrkv_version__load(const struct uptrkv_manifest *m, struct uptrkv_deploy *d, __u32 slot,
 			 struct uptrkv_version **out, struct uptrkv_error *e);
+/* The same, from the object's bytes in memory (len bytes at buf), which
+ * must stay valid until the version is freed: a rollout loads exactly the
+ * bytes it keeps in the history, and a rollback loads the history's copy. */
+int uptrkv_version__load_mem(const struct uptrkv_manifest *m, const void *buf, size_t len,
+			     struct uptrkv_deploy *d, __u32 slot, struct uptrkv_version **out,
+			     struct uptrkv_error *e);
 /* Reopens the programs pinned for slot (for rollback). */
 int uptrkv_version__open_pinned(struct uptrkv_deploy *d, __u32 slot, struct uptrkv_version **out,
 				struct uptrkv_error *e);

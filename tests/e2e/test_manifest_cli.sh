@@ -127,7 +127,7 @@ run "$UPTRKV" diff -j $M/demo_v3.yaml $M/demo_v2.yaml
 expect_rc 2 "diff v3 v2 (version goes down)"
 jq_true '.version_increases == false and .compatible == true and (.changes | length) == 4' "diff v3 v2: flagged"
 
-# incompatible: shrink without truncate, retype without reset
+# incompatible: shrink without truncate, a narrowing retype without reset
 sed -e 's/resize: truncate.*//' $M/demo_v3.yaml >"$tmp/v3_no_truncate.yaml"
 run "$UPTRKV" diff -j $M/demo_v2.yaml "$tmp/v3_no_truncate.yaml"
 expect_rc 2 "diff: shrink without truncate"
@@ -138,10 +138,16 @@ expect_rc 2 "diff text: shrink without truncate"
 grep -q "REFUSED: shrinks from 4096 to 128 bytes: needs resize: truncate" "$tmp/out" &&
 	ok "diff text: refusal in the table" || bad "diff text: refusal note"
 grep -q "INCOMPATIBLE" "$tmp/out" && ok "diff text: summary says incompatible" || bad "diff text: summary"
+# flags u16 -> u32 without reset is an integer widening: the value is kept
 sed -e 's/    resize: reset.*//' $M/demo_v2.yaml >"$tmp/v2_no_reset.yaml"
 run "$UPTRKV" diff -j $M/demo_v1.yaml "$tmp/v2_no_reset.yaml"
-expect_rc 2 "diff: retype without reset"
-jq_true '.compatible == false and (.changes[] | select(.id == 4) | .change == "retyped" and .refused)' "retype refused"
+expect_rc 1 "diff: widening without reset"
+jq_true '.compatible == true and (.changes[] | select(.id == 4) | .change == "retyped" and .action == "copy" and .conversion == "uint" and (.refused | not))' "widening keeps the value"
+# ... and u16 -> u8 is a narrowing: refused without reset
+sed -e '/name: flags/,/default: 1/ { s/size: 4/size: 1/; s/type: u32/type: u8/ }' "$tmp/v2_no_reset.yaml" >"$tmp/v2_narrow.yaml"
+run "$UPTRKV" diff -j $M/demo_v1.yaml "$tmp/v2_narrow.yaml"
+expect_rc 2 "diff: narrowing without reset"
+jq_true '.compatible == false and (.changes[] | select(.id == 4) | .change == "retyped" and .refused and .conversion == "reset" and (.why | test("only an integer widening keeps the value")))' "narrowing refused"
 
 # the text table
 run "$UPTRKV" diff $M/demo_v1.yaml $M/demo_v2.yaml
