@@ -134,22 +134,28 @@ U history demo > "$tmp/h.txt"
 grep -qE '^4 +1 +0x[0-9a-f]+ +[0-9a-f]{12} +[0-9TZ:-]+ +root\(0\) .*rolled_back \(live\)$' "$tmp/h.txt" ||
 	fail "history text: $(cat "$tmp/h.txt")"
 
-echo "== a failed rollout is recorded, and pushes no version out"
+echo "== an object refused for its layout record is refused before the lock: not recorded"
 sed -e "s|^object: .*|object: $H/garbage.o|" "$H/demo_v4.yaml" > "$H/garbage4.yaml"
-expect 1 "nothing was changed \(recorded as revision 5 of its history\)" U rollout "$H/garbage4.yaml"
+expect 1 "not an ELF object; nothing was changed$" U rollout "$H/garbage4.yaml"
+[ "$(U history demo -j | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["revisions"]))')" = 3 ] ||
+	fail "a refused object was recorded: $(U history demo)"
+
+echo "== a failed rollout is recorded, and pushes no version out"
+UPTRKV_TEST_FAIL_AT=preflight expect 1 "nothing was changed \(recorded as revision 5 of its history\)" \
+	U rollout "$H/demo_v4.yaml"
 U history demo -j > "$tmp/h2.json"
 python3 - "$tmp/h2.json" <<'PY' || fail "history after a failure: $(cat "$tmp/h2.json")"
 import json, sys
 revs = json.load(open(sys.argv[1]))["revisions"]
 assert [r["revision"] for r in revs] == [2, 3, 4, 5], revs
 f = revs[-1]
-assert f["outcome"] == "failed" and "BPF object format invalid" in f["reason"], f
-assert not f["object_kept"] and not f["live"] and revs[2]["live"], revs
+assert f["outcome"] == "failed" and "failure injected at preflight" in f["reason"], f
+assert not f["live"] and revs[2]["live"], revs
 print(f"  r5 failed: {f['reason'][:90]}")
 PY
 
 echo "== a dry run is not recorded, failed or not"
-expect 1 "BPF object format invalid" U rollout "$H/garbage4.yaml" --dry-run
+expect 1 "not an ELF object" U rollout "$H/garbage4.yaml" --dry-run
 U rollout "$H/demo_v4.yaml" --dry-run > /dev/null
 [ "$(U history demo -j | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["revisions"]))')" = 4 ] ||
 	fail "a dry run was recorded: $(U history demo)"
@@ -192,10 +198,11 @@ U history demo -j > "$tmp/h6.json"
 	fail "history after the first recorded rollout: $(cat "$tmp/h6.json")"
 
 echo "== widening u32 -> u64 and s16 -> s64 keeps every value"
-"$E/dump_app" manifest "$PWD/$BUILD/bpf/test_widen.bpf.o" > "$H/w3.yaml"
-sed -e 's/^version: 3/version: 4/' \
-    -e 's/name: c_u32, size: 4, type: u32/name: c_u32, size: 8, type: u64/' \
-    -e 's/name: c_s16, size: 2, type: s16/name: c_s16, size: 8, type: s64/' "$H/w3.yaml" > "$H/w4.yaml"
+# Each layout has its own object, bound to it.
+for v in 3 4; do
+	sed -e "s|^object: .*|object: $PWD/$BUILD/bpf/test_widen_v$v.bpf.o|" \
+	    tests/e2e/manifests/widen_v$v.yaml > "$H/w$v.yaml"
+done
 rc=0; U diff "$H/w3.yaml" "$H/w4.yaml" -j > "$tmp/wd.json" || rc=$?
 [ $rc = 1 ] || fail "diff of a widening: exit $rc: $(cat "$tmp/wd.json")"
 [ "$(json "$tmp/wd.json" '[(c["id"], c["change"], c["action"], c["conversion"]) for c in j["changes"]]')" = \

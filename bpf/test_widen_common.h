@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Test object for the widening rollout (tests/e2e/test_history.sh): the
+ * Test objects for the widening rollout (tests/e2e/test_history.sh): the
  * dump test's keys (tests/e2e/dump_app.c) with one attachable program, so
  * that `uptrkv rollout` deploys it and migrates the stores of dump_app.
  * The program only reads (bpf_counter, key 13): the values the test checks
- * are the ones the application wrote before the rollout.
+ * are the ones the application wrote before the rollout. One object per
+ * layout (test_widen_v3/v4.bpf.c), each bound to its manifest.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include "uptrkv.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
