@@ -137,6 +137,17 @@ static void print_result_json(const struct uptrkv_rollout_result *r, const char 
 	jw_uint_field(w, "stores", r->nr_stores);
 	jw_uint_field(w, "migrated", r->nr_migrated);
 	jw_uint_field(w, "threads_gone", r->nr_gone);
+	jw_uint_field(w, "skipped_count", r->nr_skipped);
+	jw_name(w, "skipped");
+	jw_start_array(w);
+	for (size_t i = 0; i < r->nr_skipped && i < UPTRKV_SKIPPED_MAX; i++) {
+		jw_start_object(w);
+		jw_uint_field(w, "pid", r->skipped[i].pid);
+		jw_uint_field(w, "tid", r->skipped[i].tid);
+		jw_string_field(w, "why", r->skipped[i].why);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
 	jw_uint_field(w, "moved", r->nr_moved);
 	jw_uint_field(w, "move_pending", r->nr_move_pending);
 	if (r->binding.checked)
@@ -172,6 +183,21 @@ static void print_result_json(const struct uptrkv_rollout_result *r, const char 
 	jw_end_object(w);
 }
 
+/* --skip-corrupt: who was left out, and what that means for them. */
+static void print_skipped(const struct uptrkv_rollout_result *r)
+{
+	if (!r->nr_skipped)
+		return;
+	printf("  %s %zu thread(s) whose store cannot be migrated (--skip-corrupt):\n",
+	       r->dry_run ? "would leave out" : "left out", r->nr_skipped);
+	for (size_t i = 0; i < r->nr_skipped && i < UPTRKV_SKIPPED_MAX; i++)
+		printf("    pid %u tid %u: %s\n", r->skipped[i].pid, r->skipped[i].tid, r->skipped[i].why);
+	if (r->nr_skipped > UPTRKV_SKIPPED_MAX)
+		printf("    ... and %zu more\n", r->nr_skipped - UPTRKV_SKIPPED_MAX);
+	printf("  they keep the old layout: the new version's programs see no store for them, and "
+	       "their application calls return -ESTALE until the thread registers again\n");
+}
+
 static void print_result_text(const struct uptrkv_rollout_result *r, const char *verb)
 {
 	if (r->recovered)
@@ -185,6 +211,7 @@ static void print_result_text(const struct uptrkv_rollout_result *r, const char 
 		       r->name, r->from_version, r->to_version, r->nr_stores);
 		if (r->plan)
 			plan_print_table(r->name, r->plan);
+		print_skipped(r);
 		return;
 	}
 	if (r->first_deploy)
@@ -193,6 +220,7 @@ static void print_result_text(const struct uptrkv_rollout_result *r, const char 
 		printf("%s: %s version %u -> %u (generation %u): %zu store(s) migrated, %zu thread(s) "
 		       "gone, %zu resized value(s) moved\n", r->name, verb,
 		       r->from_version, r->to_version, r->gen, r->nr_migrated, r->nr_gone, r->nr_moved);
+	print_skipped(r);
 	if (r->nr_move_pending)
 		printf("  %zu store(s) still have values to move (a seqcount stayed busy): they read and "
 		       "write them where they are, and the next command on %s finishes them\n",
@@ -270,11 +298,19 @@ struct one_arg {
 	const char *arg;
 	bool dry_run;
 	bool allow_unbound;
+	bool skip_corrupt;
 	__u32 history_limit;	/* rollout --history-limit */
 	__u32 to_version;	/* rollback --to-version */
 };
 
-enum { OPT_DRY_RUN = 0x200, OPT_ALLOW_UNBOUND, OPT_HISTORY_LIMIT, OPT_TO_VERSION };
+enum { OPT_DRY_RUN = 0x200, OPT_ALLOW_UNBOUND, OPT_HISTORY_LIMIT, OPT_TO_VERSION, OPT_SKIP_CORRUPT };
+
+#define SKIP_CORRUPT_OPTION							\
+	{ "skip-corrupt", OPT_SKIP_CORRUPT, NULL, 0, "Leave out the threads whose store "	\
+	  "cannot be migrated (a corrupt meta, a foreign header, a seqcount that stays odd) "	\
+	  "and name them, instead of refusing: they keep the old layout, the new version's "	\
+	  "programs see no store for them, and their application calls return -ESTALE until "	\
+	  "they register again", 0 }
 
 static const struct argp_option rollout_opts[] = {
 	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Load and verify the new object against the live maps, "
@@ -282,6 +318,7 @@ static const struct argp_option rollout_opts[] = {
 	{ "allow-unbound-object", OPT_ALLOW_UNBOUND, NULL, 0, "Let an object that carries no "
 	  "layout record through, with a warning (an object built for another layout or "
 	  "deployment is always refused)", 0 },
+	SKIP_CORRUPT_OPTION,
 	{ "history-limit", OPT_HISTORY_LIMIT, "N", 0, "Keep the last N revisions that succeeded "
 	  "(1..100; default 10, or what the deployment keeps now); recorded in the deployment", 0 },
 	{},
@@ -294,6 +331,7 @@ static const struct argp_option rollback_opts[] = {
 	  "(default: the previous version)", 0 },
 	{ "allow-unbound-object", OPT_ALLOW_UNBOUND, NULL, 0, "Return to a version whose object "
 	  "carries no layout record, with a warning", 0 },
+	SKIP_CORRUPT_OPTION,
 	{},
 };
 
@@ -319,6 +357,7 @@ static error_t one_arg_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_DRY_RUN: a->dry_run = true; return 0;
 	case OPT_ALLOW_UNBOUND: a->allow_unbound = true; return 0;
+	case OPT_SKIP_CORRUPT: a->skip_corrupt = true; return 0;
 	case OPT_HISTORY_LIMIT:
 		return parse_count(state, "--history-limit", arg, UPTRKV_HISTORY_MAX, &a->history_limit);
 	case OPT_TO_VERSION:
@@ -390,6 +429,7 @@ int do_rollout(int argc, char **argv)
 	}
 	init_opts(&o, a.dry_run, a.allow_unbound);
 	o.history_limit = a.history_limit;
+	o.skip_corrupt = a.skip_corrupt;
 	if (uptrkv_rollout(m, &o, &r, &e))
 		ret = report_failure(&e, &r, "rollout", m->object);
 	else {
@@ -431,6 +471,7 @@ int do_rollback(int argc, char **argv)
 		return EXIT_USAGE;
 	init_opts(&o, a.dry_run, a.allow_unbound);
 	o.to_version = a.to_version;
+	o.skip_corrupt = a.skip_corrupt;
 	if (uptrkv_rollback(a.arg, &o, &r, &e))
 		ret = report_failure(&e, &r, "rollback", NULL);
 	else {

@@ -123,15 +123,23 @@ static void one_iteration(struct worker *w, struct uptrkv_thread *t, const char 
 {
 	__u64 i = ++w->iterations, v64 = 0;
 	__u32 v32 = 0;
+	int n;
 
-	if (uptrkv_thread__put(t, K_RX, &i, 8) < 0)
-		fail(w, "put rx_bytes failed");
+	n = uptrkv_thread__put(t, K_RX, &i, 8);
+	if (n < 0)
+		fail(w, "put rx_bytes: %s", strerror(-n));
 	syscall(SYS_getppid);
 	w->events++;
-	if (uptrkv_thread__get(t, K_EVENTS, &v64, 8) != 8 || v64 != w->events)
+	n = uptrkv_thread__get(t, K_EVENTS, &v64, 8);
+	if (n < 0)
+		fail(w, "event %lu: get key 1: %s", w->events, strerror(-n));
+	else if (n != 8 || v64 != w->events)
 		fail(w, "event %lu: key 1 is %llu: an event was lost or handled twice",
 		     w->events, (unsigned long long)v64);
-	if (uptrkv_thread__get(t, K_RX, &v64, 8) != 8 || v64 != i)
+	n = uptrkv_thread__get(t, K_RX, &v64, 8);
+	if (n < 0)
+		fail(w, "get rx_bytes: %s", strerror(-n));
+	else if (n != 8 || v64 != i)
 		fail(w, "rx_bytes: wrote %llu, read %llu", (unsigned long long)i, (unsigned long long)v64);
 	if (uptrkv_thread__get(t, K_VERSION, &v32, 4) == 4)
 		note_version(w, v32);

@@ -52,6 +52,10 @@ struct rollout {
 	size_t nr_migs;
 	struct uptrkv_snapshot *snap;	/* scratch, 45 KiB */
 	struct uptrkv_write *moves;	/* scratch, UPTRKV_MAX_KEYS */
+	/* Stores whose old slot reclaim must leave alone: their moves stayed
+	 * busy, or --skip-corrupt left them out. */
+	__u32 *keep_old;
+	size_t nr_keep_old, cap_keep_old;
 	bool recorded;			/* slot `to` holds the new record */
 	bool attempt;			/* got the lock: the outcome goes in the history */
 	void *obj;			/* the object's bytes, as loaded and as kept */
@@ -148,6 +152,20 @@ static bool in_tids(const __u32 *tids, size_t n, __u32 tid)
 		if (tids[i] == tid)
 			return true;
 	return false;
+}
+
+static void keep_old_slot(struct rollout *c, __u32 tid)
+{
+	if (c->nr_keep_old == c->cap_keep_old) {
+		size_t cap = c->cap_keep_old ? 2 * c->cap_keep_old : 16;
+		__u32 *v = realloc(c->keep_old, cap * sizeof(*v));
+
+		if (!v)
+			return;	/* then reclaim retires it: its moves are done on access */
+		c->keep_old = v;
+		c->cap_keep_old = cap;
+	}
+	c->keep_old[c->nr_keep_old++] = tid;
 }
 
 /* Applies writes to every listed store but those in skip; threads that
@@ -250,8 +268,33 @@ static int plan_store(struct rollout *c, __u32 tid, struct uptrkv_mig *m)
 	return uptrkv_mig__build(c->plan, c->snap, c->from, c->to, c->gen + 1, m, c->e);
 }
 
+/* A store this rollout cannot migrate, whatever the others are like. */
+static bool unmigratable(int err)
+{
+	return err == -EPROTO || err == -EINVAL || err == -EUCLEAN || err == -EBUSY;
+}
+
+/* --skip-corrupt: the store keeps its old layout, and its old slot. */
+static void skip_store(struct rollout *c, const struct uptrkv_task_ref *t, int err)
+{
+	struct uptrkv_skipped_store *s;
+
+	keep_old_slot(c, t->tid);
+	if (c->res->nr_skipped < UPTRKV_SKIPPED_MAX) {
+		s = &c->res->skipped[c->res->nr_skipped];
+		s->pid = t->tgid;
+		s->tid = t->tid;
+		snprintf(s->why, sizeof(s->why), "%.199s", c->e && c->e->err ? c->e->msg : strerror(-err));
+	}
+	c->res->nr_skipped++;
+	if (c->e)
+		memset(c->e, 0, sizeof(*c->e));
+}
+
 static int plan_stores(struct rollout *c)
 {
+	bool skip = UPTRKV_OPTS_GET(c->opts, skip_corrupt, false);
+
 	struct uptrkv_task_ref *tasks;
 	size_t nr;
 	int err;
@@ -271,6 +314,18 @@ static int plan_stores(struct rollout *c)
 			c->res->nr_gone += err != 1;
 			err = 0;
 			continue;
+		}
+		if (err && unmigratable(err) && skip) {
+			skip_store(c, &tasks[i], err);
+			err = 0;
+			continue;
+		}
+		if (err && unmigratable(err) && c->e) {
+			char why[UPTRKV_ERRMSG_MAX];
+
+			snprintf(why, sizeof(why), "%s", c->e->msg);
+			uptrkv_err(c->e, err, "%.400s (pid %u; --skip-corrupt leaves such threads out)",
+				   why, tasks[i].tgid);
 		}
 		if (err)
 			break;
@@ -360,10 +415,8 @@ static void undo_before_switch(struct rollout *c)
  * skips it): the value is still right, through the forwarded entry, and the
  * next command finishes it. Never a reason to switch back.
  */
-static void move_pass(struct rollout *c, __u32 **pending, size_t *nr_pending)
+static void move_pass(struct rollout *c)
 {
-	*pending = calloc(c->nr_migs ? c->nr_migs : 1, sizeof(**pending));
-	*nr_pending = 0;
 	for (size_t i = 0; i < c->nr_migs; i++) {
 		struct uptrkv_mig *m = &c->migs[i];
 		int err;
@@ -377,12 +430,11 @@ static void move_pass(struct rollout *c, __u32 **pending, size_t *nr_pending)
 		if (!err || task_gone(err))
 			continue;
 		c->res->nr_move_pending++;
-		if (*pending)
-			(*pending)[(*nr_pending)++] = m->tid;
+		keep_old_slot(c, m->tid);
 	}
 }
 
-static int reclaim(struct rollout *c, __u32 slot, const __u32 *skip, size_t nr_skip)
+static int reclaim(struct rollout *c, __u32 slot)
 {
 	struct uptrkv_write w[1];
 	size_t n = uptrkv_mig__retire_writes(slot, w);
@@ -390,32 +442,28 @@ static int reclaim(struct rollout *c, __u32 slot, const __u32 *skip, size_t nr_s
 
 	/* Past the point of return: an injected failure here is ignored. */
 	test_point(c, UPTRKV_TP_RECLAIM);
-	err = write_all(c, w, n, true, skip, nr_skip);
+	err = write_all(c, w, n, true, c->keep_old, c->nr_keep_old);
 	journal(c, UPTRKV_STEP_IDLE, 0);
 	return err;
 }
 
 /* Finishes the moves into `slot` in every store (after a crash, or before
- * switching back); the tids whose moves stayed busy go to *pending. */
-static void finish_all_moves(struct rollout *c, __u32 slot, __u32 **pending, size_t *nr_pending)
+ * switching back); the stores whose moves stayed busy keep their old slot. */
+static void finish_all_moves(struct rollout *c, __u32 slot)
 {
 	struct uptrkv_task_ref *tasks = NULL;
 	size_t nr = 0;
 
-	*pending = NULL;
-	*nr_pending = 0;
-	if (list_stores(c, &tasks, &nr) || !nr)
-		goto out;
-	*pending = calloc(nr, sizeof(**pending));
+	if (list_stores(c, &tasks, &nr))
+		return;
 	for (size_t i = 0; i < nr; i++) {
 		int err = finish_moves(c, tasks[i].tid, slot);
 
-		if (err && !task_gone(err) && *pending) {
-			(*pending)[(*nr_pending)++] = tasks[i].tid;
+		if (err && !task_gone(err)) {
+			keep_old_slot(c, tasks[i].tid);
 			c->res->nr_move_pending++;
 		}
 	}
-out:
 	free(tasks);
 }
 
@@ -424,17 +472,13 @@ static int roll_back_switch(struct rollout *c, int why)
 {
 	struct uptrkv_error ignored;
 
-	__u32 *pending;
-	size_t nr_pending;
-
 	/* gen + 2 has the old slot's parity: the old version, whose programs
 	 * are intact, is live again. Values the new version already moved are
 	 * moved back (the old slot's entries are forwarded now); then the new
 	 * slot, c->to, is dropped. */
 	flip(c, c->gen + 2);
 	uptrkv_deploy__sync_rcu(c->d, &ignored);
-	finish_all_moves(c, c->from, &pending, &nr_pending);
-	free(pending);
+	finish_all_moves(c, c->from);
 	undo_before_switch(c);
 	c->res->rolled_back = true;
 	c->res->gen = c->gen + 2;
@@ -445,8 +489,6 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 {
 	volatile struct uptrkv_ctl *ctl = c->d->ctl;
 	double t0 = now_ms();
-	__u32 *pending;
-	size_t nr_pending;
 	int err;
 
 	progress(c, "migrate: building the new layout beside the live one", 0, 0);
@@ -479,13 +521,12 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 	err = err ?: uptrkv_deploy__sync_rcu(c->d, c->e);
 	if (err)
 		return roll_back_switch(c, err);
-	move_pass(c, &pending, &nr_pending);
+	move_pass(c);
 	c->res->ms_switch = now_ms() - t0;
 
 	t0 = now_ms();
 	progress(c, "reclaim: retiring the old layout", 0, 0);
-	err = reclaim(c, c->from, pending, nr_pending);
-	free(pending);
+	err = reclaim(c, c->from);
 	c->res->ms_reclaim = now_ms() - t0;
 	return err;
 }
@@ -505,18 +546,13 @@ static int recover(struct rollout *c)
 		return err;
 	c->res->recovered = true;
 	if (step == UPTRKV_STEP_SWITCHED && ctl->gen == target) {
-		__u32 *pending;
-		size_t nr_pending;
-
 		/* The new version is live: finish its moves and its rollout. */
 		c->gen = target - 1;
 		err = uptrkv_deploy__sync_rcu(c->d, c->e);
 		if (err)
 			return err;
-		finish_all_moves(c, UPTRKV_SLOT(target), &pending, &nr_pending);
-		err = reclaim(c, UPTRKV_SLOT(target) ^ 1, pending, nr_pending);
-		free(pending);
-		return err;
+		finish_all_moves(c, UPTRKV_SLOT(target));
+		return reclaim(c, UPTRKV_SLOT(target) ^ 1);
 	}
 	/* The old version is still live: drop what was built for the new. */
 	c->gen = ctl->gen;
@@ -676,6 +712,7 @@ static void end(struct rollout *c)
 	free(c->migs);
 	free(c->snap);
 	free(c->moves);
+	free(c->keep_old);
 	uptrkv_version__free(c->v);
 	free(c->obj);
 	uptrkv_admin__close(c->admin);

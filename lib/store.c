@@ -281,6 +281,25 @@ static inline __u32 cur_slot(const struct uptrkv_thread *t)
 	return t->slot;
 }
 
+/*
+ * The slot a call uses now, or -ESTALE when this store has no layout there
+ * that the deployment's live programs share: a rollout left it out
+ * (--skip-corrupt), and the thread must register again. A slot retired
+ * just after we read the generation is not that: read it again.
+ */
+static int use_slot(const struct uptrkv_thread *t, __u32 *slot)
+{
+	for (int i = 0; i < 8; i++) {
+		*slot = cur_slot(t);
+		if (!is_deployed(t) || __atomic_load_n(&t->hdr->layout_hash[*slot], __ATOMIC_ACQUIRE) ==
+				       t->s->ctl->layout_hash[*slot])
+			return 0;
+		if (*slot == cur_slot(t))
+			return -ESTALE;
+	}
+	return -ESTALE;
+}
+
 /* Structural changes (new key, delete, grow, compaction) exclude a rollout,
  * which holds LOCK_EX on the deployment directory while it migrates. */
 static int struct_lock(struct uptrkv_thread *t)
@@ -933,11 +952,14 @@ int uptrkv_thread__get(struct uptrkv_thread *t, __u32 key, void *buf, __u32 size
 	if (!t || key >= UPTRKV_MAX_KEYS || !buf)
 		return -EINVAL;
 	for (int i = 0; i < USER_READ_TRIES; i++) {
-		__u32 slot = cur_slot(t), vsize, s1, s2, e;
+		__u32 slot, vsize, s1, s2, e;
 		__u32 *seq = &t->hdr->seq[key % UPTRKV_NR_SEQ];
 		void *p;
 		int err;
 
+		err = use_slot(t, &slot);
+		if (err)
+			return err;
 		m = t->meta[slot];
 		e = __atomic_load_n(&m->ent[key], __ATOMIC_ACQUIRE);
 		if (!UPTRKV_ENT_IS_VALID(e))
@@ -983,9 +1005,14 @@ int uptrkv_thread__put(struct uptrkv_thread *t, __u32 key, const void *buf, __u3
 	if (!t || key >= UPTRKV_MAX_KEYS || !buf || size < 1 || size > UPTRKV_MAX_VALUE)
 		return -EINVAL;
 	for (int tries = 0; tries < 16; tries++) {
-		err = write_existing(t, cur_slot(t), key, buf, size);
+		__u32 slot;
+
+		err = use_slot(t, &slot);
+		if (err)
+			return err;
+		err = write_existing(t, slot, key, buf, size);
 		if (err == -ESTALE)
-			continue;
+			continue;	/* the value moved on to the live slot */
 		if (err != -ENOENT)
 			return err;
 		err = struct_lock(t);

@@ -88,6 +88,19 @@ struct uptrkv_rollout_opts {
 	__u32 history_limit;
 	/* rollback: the version to return to; 0 means the previous one. */
 	__u32 to_version;
+	/* Leave out the stores that cannot be migrated (a corrupt meta, a
+	 * foreign header, a seqcount that stays odd) instead of refusing the
+	 * whole rollout; result.skipped names them. They keep the old layout:
+	 * the new version's programs see no store for them and their
+	 * application calls return -ESTALE, until the thread registers again. */
+	bool skip_corrupt;
+};
+
+#define UPTRKV_SKIPPED_MAX	16	/* stores named in a result; all are counted */
+
+struct uptrkv_skipped_store {
+	__u32 pid, tid;
+	char why[200];
 };
 
 struct uptrkv_rollout_result {
@@ -103,6 +116,8 @@ struct uptrkv_rollout_result {
 	size_t nr_stores;		/* live stores found */
 	size_t nr_migrated;
 	size_t nr_gone;			/* threads that exited during the rollout */
+	size_t nr_skipped;		/* stores left out by skip_corrupt */
+	struct uptrkv_skipped_store skipped[UPTRKV_SKIPPED_MAX];	/* the first ones */
 	size_t nr_moved;		/* resized values whose move after the switch
 					 * uptrkv made or found made (docs/design.md) */
 	size_t nr_move_pending;		/* stores whose moves stayed busy: their old

@@ -118,7 +118,9 @@ int uptrkv_thread__register(struct uptrkv_store *s, const struct uptrkv_thread_o
 			    struct uptrkv_thread **out, struct uptrkv_error *e);
 /* Deletes the thread's element and frees its pages. Call from the thread. */
 void uptrkv_thread__unregister(struct uptrkv_thread *t);
-/* Returns the value size copied (<= size) or -ENOENT, -EMSGSIZE, -EAGAIN. */
+/* Returns the value size copied (<= size) or -ENOENT, -EMSGSIZE, -EAGAIN.
+ * get, put and delete return -ESTALE when the last rollout left this
+ * thread's store out (rollout --skip-corrupt): register it again. */
 int uptrkv_thread__get(struct uptrkv_thread *t, __u32 key, void *buf, __u32 size);
 /* Creates the key if missing; -EMSGSIZE if it exists with another size. */
 int uptrkv_thread__put(struct uptrkv_thread *t, __u32 key, const void *buf, __u32 size);
