@@ -8,14 +8,20 @@ source "$(dirname "$0")/lib.sh"
 
 U rollout "$M/demo_v1.yaml" > /dev/null
 # After exec, the new image (python3) makes 5 getppid() calls, the demo
-# programs' event, then sleeps.
+# programs' event, then waits for its stdin to close: the test decides when
+# the task exits, however slow the machine is.
+mkfifo "$tmp/exec.in"
 "$BUILD/tests/e2e/exec_app" "$bpffs" python3 -c \
-	'import os, time; [os.getppid() for _ in range(5)]; time.sleep(3)' > "$tmp/exec.out" &
+	'import os, sys; [os.getppid() for _ in range(5)]; print("called", flush=True); sys.stdin.read()' \
+	< "$tmp/exec.in" > "$tmp/exec.out" &
 app=$!
 WORKLOAD_PIDS+=("$app")
+exec {app_in}> "$tmp/exec.in"
 for _ in $(seq 200); do grep -q registered "$tmp/exec.out" && break; sleep 0.01; done
 grep -q registered "$tmp/exec.out" || fail "exec_app did not register"
-sleep 1	# it has exec'ed python3 by now, which made its calls
+# Until python3, exec'ed, has made its calls, however slow the machine.
+for _ in $(seq 600); do grep -q called "$tmp/exec.out" && break; sleep 0.05; done
+grep -q called "$tmp/exec.out" || fail "python3 never made its calls: $(cat "$tmp/exec.out")"
 case "$(cat /proc/$app/comm)" in python*) ;; *) fail "pid $app is $(cat /proc/$app/comm), not python3" ;; esac
 
 echo "== after exec: the store is still there, with the value written before"
@@ -31,11 +37,12 @@ echo "  events = $events"
 
 echo "== a rollout migrates it like any other store"
 U rollout "$M/demo_v2.yaml" -j > "$tmp/r.json" || fail "rollout: $(cat "$tmp/r.json")"
-[ "$(json "$tmp/r.json" 'j["migrated"]')" = 1 ] || fail "the exec'ed task's store was not migrated"
+[ "$(json "$tmp/r.json" 'j["migrated"]')" = 1 ] || fail "the exec'ed task's store was not migrated: $(cat "$tmp/r.json")"
 U dump "$app" --deployment demo -j > "$tmp/d2.json"
 [ "$(json "$tmp/d2.json" '[k["value"] for k in j["threads"][0]["keys"] if k["name"] == "rx_bytes"][0]')" = 4242 ] || fail "rx_bytes lost in the rollout"
 
 echo "== at task exit the store goes away"
+exec {app_in}>&-
 wait "$app" || true
 U status demo -j > "$tmp/st.json"
 [ "$(json "$tmp/st.json" 'j["deployments"][0]["stores"]')" = 0 ] || fail "a store outlived its task"
