@@ -130,6 +130,36 @@ static int cb_kv8_ptr(__u32 i, struct lctx *c)
 	return 0;
 }
 
+/*
+ * What a hook pays per run, the lookup included: uptrkv_open_ctx and an
+ * 8-byte get, against bpf_task_storage_get and a field of its value (the
+ * baseline a user would otherwise write).
+ */
+static int cb_hook_direct(__u32 i, struct lctx *c)
+{
+	struct direct *d = bpf_task_storage_get(&direct_store, bpf_get_current_task_btf(), 0, 0);
+
+	if (!d) {
+		err = 12;
+		return 1;
+	}
+	c->sum += UPTRKV_READ_ONCE(d->v[1]);
+	return 0;
+}
+
+static int cb_hook_kv8(__u32 i, struct lctx *c)
+{
+	struct uptrkv_ctx kv;
+	__u64 v;
+
+	if (!uptrkv_open_ctx(&kv, &uptrkv_store) || uptrkv_get(&kv, K_8, &v, 8) != 8) {
+		err = 13;
+		return 1;
+	}
+	c->sum += v;
+	return 0;
+}
+
 static int cb_hash(__u32 i, struct lctx *c)
 {
 	__u64 *v = bpf_map_lookup_elem(&hash, &c->key);

@@ -53,7 +53,7 @@ static double run(struct bpf_program *p, __u32 iters, int reps)
 }
 
 enum { EMPTY, DIRECT, KV8, KV8F, KV8S, KV8P, HASH, E4K, KV4K, KV4KV, PROBE4K, S_EMPTY, S_DIRECT, S_KV8,
-       NR_CASES };
+       HOOK_DIRECT, HOOK_KV8, NR_CASES };
 #define MAX_LOADS 32
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -131,6 +131,8 @@ static int one_load(__u32 n, int reps, double *best)
 		CASE(KV8S, skel->progs.bench_kv8_s, n);
 		CASE(KV8P, skel->progs.bench_kv8_ptr, n);
 		CASE(HASH, skel->progs.bench_hash, n);
+		CASE(HOOK_DIRECT, skel->progs.bench_hook_direct, n);
+		CASE(HOOK_KV8, skel->progs.bench_hook_kv8, n);
 		CASE(S_EMPTY, slow->progs.bench_empty, n);
 		CASE(S_DIRECT, slow->progs.bench_direct, n);
 		CASE(S_KV8, slow->progs.bench_kv8, n);
@@ -207,6 +209,8 @@ int main(int argc, char **argv)
 	ROW("uptrkv_get 8 B (store pointer handle)", KV8S, empty);
 	ROW("uptrkv_ptr 8 B (no copy, uptrkv_ctx)", KV8P, empty);
 	ROW("hash map lookup per key", HASH, empty);
+	ROW("per hook run: task storage lookup + field", HOOK_DIRECT, empty);
+	ROW("per hook run: uptrkv_open_ctx + 8 B get", HOOK_KV8, empty);
 	ROW("empty bpf_loop iteration (4 KiB N)", E4K, -1);
 	ROW("uptrkv_get 4096 B (constant size)", KV4K, e4k);
 	ROW("uptrkv_get_var 4096 B", KV4KV, e4k);
@@ -221,6 +225,8 @@ int main(int argc, char **argv)
 	printf("  %-40s %6.2fx  [%s] %s\n", name, (x) / (y), target, ok ? "met" : "MISSED"); \
 	fail |= !ok;								\
 } while (0)
+	RATIO("per hook run: open + 8 B get / lookup + field", med[HOOK_KV8], med[HOOK_DIRECT],
+	      med[HOOK_KV8] / med[HOOK_DIRECT] <= 1.1, "<= 1.1x");
 	RATIO("8 B get / direct struct", kv8, direct, kv8 / direct <= 1.2, "<= 1.2x");
 	RATIO("hash lookup / 8 B get", hash, kv8, hash / kv8 >= 2.0, ">= 2x");
 	RATIO("4 KB get / probe_read 4 KB", kv4k, probe4k, kv4k / probe4k <= 1.5, "<= 1.5x");
