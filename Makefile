@@ -54,6 +54,8 @@ VMLINUX_H := $(BUILD)/bpf/vmlinux.h
 CMD_SRC   := $(filter-out cmd/demo_workload.c,$(sort $(wildcard cmd/*.c)))
 CMD_OBJ   := $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(CMD_SRC))
 UPTRKV    := $(BUILD)/uptrkv
+# `uptrkv --version` names the revision it was built from; "unknown" outside git.
+GIT_REV   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 DEMO_WL   := $(BUILD)/uptrkv-demo-workload
 
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -63,7 +65,7 @@ E2E_BIN   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRC))
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
-.PHONY: all check-clang deps deps-check test test-build unit e2e soak bench demo clean
+.PHONY: FORCE all check-clang deps deps-check test test-build unit e2e soak bench demo clean
 .DELETE_ON_ERROR:
 
 all: check-clang $(LIB_A) $(BPF_OBJ) $(UPTRKV) $(DEMO_WL)
@@ -128,6 +130,14 @@ $(BUILD)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(wildcard lib/*.h) bpf/uptrkv_lay
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/cmd/uptrkv.o: CFLAGS += -DUPTRKV_GIT_REV='"$(GIT_REV)"'
+# Rebuilt when the revision changes, so --version never names a stale one.
+$(BUILD)/cmd/uptrkv.o: $(BUILD)/git-rev
+$(BUILD)/git-rev: FORCE
+	@mkdir -p $(@D)
+	@echo '$(GIT_REV)' | cmp -s - $@ || echo '$(GIT_REV)' > $@
+FORCE:
 
 $(UPTRKV): $(CMD_OBJ) $(LIB_A)
 	$(call msg,LINK,$@)
