@@ -10,7 +10,7 @@ V         ?= 0
 CC        ?= gcc
 BPFTOOL   ?= bpftool
 DEPS_PKGS := clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev \
-	     libyaml-dev libcmocka-dev pkg-config jq
+	     libyaml-dev libcmocka-dev pkg-config jq ansible-core
 
 # clang >= 15 is required: clang 14 silently drops btf_type_tag("uptr").
 CLANG ?= $(shell for c in clang-21 clang-20 clang-19 clang-18 clang-17 clang-16 clang-15 clang; do \
@@ -65,7 +65,7 @@ E2E_BIN   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRC))
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
-.PHONY: FORCE all check-clang deps deps-check test test-build unit e2e soak bench demo clean
+.PHONY: FORCE all check-clang deps deps-check test test-build unit e2e test-fleet soak bench demo clean
 .DELETE_ON_ERROR:
 
 all: check-clang $(LIB_A) $(BPF_OBJ) $(UPTRKV) $(DEMO_WL)
@@ -176,6 +176,11 @@ unit: deps-check
 e2e: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build
 	@BUILD=build/san tests/run.sh e2e
+
+# The Ansible collection and the CI example (part of `make test` too).
+test-fleet: deps-check
+	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build
+	@BUILD=build/san tests/run.sh fleet
 
 # The long soaks (about 15 minutes): the read-your-writes soak with 120
 # switches and 24 of them killed, and 300 back-to-back rollbacks.

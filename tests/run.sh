@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs the unit tests (cmocka) and the end-to-end tests (root, real BPF).
-#   tests/run.sh [unit|e2e]
+#   tests/run.sh [unit|e2e|fleet]   (e2e includes fleet)
 # BUILD names the build folder (make test uses build/san, built with ASan/UBSan).
 # T=NAME runs only the tests whose name contains NAME (make test T=rw_soak).
 set -uo pipefail
@@ -49,6 +49,13 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 	for t in tests/e2e/test_*.sh; do
 		[ -f "$t" ] || continue
 		run_one "e2e/$(basename "$t" .sh)" bash "$t"
+	done
+fi
+# Fleet tests: ansible-playbook and the CI example on private bpffs (root).
+if [ "$what" = all ] || [ "$what" = e2e ] || [ "$what" = fleet ]; then
+	for t in tests/fleet/test_*.sh; do
+		[ -f "$t" ] || continue
+		run_one "fleet/$(basename "$t" .sh)" bash "$t"
 	done
 fi
 
