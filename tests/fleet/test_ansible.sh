@@ -125,6 +125,30 @@ play back3 rolled_back.yml -e uptrkv_name=demo -e uptrkv_to_version=1
 	{ show back3; fail "rolled_back: changed per host"; }
 echo "  host1-2 changed, host3-4 already there"
 
+echo "== the module alone: what it returns, on success and on failure"
+ansible-doc uptrkv.fleet.rollout > /dev/null || fail "ansible-doc cannot read the module's documentation"
+# adhoc NAME ARGS: the module on host1; its JSON result in $tmp/NAME.json
+adhoc() {
+	set +e
+	ansible host1 -i "$tmp/inventory.yml" -m uptrkv.fleet.rollout -a "$2 bpffs=${FS[host1]} uptrkv=$PWD/$BUILD/uptrkv" \
+		> "$tmp/$1.log" 2>&1
+	rc=$?
+	set -e
+	sed -n '/=> {/,$p' "$tmp/$1.log" | sed '1s/.*=> {/{/' > "$tmp/$1.json"
+}
+adhoc ok "manifest=$M/demo_v2.yaml"
+[ $rc = 0 ] || fail "module: $(cat "$tmp/ok.log")"
+jq -e '.changed and .version == 2 and .previous_version == 1 and .plan.compatible and (.timing_ms.total | type) == "number" and .result == "upgraded"' \
+	"$tmp/ok.json" > /dev/null || fail "module result: $(cat "$tmp/ok.json")"
+sed -e 's/resize: truncate.*//' "$M/demo_v3.yaml" > "$tmp/v3_no_truncate.yaml"
+adhoc refused "manifest=$tmp/v3_no_truncate.yaml"
+[ $rc != 0 ] || fail "module: an incompatible change succeeded"
+grep -q "^host1 | FAILED! =>" "$tmp/refused.log" || fail "module: not reported failed: $(cat "$tmp/refused.log")"
+jq -e '.code == "incompatible" and (.msg | test("nothing was changed")) and .plan.compatible == false and .version == 2' \
+	"$tmp/refused.json" > /dev/null || fail "module failure: $(cat "$tmp/refused.json")"
+[ "$(version host1)" = 2 ] || fail "module: host1 changed"
+echo "  version, previous_version, plan, timing_ms; failed with code incompatible and the plan"
+
 echo "== the workloads lost nothing"
 for h in $HOSTS; do
 	eval "WL_PID=\$PID_$h"; WL_REPORT=$tmp/$h.report.json

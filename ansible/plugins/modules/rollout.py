@@ -14,7 +14,7 @@ description:
     (docs/commands.md). A rollout migrates every live store of the
     deployment and switches its BPF programs atomically; a failure leaves
     the old version running, so the module never leaves a host half done.
-  - Check mode runs C(uptrkv rollout --dry-run) (or C(rollback --dry-run)):
+  - Check mode runs C(uptrkv rollout --dry-run) (or C(rollback --dry-run)), so
     the new object is loaded and verified against the live maps and nothing
     changes; C(changed) is what a real run would report.
   - Diff mode returns the plan as before/after text that reads like
