@@ -71,7 +71,8 @@ bool p_err_json(const char *code, const char *msg, err_extra_fn extra, const voi
 void p_lib_err(const struct uptrkv_error *e);
 /* The code of a failure; r (may be NULL) is a rollout's result. */
 const char *error_code(const struct uptrkv_error *e, const struct uptrkv_rollout_result *r);
-/* 0 if --bpffs is a mounted bpffs; else the error is printed, EXIT_USAGE. */
+/* 0 if --bpffs is a mounted bpffs; else the error is printed and the exit
+ * status returned: EXIT_USAGE, or EXIT_FAIL without the right to look. */
 int need_bpffs(void);
 /* Sets what the global options (--bpffs, --timeout, --progress, the lock
  * wait message) ask of a rollout, rollback or undeploy. */

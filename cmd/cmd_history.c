@@ -150,9 +150,13 @@ int do_history(int argc, char **argv)
 	struct history_args a = {};
 	struct uptrkv_history h;
 	struct uptrkv_error e = {};
+	int ret;
 
-	if (cmd_parse(&history_argp, argc, argv, &a) || need_bpffs())
+	if (cmd_parse(&history_argp, argc, argv, &a))
 		return EXIT_USAGE;
+	ret = need_bpffs();
+	if (ret)
+		return ret;
 	if (uptrkv_deploy__history(env.bpffs, a.name, &h, &e)) {
 		p_lib_err(&e);
 		return EXIT_FAIL;

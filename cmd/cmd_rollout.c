@@ -440,8 +440,11 @@ int do_rollback(int argc, char **argv)
 	struct uptrkv_error e = {};
 	int ret;
 
-	if (cmd_parse(&rollback_argp, argc, argv, &a) || need_bpffs())
+	if (cmd_parse(&rollback_argp, argc, argv, &a))
 		return EXIT_USAGE;
+	ret = need_bpffs();
+	if (ret)
+		return ret;
 	init_opts(&o, a.dry_run, a.allow_unbound);
 	o.to_version = a.to_version;
 	if (uptrkv_rollback(a.arg, &o, &r, &e))
@@ -467,9 +470,13 @@ int do_undeploy(int argc, char **argv)
 	struct one_arg a = { .what = "deployment name" };
 	struct uptrkv_rollout_opts o;
 	struct uptrkv_error e = {};
+	int ret;
 
-	if (cmd_parse(&undeploy_argp, argc, argv, &a) || need_bpffs())
+	if (cmd_parse(&undeploy_argp, argc, argv, &a))
 		return EXIT_USAGE;
+	ret = need_bpffs();
+	if (ret)
+		return ret;
 	init_opts(&o, false, false);
 	if (uptrkv_undeploy(a.arg, &o, &e)) {
 		p_lib_err(&e);

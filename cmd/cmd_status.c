@@ -174,8 +174,9 @@ int do_status(int argc, char **argv)
 
 	if (cmd_parse(&status_argp, argc, argv, &a))
 		return EXIT_USAGE;
-	if (need_bpffs())
-		return EXIT_USAGE;
+	ret = need_bpffs();
+	if (ret)
+		return ret;
 	if (a.name) {
 		names = &a.name;
 		n = 1;

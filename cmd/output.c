@@ -151,15 +151,20 @@ void print_diags(const struct uptrkv_diags *d)
 
 /*
  * Every command but rollout reads a bpffs that must be there: a typo in
- * --bpffs must not read as "no deployments". Only rollout mounts one.
+ * --bpffs must not read as "no deployments" (exit 2). Only rollout mounts
+ * one. No right to look is a failure to run (exit 1), not a bad argument.
  */
 int need_bpffs(void)
 {
 	struct statfs st;
 
 	if (statfs(env.bpffs, &st)) {
-		p_err(errno == ENOENT ? CODE_NOT_FOUND : CODE_PERMISSION, "bpffs %s: %s", env.bpffs,
-		      strerror(errno));
+		if (errno == EACCES || errno == EPERM) {
+			p_err(CODE_PERMISSION, "bpffs %s: %s (uptrkv needs root: CAP_BPF, and access "
+			      "to bpffs)", env.bpffs, strerror(errno));
+			return EXIT_FAIL;
+		}
+		p_err(CODE_NOT_FOUND, "bpffs %s: %s", env.bpffs, strerror(errno));
 		return EXIT_USAGE;
 	}
 	if (st.f_type != BPF_FS_MAGIC) {

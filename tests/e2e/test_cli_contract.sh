@@ -131,7 +131,7 @@ run U -j rollout "$tmp/missing.yaml"; expect_rc 2 "rollout: missing manifest"; e
 [ "$(U -j status demo | jq -c '.deployments[0] | [.version, .generation, .programs]')" = "$state_before" ] &&
 	ok "refusals changed nothing" || bad "refusals changed the deployment"
 run setpriv --reuid=65534 --regid=65534 --clear-groups "$BUILD/uptrkv" --bpffs "$bpffs" -j status demo
-expect_rc 2 "status as nobody"; err_doc permission "status as nobody"
+expect_rc 1 "status as nobody"; err_doc permission "status as nobody"
 stop_workload
 
 echo "== no_space: a store without room for the new layout"
