@@ -127,6 +127,7 @@ echo "  host1-2 changed, host3-4 already there"
 
 echo "== the module alone: what it returns, on success and on failure"
 ansible-doc uptrkv.fleet.rollout > /dev/null || fail "ansible-doc cannot read the module's documentation"
+ansible-galaxy collection build ansible --output-path "$tmp" > /dev/null || fail "the collection does not build"
 # adhoc NAME ARGS: the module on host1; its JSON result in $tmp/NAME.json
 adhoc() {
 	set +e
