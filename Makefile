@@ -10,7 +10,7 @@ V         ?= 0
 CC        ?= gcc
 BPFTOOL   ?= bpftool
 DEPS_PKGS := clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev \
-	     libyaml-dev libcmocka-dev pkg-config jq
+	     libyaml-dev libcmocka-dev pkg-config jq ansible-core
 
 # clang >= 15 is required: clang 14 silently drops btf_type_tag("uptr").
 CLANG ?= $(shell for c in clang-21 clang-20 clang-19 clang-18 clang-17 clang-16 clang-15 clang; do \
@@ -54,6 +54,8 @@ VMLINUX_H := $(BUILD)/bpf/vmlinux.h
 CMD_SRC   := $(filter-out cmd/demo_workload.c,$(sort $(wildcard cmd/*.c)))
 CMD_OBJ   := $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(CMD_SRC))
 UPTRKV    := $(BUILD)/uptrkv
+# `uptrkv --version` names the revision it was built from; "unknown" outside git.
+GIT_REV   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 DEMO_WL   := $(BUILD)/uptrkv-demo-workload
 
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -63,7 +65,7 @@ E2E_BIN   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRC))
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
-.PHONY: all check-clang deps deps-check test test-build unit e2e soak bench demo clean
+.PHONY: FORCE all check-clang deps deps-check test test-build unit e2e test-fleet soak bench demo clean
 .DELETE_ON_ERROR:
 
 all: check-clang $(LIB_A) $(BPF_OBJ) $(UPTRKV) $(DEMO_WL)
@@ -130,6 +132,14 @@ $(BUILD)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(wildcard lib/*.h) bpf/uptrkv_lay
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+$(BUILD)/cmd/uptrkv.o: CFLAGS += -DUPTRKV_GIT_REV='"$(GIT_REV)"'
+# Rebuilt when the revision changes, so --version never names a stale one.
+$(BUILD)/cmd/uptrkv.o: $(BUILD)/git-rev
+$(BUILD)/git-rev: FORCE
+	@mkdir -p $(@D)
+	@echo '$(GIT_REV)' | cmp -s - $@ || echo '$(GIT_REV)' > $@
+FORCE:
+
 $(UPTRKV): $(CMD_OBJ) $(LIB_A)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS_SAN) -o $@ $^ $(LDLIBS)
@@ -167,6 +177,12 @@ unit: deps-check
 e2e: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build
 	@BUILD=build/san tests/run.sh e2e
+
+# The Ansible collection and the CI example, with ansible-playbook on four
+# simulated hosts: over a minute, so not in `make test`; .ci/run runs both.
+test-fleet: deps-check
+	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build
+	@BUILD=build/san T="$(T)" tests/run.sh fleet
 
 # The long soaks (about 15 minutes): the read-your-writes soak with 120
 # switches and 24 of them killed, and 300 back-to-back rollbacks.

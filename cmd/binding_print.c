@@ -50,26 +50,26 @@ void binding_warnings(const struct uptrkv_binding *b, const char *object, char *
 			 "reuses the pinned programs, not the file", object);
 }
 
+struct binding_ctx {
+	const struct uptrkv_binding *b;
+	const char *object;
+};
+
+static void binding_extra(struct jw *w, const void *ctx)
+{
+	const struct binding_ctx *c = ctx;
+
+	binding_json(w, c->object, c->b);
+}
+
 void p_err_binding(const struct uptrkv_binding *b, const char *object, const char *fmt, ...)
 {
+	struct binding_ctx c = { b, object };
 	char msg[2048];
-	struct jw *w;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (!env.json || env.jw) {
-		fprintf(stderr, "uptrkv: %s\n", msg);
-		return;
-	}
-	w = jw_new(stdout, env.pretty);
-	if (!w)
-		return;
-	jw_start_object(w);
-	jw_string_field(w, "error", msg);
-	jw_string_field(w, "code", UPTRKV_CODE_OBJECT_MISMATCH);
-	binding_json(w, object, b);
-	jw_end_object(w);
-	jw_destroy(w);
+	p_err_doc(CODE_OBJECT_MISMATCH, msg, binding_extra, &c);
 }

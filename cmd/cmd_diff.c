@@ -52,10 +52,11 @@ static const struct argp diff_argp = {
 	       "NEW are manifest files, or deployed:NAME for the manifest that is "
 	       "live now.\v"
 	       "Exit status: 0 no difference, 1 differences that can be rolled out, "
-	       "2 error or incompatible (a shrink without resize: truncate, a "
-	       "retype without resize: reset, a version that does not "
-	       "increase, or with --object a FILE not built for NEW: code "
-	       "object_mismatch).\n\n"
+	       "2 error (usage, a manifest that is invalid or unreadable, deployed:NAME "
+	       "not deployed, --bpffs not a bpffs), 3 differences that cannot be rolled "
+	       "out as written (a shrink without resize: truncate, a retype without "
+	       "resize: reset, a version that does not increase, or with --object a FILE "
+	       "not built for NEW: code object_mismatch).\n\n"
 	       "Examples:\n"
 	       "  uptrkv diff manifests/demo_v1.yaml manifests/demo_v2.yaml\n"
 	       "  uptrkv diff deployed:demo manifests/demo_v3.yaml --json\n"
@@ -68,15 +69,17 @@ static int load_deployed(const char *name, struct uptrkv_manifest **m)
 	struct uptrkv_deploy *d = NULL;
 	int err;
 
+	if (need_bpffs())
+		return -EINVAL;
 	err = uptrkv_deploy__open(env.bpffs, name, &d, &e);
 	if (err == -ENOENT) {
-		p_err("diff: %s%s: not deployed", DEPLOYED_PREFIX, name);
+		p_err(CODE_NOT_FOUND, "diff: %s%s: not deployed", DEPLOYED_PREFIX, name);
 		return err;
 	}
 	if (!err)
 		err = uptrkv_deploy__manifest(d, -1, m, &e);
 	if (err)
-		p_err("diff: %s%s: %s", DEPLOYED_PREFIX, name,
+		p_err(error_code(&e, NULL), "diff: %s%s: %s", DEPLOYED_PREFIX, name,
 		      e.msg[0] ? e.msg : strerror(-err));
 	uptrkv_deploy__close(d);
 	return err;
@@ -94,10 +97,10 @@ static int load_operand(const char *arg, struct uptrkv_manifest **m)
 		/* Every problem on stderr; the one-line error (JSON too) names the file. */
 		print_diags(&d);
 		if (err == -EINVAL)
-			p_err("diff: %s: invalid manifest (%zu error%s)", arg, d.n,
+			p_err(CODE_INVALID_MANIFEST, "diff: %s: invalid manifest (%zu error%s)", arg, d.n,
 			      d.n == 1 ? "" : "s");
 		else
-			p_err("diff: %s: %s", arg, d.n ? d.v[0].msg : strerror(-err));
+			p_err(err == -ENOENT ? CODE_NOT_FOUND : CODE_INVALID_MANIFEST, "diff: %s: %s", arg, d.n ? d.v[0].msg : strerror(-err));
 	}
 	uptrkv_diags__free(&d);
 	return err;
@@ -154,8 +157,9 @@ static void print_object_text(const struct diff_bind *db)
 
 /*
  * 0: nothing to roll out (same keys, same version). 1: a rollout would do
- * something and may. 2: a rollout would refuse: a refused key, or a
- * version that does not increase while something differs.
+ * something and may. 3: a rollout would refuse it as written: a refused
+ * key, or a version that does not increase while something differs. 2 is
+ * left to errors, so a script tells broken input from "needs resize:".
  */
 static int diff_status(const struct uptrkv_plan *p)
 {
@@ -164,7 +168,7 @@ static int diff_status(const struct uptrkv_plan *p)
 	if (!differs)
 		return EXIT_OK;
 	if (!p->compatible || !p->version_increases)
-		return EXIT_USAGE;
+		return EXIT_DIFF_REFUSED;
 	return EXIT_FAIL;
 }
 
@@ -182,14 +186,14 @@ int do_diff(int argc, char **argv)
 	if (err)
 		return err;
 	if (a.nr != 2) {
-		p_err("diff: expected two manifests, OLD and NEW; see 'uptrkv diff --help'");
+		p_err(CODE_USAGE, "diff: expected two manifests, OLD and NEW; see 'uptrkv diff --help'");
 		return EXIT_USAGE;
 	}
 	if (load_operand(a.old, &old) || load_operand(a.new, &new))
 		goto out;
 	err = uptrkv_plan__new(old, new, &p, &e);
 	if (err) {
-		p_err("diff: %s", e.msg);
+		p_err(CODE_INVALID, "diff: %s", e.msg);
 		goto out;
 	}
 	db.object = a.object;
@@ -201,8 +205,12 @@ int do_diff(int argc, char **argv)
 		plan_print_table(new->name, p);
 		print_object_text(&db);
 	}
-	/* An object that a rollout of NEW would refuse: it cannot be rolled out. */
-	ret = db.err ? EXIT_USAGE : diff_status(p);
+	/* An object that a rollout of NEW would refuse: NEW cannot be rolled
+	 * out as written. One that cannot be read is an input error. */
+	if (db.err)
+		ret = db.b.mismatch ? EXIT_DIFF_REFUSED : EXIT_USAGE;
+	else
+		ret = diff_status(p);
 out:
 	uptrkv_plan__free(p);
 	uptrkv_manifest__free(old);

@@ -379,7 +379,7 @@ static int parse_pid(const char *s, __u32 *pid)
 static void report(const struct uptrkv_error *e)
 {
 	if ((e->err == -EPERM || e->err == -EACCES) && !strstr(e->msg, "CAP_BPF"))
-		p_err("%s (dump needs CAP_BPF and CAP_PERFMON, and read access to bpffs: run as root)",
+		p_err(CODE_PERMISSION, "%s (dump needs CAP_BPF and CAP_PERFMON, and read access to bpffs: run as root)",
 		      e->msg);
 	else
 		p_lib_err(e);
@@ -397,18 +397,19 @@ static int dump_bare(const struct dump_args *a, __u32 pid, const struct uptrkv_d
 	if (fd < 0) {
 		err = -errno;
 		if (err == -EPERM || err == -EACCES) {
-			p_err("dump: --store %s: %s (dump needs CAP_BPF and CAP_PERFMON: run as root)",
+			p_err(CODE_PERMISSION, "dump: --store %s: %s (dump needs CAP_BPF and CAP_PERFMON: run as root)",
 			      a->store, strerror(-err));
 			return EXIT_FAIL;
 		}
-		p_err("dump: --store %s: %s", a->store, strerror(-err));
+		p_err(err == -ENOENT ? CODE_NOT_FOUND : CODE_USAGE, "dump: --store %s: %s", a->store,
+		      strerror(-err));
 		return EXIT_USAGE;
 	}
 	if (a->manifest) {
 		err = uptrkv_manifest__load(a->manifest, NULL, &m, &diags);
 		if (err) {
 			print_diags(&diags);
-			p_err("dump: --manifest %s: %s", a->manifest,
+			p_err(CODE_INVALID_MANIFEST, "dump: --manifest %s: %s", a->manifest,
 			      err == -EINVAL ? "invalid manifest" : strerror(-err));
 			err = -EINVAL;
 			goto out;
@@ -479,22 +480,22 @@ int do_dump(int argc, char **argv)
 	if (ret)
 		goto out;
 	if (!a.pid_arg) {
-		p_err("dump: expected a PID; see 'uptrkv dump --help'");
+		p_err(CODE_USAGE, "dump: expected a PID; see 'uptrkv dump --help'");
 		ret = EXIT_USAGE;
 		goto out;
 	}
 	if (parse_pid(a.pid_arg, &pid)) {
-		p_err("dump: '%s' is not a PID", a.pid_arg);
+		p_err(CODE_USAGE, "dump: '%s' is not a PID", a.pid_arg);
 		ret = EXIT_USAGE;
 		goto out;
 	}
 	if ((a.manifest || a.slot) && !a.store) {
-		p_err("dump: --manifest and --slot need --store");
+		p_err(CODE_USAGE, "dump: --manifest and --slot need --store");
 		ret = EXIT_USAGE;
 		goto out;
 	}
 	if (a.store && a.deployment) {
-		p_err("dump: --store and --deployment exclude each other");
+		p_err(CODE_USAGE, "dump: --store and --deployment exclude each other");
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -503,7 +504,10 @@ int do_dump(int argc, char **argv)
 	o.nr_keys = a.nr_keys;
 	o.tries = a.tries;
 	o.slot = a.slot;
-	ret = a.store ? dump_bare(&a, pid, &o) : dump_deployments(pid, &o);
+	if (a.store)
+		ret = dump_bare(&a, pid, &o);
+	else
+		ret = need_bpffs() ?: dump_deployments(pid, &o);
 out:
 	free(a.keys);
 	return ret;

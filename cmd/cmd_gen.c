@@ -511,33 +511,33 @@ int do_gen(int argc, char **argv)
 	if (err)
 		return err;
 	if (a.nr != 2 || strcmp(a.what, "header")) {
-		p_err("gen: expected 'header MANIFEST'; see 'uptrkv gen --help'");
+		p_err(CODE_USAGE, "gen: expected 'header MANIFEST'; see 'uptrkv gen --help'");
 		return EXIT_USAGE;
 	}
 	if (a.prefix && !valid_prefix(a.prefix)) {
-		p_err("gen header: --prefix %s: expected a C identifier", a.prefix);
+		p_err(CODE_USAGE, "gen header: --prefix %s: expected a C identifier", a.prefix);
 		return EXIT_USAGE;
 	}
 	if (env.json && (!a.output || !strcmp(a.output, "-"))) {
-		p_err("gen header: --json needs -o FILE (the header would mix with the JSON)");
+		p_err(CODE_USAGE, "gen header: --json needs -o FILE (the header would mix with the JSON)");
 		return EXIT_USAGE;
 	}
 	err = uptrkv_manifest__load(a.manifest, NULL, &m, &d);
 	if (err) {
 		print_diags(&d);
-		p_err("gen header: %s: %s", a.manifest,
+		p_err(err == -EINVAL ? CODE_INVALID_MANIFEST : CODE_NOT_FOUND, "gen header: %s: %s", a.manifest,
 		      err == -EINVAL ? "invalid manifest" : strerror(-err));
 		goto out;
 	}
 	lower(m->name, name, sizeof(name));
 	if (!a.prefix && !valid_prefix(name)) {
-		p_err("gen header: deployment name '%s' does not start a C identifier: give --prefix",
+		p_err(CODE_USAGE, "gen header: deployment name '%s' does not start a C identifier: give --prefix",
 		      m->name);
 		goto out;
 	}
 	f = open_memstream(&buf, &len);
 	if (!f) {
-		p_err("gen header: %s", strerror(errno));
+		p_err(CODE_IO, "gen header: %s", strerror(errno));
 		goto out;
 	}
 	err = gen_header(f, m, a.manifest, a.prefix);
@@ -545,18 +545,18 @@ int do_gen(int argc, char **argv)
 		err = -errno;
 	f = NULL;
 	if (err) {
-		p_err("gen header: %s", strerror(-err));
+		p_err(CODE_IO, "gen header: %s", strerror(-err));
 		goto out;
 	}
 	if (!a.output || !strcmp(a.output, "-")) {
 		if (fwrite(buf, 1, len, stdout) != len || fflush(stdout)) {
-			p_err("gen header: write stdout: %s", strerror(errno));
+			p_err(CODE_IO, "gen header: write stdout: %s", strerror(errno));
 			goto out;
 		}
 	} else {
 		err = write_out(a.output, buf, len);
 		if (err) {
-			p_err("gen header: write %s: %s", a.output, strerror(-err));
+			p_err(CODE_IO, "gen header: write %s: %s", a.output, strerror(-err));
 			goto out;
 		}
 	}
@@ -567,7 +567,7 @@ int do_gen(int argc, char **argv)
 		jw_string_field(w, "name", m->name);
 		jw_uint_field(w, "version", m->version);
 		jw_uint_field(w, "keys", m->nr_keys);
-		jw_uint_field(w, "layout_hash", m->layout_hash);
+		jw_hash_field(w, "layout_hash", m->layout_hash);
 		jw_string_field(w, "layout_sha256", sha_hex(m, shahex));
 		jw_end_object(w);
 	}

@@ -43,8 +43,7 @@ static void json_revision(struct jw *w, const struct uptrkv_revision *r)
 	jw_uint_field(w, "revision", r->revision);
 	jw_uint_field(w, "version", r->version);
 	jw_uint_field(w, "from_version", r->from_version);
-	snprintf(buf, sizeof(buf), "0x%08llx", (unsigned long long)r->layout_hash);
-	jw_string_field(w, "layout_hash", buf);
+	jw_hash_field(w, "layout_hash", r->layout_hash);
 	sha_hex(r->object_sha256, buf);
 	jw_name(w, "object_sha256");
 	jw_string(w, has_sha(r->object_sha256) ? buf : NULL);
@@ -142,7 +141,7 @@ static const struct argp history_argp = {
 	       "'rollback --to-version' works without the file), when (UTC), who (user and uid), "
 	       "the host, the command line, the outcome (deployed, rolled_back, failed and why) "
 	       "and the timing. A '*' after the object hash: no copy is kept (a failed run).\v"
-	       "Exit status: 0, or 1 if NAME is not deployed.\n\n"
+	       "Exit status: 0, or 1 if NAME is not deployed, 2 if --bpffs is not a mounted bpffs.\n\n"
 	       "Examples:\n  uptrkv history demo\n  uptrkv history demo -p",
 };
 
@@ -151,9 +150,13 @@ int do_history(int argc, char **argv)
 	struct history_args a = {};
 	struct uptrkv_history h;
 	struct uptrkv_error e = {};
+	int ret;
 
 	if (cmd_parse(&history_argp, argc, argv, &a))
 		return EXIT_USAGE;
+	ret = need_bpffs();
+	if (ret)
+		return ret;
 	if (uptrkv_deploy__history(env.bpffs, a.name, &h, &e)) {
 		p_lib_err(&e);
 		return EXIT_FAIL;

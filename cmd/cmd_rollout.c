@@ -2,6 +2,7 @@
 /* uptrkv rollout | rollback | undeploy */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,31 +54,15 @@ static int test_hook(void *ctx, const char *point)
 	return fail_at && !strcmp(fail_at, point) ? -EIO : 0;
 }
 
-/* On a terminal: each step as it starts, and a store count while it runs. */
-static void on_progress(void *ctx, const char *step, size_t done, size_t total)
-{
-	(void)ctx;
-	if (!total) {
-		fprintf(stderr, "uptrkv: %s\n", step);
-		return;
-	}
-	fprintf(stderr, "\ruptrkv:   %s: %zu/%zu stores", step, done + 1, total);
-	if (done + 1 == total)
-		fputc('\n', stderr);
-}
-
 static void init_opts(struct uptrkv_rollout_opts *o, bool dry_run, bool allow_unbound)
 {
 	memset(o, 0, sizeof(*o));
 	o->sz = sizeof(*o);
-	o->bpffs = env.bpffs;
+	global_rollout_opts(o);
 	o->dry_run = dry_run;
 	o->allow_unbound_object = allow_unbound;
-	o->command = env.cmdline;
 	o->cancel = &interrupted;
 	o->test_hook = test_hook;
-	if (isatty(STDERR_FILENO) && !env.json)
-		o->progress = on_progress;
 	catch_signals();
 }
 
@@ -254,6 +239,30 @@ static void print_result(const struct uptrkv_rollout_result *r, const char *verb
 		print_result_text(r, verb);
 }
 
+/* A refused run's plan, in its JSON error: it shows why. */
+static void plan_extra(struct jw *w, const void *ctx)
+{
+	const struct uptrkv_plan *p = ctx;
+
+	jw_name(w, "plan");
+	jw_start_object(w);
+	plan_json_fields(w, p);
+	jw_end_object(w);
+}
+
+__attribute__((format(printf, 3, 4)))
+static void p_err_run(const struct uptrkv_error *e, const struct uptrkv_rollout_result *r,
+		      const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p_err_doc(error_code(e, r), msg, r->plan ? plan_extra : NULL, r->plan);
+}
+
 /* Says exactly what a failed run left changed, if anything. */
 static int report_failure(const struct uptrkv_error *e, const struct uptrkv_rollout_result *r,
 			  const char *what, const char *object)
@@ -282,12 +291,13 @@ static int report_failure(const struct uptrkv_error *e, const struct uptrkv_roll
 		return EXIT_FAIL;
 	}
 	if (r->rolled_back)
-		p_err("%s: failed after the switch and was rolled back: the old version runs again%s%s%s: %s",
-		      what, lost, rec, hist, e->msg);
+		p_err_run(e, r, "%s: failed after the switch and was rolled back: the old version runs "
+			  "again%s%s%s: %s", what, lost, rec, hist, e->msg);
 	else if (lost[0] || rec[0])
-		p_err("%s: %s; the old version still runs, unchanged%s%s%s", what, e->msg, lost, rec, hist);
+		p_err_run(e, r, "%s: %s; the old version still runs, unchanged%s%s%s", what, e->msg,
+			  lost, rec, hist);
 	else
-		p_err("%s: %s; nothing was changed%s", what, e->msg, hist);
+		p_err_run(e, r, "%s: %s; nothing was changed%s", what, e->msg, hist);
 	return EXIT_FAIL;
 }
 
@@ -387,8 +397,11 @@ static const struct argp rollout_argp = {
 	       "The object must carry the layout record of the manifest's layout and deployment "
 	       "(its source includes the header of `uptrkv gen header`); otherwise the rollout is "
 	       "refused with code object_mismatch.\n\n"
+	       "If --bpffs DIR is not a bpf filesystem, rollout mounts one there (the only "
+	       "command that does; a dry run does not).\n\n"
 	       "Exit status: 0 done or nothing to do, 1 refused or failed (the old version keeps "
-	       "running, unchanged), 2 usage or manifest error.\n\n"
+	       "running, unchanged), 2 usage or manifest error. With --json a refusal is "
+	       "{\"error\",\"code\",\"plan\"}.\n\n"
 	       "Examples:\n"
 	       "  uptrkv rollout manifests/demo_v1.yaml\n"
 	       "  uptrkv rollout manifests/demo_v2.yaml --dry-run\n"
@@ -404,7 +417,7 @@ static int load_manifest(const char *path, struct uptrkv_manifest **m)
 	if (err) {
 		if (diags.n)
 			print_diags(&diags);
-		p_err("%s: invalid manifest (%zu problem%s)", path, diags.n, diags.n == 1 ? "" : "s");
+		p_err(CODE_INVALID_MANIFEST, "%s: invalid manifest (%zu problem%s)", path, diags.n, diags.n == 1 ? "" : "s");
 	}
 	uptrkv_diags__free(&diags);
 	return err;
@@ -469,6 +482,9 @@ int do_rollback(int argc, char **argv)
 
 	if (cmd_parse(&rollback_argp, argc, argv, &a))
 		return EXIT_USAGE;
+	ret = need_bpffs();
+	if (ret)
+		return ret;
 	init_opts(&o, a.dry_run, a.allow_unbound);
 	o.to_version = a.to_version;
 	o.skip_corrupt = a.skip_corrupt;
@@ -495,9 +511,13 @@ int do_undeploy(int argc, char **argv)
 	struct one_arg a = { .what = "deployment name" };
 	struct uptrkv_rollout_opts o;
 	struct uptrkv_error e = {};
+	int ret;
 
 	if (cmd_parse(&undeploy_argp, argc, argv, &a))
 		return EXIT_USAGE;
+	ret = need_bpffs();
+	if (ret)
+		return ret;
 	init_opts(&o, false, false);
 	if (uptrkv_undeploy(a.arg, &o, &e)) {
 		p_lib_err(&e);

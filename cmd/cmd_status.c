@@ -57,13 +57,7 @@ static void json_slot(struct jw *w, const struct uptrkv_status *st, const struct
 {
 	jw_uint_field(w, "version", s->version);
 	jw_string_field(w, "object", s->object);
-	jw_name(w, "layout_hash");
-	{
-		char h[16];
-
-		snprintf(h, sizeof(h), "0x%08x", s->layout_hash);
-		jw_string(w, h);
-	}
+	jw_hash_field(w, "layout_hash", s->layout_hash);
 	jw_time_field(w, "deployed_at", deployed_at);
 	json_programs(w, st, s);
 }
@@ -145,7 +139,8 @@ static const struct argp status_argp = {
 	.args_doc = "[NAME]",
 	.doc = "Show deployments: version, object, programs and how they are attached, live "
 	       "stores and bytes used, and the version a rollback would return to.\v"
-	       "Exit status: 0, or 1 if NAME is not deployed.\n\n"
+	       "Exit status: 0, or 1 if NAME is not deployed, 2 if --bpffs is not a mounted "
+	       "bpffs (status never mounts one).\n\n"
 	       "Examples:\n  uptrkv status\n  uptrkv status demo -p",
 };
 
@@ -179,6 +174,9 @@ int do_status(int argc, char **argv)
 
 	if (cmd_parse(&status_argp, argc, argv, &a))
 		return EXIT_USAGE;
+	ret = need_bpffs();
+	if (ret)
+		return ret;
 	if (a.name) {
 		names = &a.name;
 		n = 1;

@@ -122,7 +122,7 @@ static bool validate_one(const char *path, const char *object, struct jw *w)
 			jw_uint_field(w, "version", m->version);
 			jw_uint_field(w, "keys", m->nr_keys);
 			jw_uint_field(w, "bytes", manifest_bytes(m));
-			jw_uint_field(w, "layout_hash", m->layout_hash);
+			jw_hash_field(w, "layout_hash", m->layout_hash);
 		}
 		json_diags(w, &d, 0);
 	} else if (!err) {
@@ -154,7 +154,7 @@ int do_validate(int argc, char **argv)
 	if (err)
 		return err;
 	if (!a.nr_paths) {
-		p_err("validate: no manifest given; see 'uptrkv validate --help'");
+		p_err(CODE_USAGE, "validate: no manifest given; see 'uptrkv validate --help'");
 		return EXIT_USAGE;
 	}
 

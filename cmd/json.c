@@ -133,6 +133,14 @@ void jw_int(struct jw *w, int64_t v) { before_item(w); fprintf(w->f, "%lld", (lo
 void jw_bool(struct jw *w, bool v) { before_item(w); fputs(v ? "true" : "false", w->f); }
 void jw_null(struct jw *w) { before_item(w); fputs("null", w->f); }
 
+void jw_hash_field(struct jw *w, const char *name, uint64_t hash)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%08llx", (unsigned long long)hash);
+	jw_string_field(w, name, buf);
+}
+
 void rfc3339(uint64_t t, char *buf, size_t sz)
 {
 	time_t tt = (time_t)t;

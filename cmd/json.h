@@ -26,6 +26,9 @@ void jw_int(struct jw *w, int64_t v);
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
 
+/* Layout hashes are hex strings everywhere: "0x81711bb6". */
+void jw_hash_field(struct jw *w, const char *name, uint64_t hash);
+
 /* Times are RFC 3339 UTC everywhere: "2026-12-06T01:02:03Z"; "-" for 0. */
 void rfc3339(uint64_t t, char *buf, size_t sz);
 /* name: the time as RFC 3339, or null for 0 (never happened). */

@@ -181,6 +181,6 @@ void plan_json_fields(struct jw *w, const struct uptrkv_plan *p)
 	jw_bool_field(w, "version_increases", p->version_increases);
 	jw_uint_field(w, "bytes_before", p->bytes_before);
 	jw_uint_field(w, "bytes_after", p->bytes_after);
-	jw_uint_field(w, "old_hash", p->old_hash);
-	jw_uint_field(w, "new_hash", p->new_hash);
+	jw_hash_field(w, "old_hash", p->old_hash);
+	jw_hash_field(w, "new_hash", p->new_hash);
 }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * uptrkv: roll out BPF programs whose shared data layout changes, with no
- * downtime and no data lost. This file holds the command table and the
- * output plumbing; the commands live in cmd_*.c.
+ * downtime and no data lost. This file holds the command table, the global
+ * options and the dispatch; the commands live in cmd_*.c, what uptrkv says
+ * besides their results in output.c.
  */
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +17,13 @@
 #ifndef UPTRKV_VERSION
 #define UPTRKV_VERSION "0.1.0"
 #endif
+/* The Makefile passes `git describe`; a build outside git has none. */
+#ifndef UPTRKV_GIT_REV
+#define UPTRKV_GIT_REV "unknown"
+#endif
 
-struct cmd_env env = { .bpffs = "/sys/fs/bpf" };
+struct cmd_env env = { .bpffs = UPTRKV_DEFAULT_BPFFS, .timeout_ms = -1 };
 
-const char *argp_program_version = "uptrkv " UPTRKV_VERSION;
 const char *argp_program_bug_address = "<uptrkv developers>";
 
 struct cmd {
@@ -28,6 +33,7 @@ struct cmd {
 	const char *example;
 };
 
+/* One row per command: dispatch, prefixes, "did you mean" and help. */
 static const struct cmd cmds[] = {
 	{ "validate", do_validate, "validate MANIFEST...",
 	  "uptrkv validate manifests/demo_v2.yaml" },
@@ -47,18 +53,62 @@ static const struct cmd cmds[] = {
 	  "uptrkv gen header manifests/demo_v2.yaml -o demo.h" },
 	{ "undeploy", do_undeploy, "undeploy NAME",
 	  "uptrkv undeploy demo" },
+	{ "help", do_help, "help [COMMAND]",
+	  "uptrkv help rollout" },
+	{ "version", do_version, "version",
+	  "uptrkv version -j" },
 };
+#define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-enum { OPT_BPFFS = 0x100 };
+enum { OPT_BPFFS = 0x100, OPT_TIMEOUT, OPT_PROGRESS };
+
+/* The longest --timeout: a day, so the milliseconds fit an int. */
+#define TIMEOUT_MAX_S	86400
 
 static const struct argp_option global_opts[] = {
-	{ "json", 'j', NULL, 0, "Machine output: one JSON document on stdout", -1 },
+	{ "json", 'j', NULL, 0, "Machine output: one JSON document on stdout, errors included", -1 },
 	{ "pretty", 'p', NULL, 0, "Pretty-print the JSON (implies --json)", -1 },
 	{ "verbose", 'v', NULL, 0, "Debug output from uptrkv and libbpf on stderr", -1 },
-	{ "bpffs", OPT_BPFFS, "DIR", 0, "bpffs root (default /sys/fs/bpf; mounted if missing)", -1 },
+	{ "quiet", 'q', NULL, 0, "No notes and no progress on stderr (errors still)", -1 },
+	{ "bpffs", OPT_BPFFS, "DIR", 0, "bpffs root (default /sys/fs/bpf). It must be a mounted "
+	  "bpffs; only rollout mounts one if missing", -1 },
+	{ "timeout", OPT_TIMEOUT, "SECONDS", 0, "How long to wait for another command's lock on "
+	  "the deployment (default 10; 0: do not wait)", -1 },
+	{ "progress", OPT_PROGRESS, "MODE", 0, "Rollout progress on stderr: auto (on a terminal), "
+	  "plain (one line per phase, for CI logs), json (one object per line), none", -1 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 },
 	{},
 };
+
+static int parse_timeout(struct argp_state *state, const char *arg)
+{
+	char *end;
+	double s;
+
+	errno = 0;
+	s = strtod(arg, &end);
+	if (errno || end == arg || *end || !(s >= 0 && s <= TIMEOUT_MAX_S))
+		return cmd_arg_error(state, "--timeout: expected seconds from 0 to %d, got '%s'",
+				     TIMEOUT_MAX_S, arg);
+	env.timeout_ms = (int)(s * 1000 + 0.5);
+	return 0;
+}
+
+static int parse_progress(struct argp_state *state, const char *arg)
+{
+	static const char *const modes[] = {
+		[PROGRESS_AUTO] = "auto", [PROGRESS_PLAIN] = "plain",
+		[PROGRESS_JSON] = "json", [PROGRESS_NONE] = "none",
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (!strcmp(arg, modes[i])) {
+			env.progress = i;
+			return 0;
+		}
+	}
+	return cmd_arg_error(state, "--progress: expected auto, plain, json or none, got '%s'", arg);
+}
 
 static error_t global_parse(int key, char *arg, struct argp_state *state)
 {
@@ -66,8 +116,11 @@ static error_t global_parse(int key, char *arg, struct argp_state *state)
 	case 'j': env.json = true; break;
 	case 'p': env.json = env.pretty = true; break;
 	case 'v': env.verbose = true; break;
+	case 'q': env.quiet = true; break;
 	case OPT_BPFFS: env.bpffs = arg; break;
-	case 'h': argp_state_help(state, stdout, ARGP_HELP_STD_HELP); break;
+	case OPT_TIMEOUT: return parse_timeout(state, arg);
+	case OPT_PROGRESS: return parse_progress(state, arg);
+	case 'h': break;	/* seen by help_flags before parsing */
 	default: return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
@@ -80,8 +133,29 @@ static const struct argp_child global_children[] = {
 	{},
 };
 
+/*
+ * -j and -p anywhere on the line, before argp runs: an error argp finds
+ * before it reaches them (`uptrkv --nosuch -j`) is JSON too.
+ */
+static void prescan_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--json") || !strcmp(a, "--pretty"))
+			env.json = true;
+		if (!strcmp(a, "--pretty"))
+			env.pretty = true;
+		/* A bundle of global flags only: -j, -jp, -vj. */
+		if (a[0] == '-' && a[1] && a[1] != '-' && strspn(a + 1, "jpvq") == strlen(a + 1)) {
+			env.json |= strpbrk(a + 1, "jp") != NULL;
+			env.pretty |= strchr(a + 1, 'p') != NULL;
+		}
+	}
+}
+
 /* What argp would otherwise print and then (with ARGP_NO_EXIT) go on
- * parsing past, failing on the missing arguments. */
+ * parsing past, failing on the missing arguments. Looks at argv[1..end). */
 static unsigned int help_flags(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
@@ -93,108 +167,49 @@ static unsigned int help_flags(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * argp_parse that never exits and, with --json, turns argp's and getopt's
+ * messages into the error document. Both write to the global stderr (argp
+ * through state->err_stream, which starts as stderr), so stderr points at
+ * a memory stream for the parse; the text still reaches the real stderr.
+ */
+static int parse_args(const struct argp *a, int argc, char **argv, unsigned int flags, void *input)
+{
+	FILE *real = stderr, *mem = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int err;
+
+	if (env.json)
+		mem = open_memstream(&text, &len);
+	if (mem)
+		stderr = mem;
+	err = argp_parse(a, argc, argv, flags | ARGP_NO_EXIT, NULL, input);
+	if (mem) {
+		stderr = real;
+		fclose(mem);
+		if (err) {
+			fputs(text, stderr);
+			/* The first line says what is wrong; the rest is "Try --help". */
+			p_err_json(CODE_USAGE, len ? strtok(text, "\n") : "invalid arguments", NULL, NULL);
+		}
+		free(text);
+	}
+	return err ? EXIT_USAGE : 0;
+}
+
 int cmd_parse(const struct argp *argp, int argc, char **argv, void *input)
 {
 	struct argp a = *argp;
 	unsigned int help;
-	int err;
 
 	a.children = global_children;
 	help = help_flags(argc, argv);
 	if (help) {
-		argp_help(&a, stdout, help, argv[0]);
+		print_help(&a, help, argv[0]);
 		exit(EXIT_OK);
 	}
-	err = argp_parse(&a, argc, argv, ARGP_NO_EXIT, NULL, input);
-	if (err)
-		return EXIT_USAGE;
-	return 0;
-}
-
-static void vp_err(const char *fmt, va_list ap)
-{
-	char buf[2048];
-
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (env.json) {
-		struct jw *w = env.jw ? env.jw : jw_new(stdout, env.pretty);
-
-		/* An error replaces the document: only open a new one. */
-		if (!env.jw && w) {
-			jw_start_object(w);
-			jw_string_field(w, "error", buf);
-			jw_end_object(w);
-			jw_destroy(w);
-			return;
-		}
-	}
-	fprintf(stderr, "uptrkv: %s\n", buf);
-}
-
-void p_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vp_err(fmt, ap);
-	va_end(ap);
-}
-
-void p_lib_err(const struct uptrkv_error *e)
-{
-	p_err("%s", e->msg[0] ? e->msg : strerror(e->err < 0 ? -e->err : e->err));
-}
-
-void p_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("uptrkv: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-void p_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!env.verbose)
-		return;
-	va_start(ap, fmt);
-	fputs("uptrkv: debug: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-struct jw *json_begin(void)
-{
-	if (env.json && !env.jw)
-		env.jw = jw_new(stdout, env.pretty);
-	return env.jw;
-}
-
-void json_end(void)
-{
-	if (env.jw) {
-		jw_destroy(env.jw);
-		env.jw = NULL;
-	}
-}
-
-void print_diags(const struct uptrkv_diags *d)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		const struct uptrkv_diag *g = &d->v[i];
-
-		if (g->line)
-			fprintf(stderr, "%s:%d:%d: %s\n", g->file ? g->file : "-",
-				g->line, g->col, g->msg);
-		else
-			fprintf(stderr, "%s: %s\n", g->file ? g->file : "-", g->msg);
-	}
+	return parse_args(&a, argc, argv, 0, input);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -212,7 +227,7 @@ static char doc[] =
 	"  validate MANIFEST...      check manifests; exit 0 valid, 2 invalid\n"
 	"  diff OLD NEW              change plan between two manifests; OLD or NEW\n"
 	"                            may be deployed:NAME. Exit 0 same, 1 can be\n"
-	"                            rolled out, 2 incompatible\n"
+	"                            rolled out, 2 error, 3 cannot be rolled out\n"
 	"  rollout MANIFEST          deploy or upgrade: preflight, migrate, switch,\n"
 	"                            reclaim; --dry-run changes nothing\n"
 	"  rollback NAME             return to the previous version, or to any\n"
@@ -223,6 +238,8 @@ static char doc[] =
 	"  dump PID                  every key of every registered thread of PID\n"
 	"  gen header MANIFEST       C header with key ids, sizes and typed accessors\n"
 	"  undeploy NAME             detach the programs and remove the pins\n"
+	"  help [COMMAND]            this help, or a command's\n"
+	"  version                   uptrkv's and libbpf's versions, the git revision\n"
 	"\n"
 	"Examples:\n"
 	"  uptrkv validate manifests/demo_v2.yaml\n"
@@ -237,13 +254,11 @@ static char doc[] =
 	"  uptrkv history demo\n"
 	"  uptrkv gen header manifests/demo_v2.yaml -o demo.h\n"
 	"\n"
-	"Run 'uptrkv COMMAND --help' for a command's options. Errors go to stderr\n"
-	"as 'uptrkv: <what failed>: <why>'; with --json, as {\"error\": \"...\"}\n"
-	"on stdout.";
-
-struct main_args {
-	int cmd_index;		/* argv index of the command name */
-};
+	"A command may be shortened to any unambiguous prefix ('uptrkv st').\n"
+	"Run 'uptrkv help COMMAND' for a command's options. Errors go to stderr\n"
+	"as 'uptrkv: <what failed>: <why>'; with --json, as {\"error\": \"...\",\n"
+	"\"code\": \"...\"} on stdout. Exit status: 0 done or nothing to do, 1 failed\n"
+	"or refused, 2 usage, input or manifest error (diff: 3 cannot be rolled out).";
 
 /* The command line as the history records it: words joined by spaces,
  * quoted when they hold anything a shell would split or expand. */
@@ -278,6 +293,10 @@ static char *join_cmdline(int argc, char **argv)
 	return s;
 }
 
+struct main_args {
+	int cmd_index;		/* argv index of the command name */
+};
+
 static error_t main_parse(int key, char *arg, struct argp_state *state)
 {
 	struct main_args *a = state->input;
@@ -289,50 +308,266 @@ static error_t main_parse(int key, char *arg, struct argp_state *state)
 		state->next = state->argc;	/* the rest belongs to the command */
 		return 0;
 	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "no command given");
-		return EINVAL;
+		return cmd_arg_error(state, "no command given (see 'uptrkv help')");
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 }
 
+static const struct argp main_argp = {
+	.parser = main_parse,
+	.args_doc = "COMMAND [ARGS...]",
+	.doc = doc,
+	.children = global_children,
+};
+
+static void json_commands(struct jw *w)
+{
+	jw_name(w, "commands");
+	jw_start_array(w);
+	for (size_t i = 0; i < NR_CMDS; i++) {
+		jw_start_object(w);
+		jw_string_field(w, "name", cmds[i].name);
+		jw_string_field(w, "synopsis", cmds[i].synopsis);
+		jw_string_field(w, "example", cmds[i].example);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+}
+
+void print_help(const struct argp *argp, unsigned int flags, const char *prog)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct jw *w;
+	FILE *mem;
+
+	if (!env.json) {
+		argp_help(argp, stdout, flags, (char *)prog);
+		return;
+	}
+	mem = open_memstream(&text, &len);
+	if (!mem) {
+		p_err(CODE_FAILED, "help: %s", strerror(errno));
+		return;
+	}
+	argp_help(argp, mem, flags, (char *)prog);
+	fclose(mem);
+	w = json_begin();
+	jw_start_object(w);
+	jw_string_field(w, "command", prog);
+	jw_string_field(w, "help", text);
+	if (argp == &main_argp)
+		json_commands(w);
+	jw_end_object(w);
+	json_end();
+	free(text);
+}
+
+static int show_version(void)
+{
+	struct jw *w = json_begin();
+
+	if (!w) {
+		printf("uptrkv %s (git %s), libbpf %s\n", UPTRKV_VERSION, UPTRKV_GIT_REV,
+		       libbpf_version_string());
+		return EXIT_OK;
+	}
+	jw_start_object(w);
+	jw_string_field(w, "version", UPTRKV_VERSION);
+	jw_string_field(w, "git", UPTRKV_GIT_REV);
+	jw_string_field(w, "libbpf", libbpf_version_string());
+	jw_end_object(w);
+	json_end();
+	return EXIT_OK;
+}
+
+/* --version: argp calls this, and would go on parsing with ARGP_NO_EXIT. */
+static void version_hook(FILE *stream, struct argp_state *state)
+{
+	(void)stream;
+	(void)state;
+	exit(show_version());
+}
+void (*argp_program_version_hook)(FILE *, struct argp_state *) = version_hook;
+
+/* Edits (insert, delete, substitute) from a to b, for "did you mean". */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[32];
+
+	if (lb >= sizeof(row) / sizeof(row[0]))
+		return lb;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0], up;
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			up = row[j];
+			row[j] = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* A typo close to a command: "did you mean" (at most 2 edits). */
+static void unknown_command(const char *name)
+{
+	const struct cmd *best = NULL;
+	size_t best_d = 3;
+
+	for (size_t i = 0; i < NR_CMDS; i++) {
+		size_t d = edit_distance(name, cmds[i].name);
+
+		if (d < best_d) {
+			best_d = d;
+			best = &cmds[i];
+		}
+	}
+	if (best)
+		p_err(CODE_USAGE, "unknown command '%s': did you mean '%s'? (see 'uptrkv help')",
+		      name, best->name);
+	else
+		p_err(CODE_USAGE, "unknown command '%s' (see 'uptrkv help')", name);
+}
+
+/* The command name, or an unambiguous prefix of one, as bpftool takes them. */
+static const struct cmd *find_cmd(const char *name)
+{
+	const struct cmd *match = NULL;
+	char list[256] = "";
+	size_t n = 0, len = strlen(name);
+
+	for (size_t i = 0; i < NR_CMDS; i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	for (size_t i = 0; len && i < NR_CMDS; i++) {
+		if (strncmp(cmds[i].name, name, len))
+			continue;
+		match = &cmds[i];
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", n++ ? ", " : "",
+			 cmds[i].name);
+	}
+	if (n == 1)
+		return match;
+	if (n > 1)
+		p_err(CODE_USAGE, "ambiguous command '%s': could be %s", name, list);
+	else
+		unknown_command(name);
+	return NULL;
+}
+
+static int run_cmd(const struct cmd *c, int argc, char **argv)
+{
+	char prog[64];
+
+	/* argv[0] becomes "uptrkv CMD" so argp's messages name the command. */
+	snprintf(prog, sizeof(prog), "uptrkv %s", c->name);
+	argv[0] = prog;
+	return c->fn(argc, argv);
+}
+
+struct help_args {
+	const char *command;
+};
+
+static error_t help_parse(int key, char *arg, struct argp_state *state)
+{
+	struct help_args *a = state->input;
+
+	if (key != ARGP_KEY_ARG)
+		return ARGP_ERR_UNKNOWN;
+	if (a->command)
+		return cmd_arg_error(state, "one command at a time");
+	a->command = arg;
+	return 0;
+}
+
+static const struct argp help_argp = {
+	.parser = help_parse,
+	.args_doc = "[COMMAND]",
+	.doc = "Show uptrkv's help, or COMMAND's (its options, exit statuses and examples).\v"
+	       "Examples:\n  uptrkv help\n  uptrkv help rollout\n  uptrkv help st -j",
+};
+
+int do_help(int argc, char **argv)
+{
+	struct help_args a = {};
+	char *sub[] = { NULL, "--help", NULL };
+	const struct cmd *c;
+
+	if (cmd_parse(&help_argp, argc, argv, &a))
+		return EXIT_USAGE;
+	if (!a.command) {
+		print_help(&main_argp, ARGP_HELP_STD_HELP, "uptrkv");
+		return EXIT_OK;
+	}
+	c = find_cmd(a.command);
+	if (!c)
+		return EXIT_USAGE;
+	/* The command's own parser prints its help and exits 0. */
+	return run_cmd(c, 2, sub);
+}
+
+static const struct argp version_argp = {
+	.doc = "Show uptrkv's version, the git revision it was built from, and libbpf's "
+	       "version.\vExample:\n  uptrkv version -j",
+};
+
+int do_version(int argc, char **argv)
+{
+	if (cmd_parse(&version_argp, argc, argv, NULL))
+		return EXIT_USAGE;
+	return show_version();
+}
+
+/* argv index of the command: the first word that is not a global option or
+ * the value of one (0 if none). */
+static int command_index(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return i + 1 < argc ? i + 1 : 0;
+		if (argv[i][0] != '-')
+			return i;
+		if (!strcmp(argv[i], "--bpffs") || !strcmp(argv[i], "--timeout") ||
+		    !strcmp(argv[i], "--progress"))
+			i++;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct argp_child children[] = {
-		{ &global_argp, 0, "Global options:", -1 },
-		{},
-	};
-	const struct argp argp = {
-		.parser = main_parse,
-		.args_doc = "COMMAND [ARGS...]",
-		.doc = doc,
-		.children = children,
-	};
 	struct main_args a = { .cmd_index = -1 };
-	const char *name;
-	char prog[64];
-	int ret;
+	const struct cmd *c;
+	int ret, end;
 
-	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
-		return EXIT_USAGE;
-	if (a.cmd_index < 0)
+	/* argp names the program by argv[0]: "uptrkv", not the path it ran from. */
+	argv[0] = "uptrkv";
+	prescan_json(argc, argv);
+	end = command_index(argc, argv);
+	if (help_flags(end ? end : argc, argv)) {
+		print_help(&main_argp, help_flags(end ? end : argc, argv), "uptrkv");
+		return EXIT_OK;
+	}
+	if (parse_args(&main_argp, argc, argv, ARGP_IN_ORDER, &a) || a.cmd_index < 0)
 		return EXIT_USAGE;
 
 	libbpf_set_print(libbpf_print);
+	c = find_cmd(argv[a.cmd_index]);
+	if (!c)
+		return EXIT_USAGE;
 	env.cmdline = join_cmdline(argc, argv);
-	name = argv[a.cmd_index];
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(cmds[i].name, name))
-			continue;
-		/* argv[0] becomes "uptrkv CMD" so argp's messages name the command. */
-		snprintf(prog, sizeof(prog), "uptrkv %s", name);
-		argv[a.cmd_index] = prog;
-		ret = cmds[i].fn(argc - a.cmd_index, argv + a.cmd_index);
-		json_end();
-		free((void *)env.cmdline);
-		return ret;
-	}
-	p_err("unknown command '%s': see 'uptrkv --help'", name);
+	ret = run_cmd(c, argc - a.cmd_index, argv + a.cmd_index);
+	json_end();
 	free((void *)env.cmdline);
-	return EXIT_USAGE;
+	return ret;
 }

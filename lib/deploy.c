@@ -293,7 +293,9 @@ const char *uptrkv_deploy__name(const struct uptrkv_deploy *d) { return d->name;
 int uptrkv_deploy__store_fd(const struct uptrkv_deploy *d) { return d->store_fd; }
 __u32 uptrkv_deploy__gen(const struct uptrkv_deploy *d) { return d->ctl->gen; }
 
-int uptrkv_deploy__lock(struct uptrkv_deploy *d, int timeout_ms, struct uptrkv_error *e)
+static int lock_wait(struct uptrkv_deploy *d, int timeout_ms,
+		     void (*waiting)(void *ctx, const char *name, const char *dir), void *ctx,
+		     struct uptrkv_error *e)
 {
 	for (int waited = 0;; waited += 10) {
 		if (!flock(d->dir_fd, LOCK_EX | LOCK_NB)) {
@@ -306,8 +308,26 @@ int uptrkv_deploy__lock(struct uptrkv_deploy *d, int timeout_ms, struct uptrkv_e
 			return uptrkv_err(e, -EBUSY,
 					  "deployment %s: busy: another uptrkv command%s holds its lock; try again when it is done",
 					  d->name, d->ctl && d->ctl->step ? " (a rollout)" : "");
+		if (!waited && waiting)
+			waiting(ctx, d->name, d->dir);
 		poll(NULL, 0, 10);
 	}
+}
+
+int uptrkv_deploy__lock(struct uptrkv_deploy *d, int timeout_ms, struct uptrkv_error *e)
+{
+	return lock_wait(d, timeout_ms, NULL, NULL, e);
+}
+
+/* lock_timeout_ms: 0 is the default wait, a negative one no wait at all. */
+int uptrkv_deploy__lock_opts(struct uptrkv_deploy *d, const struct uptrkv_rollout_opts *opts,
+			     struct uptrkv_error *e)
+{
+	int timeout = UPTRKV_OPTS_GET(opts, lock_timeout_ms, 0);
+
+	return lock_wait(d, timeout ? timeout : UPTRKV_LOCK_TIMEOUT_MS,
+			 UPTRKV_OPTS_GET(opts, lock_wait, NULL),
+			 UPTRKV_OPTS_GET(opts, lock_wait_ctx, NULL), e);
 }
 
 void uptrkv_deploy__unlock(struct uptrkv_deploy *d)

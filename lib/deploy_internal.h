@@ -70,6 +70,9 @@ int uptrkv_deploy__remove_dir(const char *dir, struct uptrkv_error *e);
 
 /* flock(LOCK_EX) on the folder, waiting up to timeout_ms. -EBUSY on timeout. */
 int uptrkv_deploy__lock(struct uptrkv_deploy *d, int timeout_ms, struct uptrkv_error *e);
+/* As uptrkv_deploy__lock, calling opts' lock_wait before it starts to wait. */
+int uptrkv_deploy__lock_opts(struct uptrkv_deploy *d, const struct uptrkv_rollout_opts *opts,
+			     struct uptrkv_error *e);
 void uptrkv_deploy__unlock(struct uptrkv_deploy *d);
 
 int uptrkv_deploy__record(struct uptrkv_deploy *d, __u32 slot, const struct uptrkv_manifest *m,

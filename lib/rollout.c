@@ -687,14 +687,13 @@ static void record_history(struct rollout *c, const struct uptrkv_manifest *m, i
 
 static int begin(struct rollout *c, const char *name)
 {
-	int timeout = UPTRKV_OPTS_GET(c->opts, lock_timeout_ms, 0);
 	int err;
 
 	c->snap = malloc(sizeof(*c->snap));
 	c->moves = malloc(sizeof(*c->moves) * UPTRKV_MAX_KEYS);
 	if (!c->snap || !c->moves)
 		return uptrkv_err(c->e, -ENOMEM, "out of memory");
-	err = uptrkv_deploy__lock(c->d, timeout ? timeout : 10000, c->e);
+	err = uptrkv_deploy__lock_opts(c->d, c->opts, c->e);
 	err = err ?: recover(c);
 	if (err)
 		return err;
@@ -1118,7 +1117,6 @@ int uptrkv_undeploy(const char *name, const struct uptrkv_rollout_opts *opts,
 		    struct uptrkv_error *e)
 {
 	struct uptrkv_deploy *d = NULL;
-	int timeout = UPTRKV_OPTS_GET(opts, lock_timeout_ms, 0);
 	int err;
 
 	err = uptrkv_deploy__open(opt_bpffs(opts), name, &d, e);
@@ -1132,7 +1130,7 @@ int uptrkv_undeploy(const char *name, const struct uptrkv_rollout_opts *opts,
 			return 0;
 		}
 	}
-	err = err ?: uptrkv_deploy__lock(d, timeout ? timeout : 10000, e);
+	err = err ?: uptrkv_deploy__lock_opts(d, opts, e);
 	/* Unpinning the hook links detaches the programs; apps that still
 	 * hold the store map keep their stores until they close it. */
 	err = err ?: uptrkv_deploy__remove_dir(d->dir, e);

@@ -20,6 +20,7 @@
 
 #define UPTRKV_DEFAULT_BPFFS	"/sys/fs/bpf"
 #define UPTRKV_DEPLOY_SUBDIR	"uptrkv"
+#define UPTRKV_LOCK_TIMEOUT_MS	10000	/* default wait for another command's lock */
 #define UPTRKV_PIN_STORE	"store"
 #define UPTRKV_PIN_CTL		"ctl"
 #define UPTRKV_PIN_STATE	"state"
@@ -66,7 +67,7 @@ struct uptrkv_rollout_opts {
 	const char *bpffs;		/* default UPTRKV_DEFAULT_BPFFS */
 	bool dry_run;			/* preflight only, change nothing */
 	bool no_mount;			/* do not mount bpffs when missing */
-	int lock_timeout_ms;		/* wait for another command; default 10000 */
+	int lock_timeout_ms;		/* wait for another command; 0: UPTRKV_LOCK_TIMEOUT_MS, < 0: no wait */
 	/* Set (e.g. by a SIGINT handler) to stop: before the switch the
 	 * rollout is undone, after it the rollout is finished. */
 	volatile const int *cancel;
@@ -94,6 +95,12 @@ struct uptrkv_rollout_opts {
 	 * the new version's programs see no store for them and their
 	 * application calls return -ESTALE, until the thread registers again. */
 	bool skip_corrupt;
+	/* Called once when another command holds the deployment's lock and
+	 * this one starts to wait for it (lock_timeout_ms < 0: no wait, no
+	 * call). dir is the locked folder, so the caller can say who holds
+	 * it; the library itself stays silent. */
+	void (*lock_wait)(void *ctx, const char *name, const char *dir);
+	void *lock_wait_ctx;
 };
 
 #define UPTRKV_SKIPPED_MAX	16	/* stores named in a result; all are counted */

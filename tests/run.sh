@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs the unit tests (cmocka) and the end-to-end tests (root, real BPF).
-#   tests/run.sh [unit|e2e]
+#   tests/run.sh [unit|e2e|fleet]   (all: unit and e2e; fleet only when asked)
 # BUILD names the build folder (make test uses build/san, built with ASan/UBSan).
 # T=NAME runs only the tests whose name contains NAME (make test T=rw_soak).
 set -uo pipefail
@@ -49,6 +49,14 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 	for t in tests/e2e/test_*.sh; do
 		[ -f "$t" ] || continue
 		run_one "e2e/$(basename "$t" .sh)" bash "$t"
+	done
+fi
+# Fleet tests: ansible-playbook and the CI example on private bpffs (root).
+# Over a minute together, so `make test-fleet` runs them, not `make test`.
+if [ "$what" = fleet ]; then
+	for t in tests/fleet/test_*.sh; do
+		[ -f "$t" ] || continue
+		run_one "fleet/$(basename "$t" .sh)" bash "$t"
 	done
 fi
 

@@ -15,17 +15,21 @@ tmp=$(mktemp -d /tmp/uptrkv-e2e.XXXXXX)
 bpffs=$tmp/bpffs
 M=$tmp/manifests
 WORKLOAD_PIDS=()
+# More private bpffs a test mounts (under $tmp); cleaned up as $bpffs is.
+EXTRA_BPFFS=()
 
 cleanup() {
 	local rc=$?
 	for p in "${WORKLOAD_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	# Unpinning everything detaches the programs; then drop the mount.
-	# Every deployment the test made, whatever its name.
-	for d in "$bpffs"/uptrkv/*/; do
-		[ -d "$d" ] && "$BUILD/uptrkv" --bpffs "$bpffs" undeploy "$(basename "$d")" >/dev/null 2>&1
+	# Every deployment the test made, whatever its name, in every bpffs.
+	for fs in "$bpffs" "${EXTRA_BPFFS[@]}"; do
+		for d in "$fs"/uptrkv/*/; do
+			[ -d "$d" ] && "$BUILD/uptrkv" --bpffs "$fs" undeploy "$(basename "$d")" >/dev/null 2>&1
+		done
+		umount "$fs" 2>/dev/null || true
 	done
-	umount "$bpffs" 2>/dev/null || true
 	rm -rf "$tmp"
 	exit $rc
 }
@@ -45,11 +49,12 @@ done
 fail() { echo "FAIL: $*"; exit 1; }
 
 # start_workload NAME [workload args...]: runs the demo workload in the
-# background, waits for its "ready" line; sets WL_PID and WL_REPORT.
+# background (on WL_BPFFS if set, else $bpffs), waits for its "ready" line;
+# sets WL_PID and WL_REPORT.
 start_workload() {
 	local name=$1; shift
 	WL_REPORT=$tmp/$name.report.json
-	"$W" --bpffs "$bpffs" -r "$WL_REPORT" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err" &
+	"$W" --bpffs "${WL_BPFFS:-$bpffs}" -r "$WL_REPORT" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err" &
 	WL_PID=$!
 	WORKLOAD_PIDS+=("$WL_PID")
 	for _ in $(seq 1 500); do

@@ -124,17 +124,17 @@ jq_true '.changes == [] and .compatible and .old_version == 2 and .new_version =
 	"diff v2 v2: empty"
 
 run "$UPTRKV" diff -j $M/demo_v3.yaml $M/demo_v2.yaml
-expect_rc 2 "diff v3 v2 (version goes down)"
+expect_rc 3 "diff v3 v2 (version goes down)"
 jq_true '.version_increases == false and .compatible == true and (.changes | length) == 4' "diff v3 v2: flagged"
 
 # incompatible: shrink without truncate, a narrowing retype without reset
 sed -e 's/resize: truncate.*//' $M/demo_v3.yaml >"$tmp/v3_no_truncate.yaml"
 run "$UPTRKV" diff -j $M/demo_v2.yaml "$tmp/v3_no_truncate.yaml"
-expect_rc 2 "diff: shrink without truncate"
+expect_rc 3 "diff: shrink without truncate"
 jq_true '.compatible == false and ([.changes[] | select(.refused)] | length) == 1' "shrink: one refused change"
 jq_true '.changes[] | select(.id == 6) | .refused and (.why | test("needs resize: truncate"))' "shrink: why"
 run "$UPTRKV" diff $M/demo_v2.yaml "$tmp/v3_no_truncate.yaml"
-expect_rc 2 "diff text: shrink without truncate"
+expect_rc 3 "diff text: shrink without truncate"
 grep -q "REFUSED: shrinks from 4096 to 128 bytes: needs resize: truncate" "$tmp/out" &&
 	ok "diff text: refusal in the table" || bad "diff text: refusal note"
 grep -q "INCOMPATIBLE" "$tmp/out" && ok "diff text: summary says incompatible" || bad "diff text: summary"
@@ -146,7 +146,7 @@ jq_true '.compatible == true and (.changes[] | select(.id == 4) | .change == "re
 # ... and u16 -> u8 is a narrowing: refused without reset
 sed -e '/name: flags/,/default: 1/ { s/size: 4/size: 1/; s/type: u32/type: u8/ }' "$tmp/v2_no_reset.yaml" >"$tmp/v2_narrow.yaml"
 run "$UPTRKV" diff -j $M/demo_v1.yaml "$tmp/v2_narrow.yaml"
-expect_rc 2 "diff: narrowing without reset"
+expect_rc 3 "diff: narrowing without reset"
 jq_true '.compatible == false and (.changes[] | select(.id == 4) | .change == "retyped" and .refused and .conversion == "reset" and (.why | test("only an integer widening keeps the value")))' "narrowing refused"
 
 # the text table
@@ -176,7 +176,7 @@ run "$UPTRKV" diff $M/demo_v1.yaml
 expect_rc 2 "diff with one operand"
 run "$UPTRKV" --bpffs "$tmp/nobpffs" diff deployed:nosuch $M/demo_v1.yaml
 expect_rc 2 "diff deployed:NAME not deployed"
-grep -q "deployed:nosuch" "$tmp/err" && ok "diff: deployed:NAME error names it" || bad "diff deployed: $(cat "$tmp/err")"
+grep -q "bpffs $tmp/nobpffs: No such file" "$tmp/err" && ok "diff: deployed:NAME on a missing bpffs says so" || bad "diff deployed: $(cat "$tmp/err")"
 
 # deployed:NAME against a real deployment, in a private bpffs (root, and the
 # demo objects built in $BUILD/bpf)
