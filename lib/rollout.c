@@ -194,8 +194,7 @@ static int write_all(struct rollout *c, const struct uptrkv_write *w, size_t n, 
 /* Loads m's object from the bytes the history will keep (read once, so what
  * is recorded is what was verified), unless they are there already: a
  * rollback from the history brings its own. */
-static int load_object(struct rollout *c, const struct uptrkv_manifest *m, struct uptrkv_deploy *d,
-		       __u32 slot)
+static int read_object(struct rollout *c, const struct uptrkv_manifest *m)
 {
 	int err = 0;
 
@@ -204,7 +203,14 @@ static int load_object(struct rollout *c, const struct uptrkv_manifest *m, struc
 	if (err)
 		return uptrkv_err(c->e, err, "%s: cannot open BPF object %s: %s", m->path, m->object,
 				  strerror(-err));
-	return uptrkv_version__load_mem(m, c->obj, c->obj_len, d, slot, &c->v, c->e);
+	return 0;
+}
+
+static int load_object(struct rollout *c, const struct uptrkv_manifest *m, struct uptrkv_deploy *d,
+		       __u32 slot)
+{
+	return read_object(c, m) ?: uptrkv_version__load_mem(m, c->obj, c->obj_len, d, slot, &c->v,
+							      c->e);
 }
 
 static bool in_layout(const struct rollout *c, const struct uptrkv_snapshot *s)
@@ -862,15 +868,8 @@ static int check_object(struct rollout *c, const struct uptrkv_manifest *m)
 {
 	UPTRKV_OPTS(uptrkv_binding_opts, bo,
 		    .allow_unbound = UPTRKV_OPTS_GET(c->opts, allow_unbound_object, false));
-	int err = 0;
-
-	if (!c->obj)
-		err = uptrkv_read_file(m->object, UPTRKV_OBJECT_MAX, &c->obj, &c->obj_len, c->e);
-	if (err)
-		return uptrkv_err(c->e, err, "%s: cannot open BPF object %s: %s", m->path, m->object,
-				  strerror(-err));
-	return uptrkv_binding__check_mem(m, m->object, c->obj, c->obj_len, &bo, &c->res->binding,
-					 c->e);
+	return read_object(c, m) ?: uptrkv_binding__check_mem(m, m->object, c->obj, c->obj_len, &bo,
+								&c->res->binding, c->e);
 }
 
 int uptrkv_rollout(const struct uptrkv_manifest *m, const struct uptrkv_rollout_opts *opts,
