@@ -101,7 +101,9 @@ BOUND := demo_v1:manifests/demo_v1.yaml demo_v2:manifests/demo_v2.yaml \
 	 demo_v3:manifests/demo_v3.yaml demo_bad_verifier:manifests/demo_v2.yaml \
 	 mixed_v1:tests/e2e/manifests/mixed_v1.yaml mixed_v2:tests/e2e/manifests/mixed_v2.yaml \
 	 test_rw_l0:tests/e2e/manifests/rw_l0.yaml test_rw_l1:tests/e2e/manifests/rw_l1.yaml \
-	 test_rw_l2:tests/e2e/manifests/rw_l2.yaml
+	 test_rw_l2:tests/e2e/manifests/rw_l2.yaml \
+	 test_glob_a:tests/e2e/manifests/glob.yaml test_glob_b:tests/e2e/manifests/glob.yaml \
+	 test_glob_c:tests/e2e/manifests/glob.yaml
 
 define bound_object
 $(BUILD)/bpf/$(1).keys.h: $(2) $(UPTRKV)

@@ -125,6 +125,14 @@ struct uptrkv_rollout_result {
 	 * return value says): negative errno and why. */
 	int history_err;
 	char history_msg[UPTRKV_ERRMSG_MAX];
+	/* Globals and shared maps carried over (docs/design.md, "Globals and
+	 * shared maps"): variables copied before the switch, variables the old
+	 * version changed after the copy that were brought up to date, map
+	 * entries copied. carry_err/carry_msg: a failure after the switch,
+	 * which does not undo it. */
+	size_t nr_globals_copied, nr_globals_caught_up, nr_map_entries_copied;
+	int carry_err;
+	char carry_msg[UPTRKV_ERRMSG_MAX];
 };
 
 /* Deploys or upgrades to m. 0 on success; negative errno with e filled when
