@@ -5,10 +5,10 @@
  * only in what they keep outside the store:
  *   A  .bss: hits (u64), widen_me (u32), cfg_echo; .data: data_sum = 1000;
  *      glob_m: hash u32 -> { a }
- *   B  as A, plus .bss extra_b (so .bss differs: copied, not shared), and
- *      widen_me widened to u64 (value kept)
- *   C  hits narrowed to u32 (refused without globals: {hits: reset}), and
- *      glob_m's value grown to { a, b } (refused without maps:)
+ *   B  as A, plus .bss extra_b (so .bss differs: copied, not shared)
+ *   C  hits narrowed to u32 (refused without globals: {hits: reset}),
+ *      widen_me widened to u64 (value kept), and glob_m's value grown to
+ *      { a, b } (refused without maps:)
  * On every getppid of the process config: target_tgid names, each version
  * adds 1 to hits and widen_me, 2 to data_sum, copies config: cfg_magic to
  * cfg_echo and writes hits into glob_m[1].a. The test compares hits with

@@ -139,6 +139,11 @@ static void print_result_json(const struct uptrkv_rollout_result *r, const char 
 	jw_uint_field(w, "threads_gone", r->nr_gone);
 	jw_uint_field(w, "moved", r->nr_moved);
 	jw_uint_field(w, "move_pending", r->nr_move_pending);
+	jw_uint_field(w, "globals_copied", r->nr_globals_copied);
+	jw_uint_field(w, "globals_caught_up", r->nr_globals_caught_up);
+	jw_uint_field(w, "map_entries_copied", r->nr_map_entries_copied);
+	jw_name(w, "carry_error");
+	jw_string(w, r->carry_err ? r->carry_msg : NULL);
 	if (r->binding.checked)
 		binding_json(w, object, &r->binding);
 	binding_warnings(&r->binding, object, warn, sizeof(warn));
@@ -193,6 +198,10 @@ static void print_result_text(const struct uptrkv_rollout_result *r, const char 
 		printf("%s: %s version %u -> %u (generation %u): %zu store(s) migrated, %zu thread(s) "
 		       "gone, %zu resized value(s) moved\n", r->name, verb,
 		       r->from_version, r->to_version, r->gen, r->nr_migrated, r->nr_gone, r->nr_moved);
+	if (r->nr_globals_copied || r->nr_map_entries_copied)
+		printf("  globals: %zu copied, %zu updated with the old version's last changes; "
+		       "%zu shared map entries copied\n", r->nr_globals_copied,
+		       r->nr_globals_caught_up, r->nr_map_entries_copied);
 	if (r->nr_move_pending)
 		printf("  %zu store(s) still have values to move (a seqcount stayed busy): they read and "
 		       "write them where they are, and the next command on %s finishes them\n",
@@ -220,6 +229,9 @@ static void print_result(const struct uptrkv_rollout_result *r, const char *verb
 	if (r->history_err)
 		p_info("warning: %s: the %s is done but could not be recorded in the history: %s",
 		       r->name, verb, r->history_msg);
+	if (r->carry_err)
+		p_info("warning: %s: the %s is done but globals or maps were not fully carried "
+		       "over: %s", r->name, verb, r->carry_msg);
 	if (env.json)
 		print_result_json(r, verb, object);
 	else

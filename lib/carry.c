@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "convert.h"
 #include "globals.h"
+#include "version.h"
 
 #define MAX_PROG_MAPS 64
 
@@ -161,6 +162,33 @@ int uptrkv_deploy__shared_maps(struct uptrkv_deploy *d, struct uptrkv_objstate *
 		if (de->d_name[0] != '.')
 			err = add_pinned_map(st, dir, de->d_name, e);
 	closedir(dh);
+	return err;
+}
+
+int uptrkv_deploy__objstate(struct uptrkv_deploy *d, struct uptrkv_objstate *out,
+			    struct uptrkv_error *e)
+{
+	struct uptrkv_version *v = NULL;
+	struct uptrkv_gmaps g;
+	int fds[UPTRKV_MAX_PROGS];
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = uptrkv_version__open_pinned(d, UPTRKV_SLOT(d->ctl->gen), &v, e);
+	if (err)
+		return err;
+	for (size_t i = 0; i < v->nr_progs; i++)
+		fds[i] = v->progs[i].fd;
+	err = uptrkv_gmaps__from_progs(fds, v->nr_progs, &g, e);
+	uptrkv_version__free(v);
+	if (err)
+		return err;
+	*out = g.st;
+	memset(&g.st, 0, sizeof(g.st));
+	uptrkv_gmaps__close(&g);
+	err = uptrkv_deploy__shared_maps(d, out, e);
+	if (err)
+		uptrkv_objstate__free(out);
 	return err;
 }
 

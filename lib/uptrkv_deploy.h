@@ -48,6 +48,10 @@ __u32 uptrkv_deploy__gen(const struct uptrkv_deploy *d);
  * -ENOENT if the slot holds none. */
 int uptrkv_deploy__manifest(struct uptrkv_deploy *d, int slot, struct uptrkv_manifest **out,
 			    struct uptrkv_error *e);
+/* What the live version keeps outside the store: its globals (from its
+ * programs' .bss/.data maps and their BTF) and the pinned shared maps. */
+int uptrkv_deploy__objstate(struct uptrkv_deploy *d, struct uptrkv_objstate *out,
+			    struct uptrkv_error *e);
 
 /* ------------------------------------------------------------------ */
 /* Rollout, rollback, undeploy (lib/rollout.c)                          */
