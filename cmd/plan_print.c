@@ -164,11 +164,12 @@ void plan_print_table(const char *name, const struct uptrkv_plan *p)
 		printf("%-*u  %-*s  %-*s  %8s  %8s  %s\n", wid, pe->id, wname, entry_name(pe),
 		       wch, uptrkv_change__str(pe->change), os, ns, note);
 	}
-	print_summary(name, p);
-	if (p->has_objstate) {
+	/* Before the summary, which stays the last line. */
+	if (p->has_objstate && p->nr_globals)
 		print_globals(p);
+	if (p->has_objstate)
 		print_maps(p);
-	}
+	print_summary(name, p);
 }
 
 static void json_size(struct jw *w, const char *name, const struct uptrkv_key *k)
