@@ -65,6 +65,7 @@ struct rollout {
 	struct uptrkv_mcopy *mcopies;	/* maps: {NAME: copy} */
 	size_t nr_mcopies;
 	struct uptrkv_load_carry lc;	/* what the load reuses */
+	const struct uptrkv_manifest *target_m;	/* the version switched to */
 };
 
 static double now_ms(void)
@@ -607,6 +608,8 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 	err = err ?: uptrkv_deploy__sync_rcu(c->d, c->e);
 	err = err ?: migrate_stores(c);
 	err = err ?: carry_before(c);
+	/* Apps built for an older layout learn removed and retyped keys here. */
+	err = err ?: (c->target_m ? uptrkv_deploy__write_types(c->d, c->to, c->target_m, c->e) : 0);
 	err = err ?: test_point(c, UPTRKV_TP_SWITCH);
 	/* The last moment an interrupt can still undo everything. */
 	if (!err && cancelled(c))
@@ -857,6 +860,7 @@ static int first_deploy(struct rollout *c, const struct uptrkv_manifest *m)
 	int err;
 
 	c->res->first_deploy = true;
+	c->target_m = m;
 	err = uptrkv_plan__new(NULL, m, &c->plan, c->e);
 	c->res->plan = c->plan;
 	err = err ?: uptrkv_objstate__from_mem(c->obj, c->obj_len, m->store_map, &c->new_st, c->e);
@@ -971,6 +975,7 @@ static int upgrade(struct rollout *c, const struct uptrkv_manifest *m)
 		c->res->gen = c->gen;
 		return 0;
 	}
+	c->target_m = m;
 	err = check_upgrade(c, old, m);
 	err = err ?: uptrkv_plan__new(old, m, &c->plan, c->e);
 	c->res->plan = c->plan;
@@ -1221,6 +1226,7 @@ int uptrkv_rollback(const char *name, const struct uptrkv_rollout_opts *opts,
 	if (err || res->nothing_to_do)
 		goto out;
 	res->to_version = prev->version;
+	c.target_m = prev;
 	err = uptrkv_plan__new(res->old_manifest, prev, &c.plan, e);
 	res->plan = c.plan;
 	if (err)

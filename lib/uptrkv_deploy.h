@@ -23,6 +23,9 @@
 #define UPTRKV_PIN_STORE	"store"
 #define UPTRKV_PIN_CTL		"ctl"
 #define UPTRKV_PIN_STATE	"state"
+/* Per slot, each key's type (uptrkv_type + 1; 0: no such key), for apps
+ * built for another layout (docs/store.md). Written at every rollout. */
+#define UPTRKV_PIN_TYPES	"types"
 
 #define UPTRKV_MAX_PROGS	16	/* programs per deployment */
 #define UPTRKV_HOOK_NAME_MAX	96	/* a hook's folder name, with its NUL */
