@@ -18,6 +18,21 @@
 
 #define MAX_PROG_MAPS 64
 
+/* Whether fd is a BPF map: a pin under maps/ could be anything, and
+ * bpf_obj_get_info_by_fd would fill a map's info from a program's. */
+static bool is_map_fd(int fd)
+{
+	char link[64], target[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return !strcmp(target, "anon_inode:bpf-map");
+}
+
 static int map_info(int fd, struct bpf_map_info *info)
 {
 	__u32 len = sizeof(*info);
@@ -127,8 +142,10 @@ static int add_pinned_map(struct uptrkv_objstate *st, const char *dir, const cha
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return uptrkv_errno(e, -errno, "open %s", path);
-	err = map_info(fd, &info);
+	err = is_map_fd(fd) ? map_info(fd, &info) : -EINVAL;
 	close(fd);
+	if (err == -EINVAL)
+		return uptrkv_err(e, err, "%s: not a BPF map", path);
 	if (err)
 		return uptrkv_errno(e, err, "read %s", path);
 	v = realloc(st->maps, (st->nr_maps + 1) * sizeof(*v));
