@@ -402,6 +402,120 @@ void uptrkv_gcarry__free(struct uptrkv_gcarry *c)
 	}
 }
 
+/* ---- the snapshot, pinned until the catch-up ---- */
+
+#define UPTRKV_PIN_CARRY	"carry"
+#define CARRY_MAGIC		0x59524143u	/* "CARY" */
+
+struct carry_hdr {
+	__u32 magic;
+	__u32 target_gen;
+	__u32 size[UPTRKV_NR_GSECS];	/* 0: no snapshot of that section */
+};
+
+static void carry_path(struct uptrkv_deploy *d, char *buf, size_t sz)
+{
+	uptrkv_pin_path(buf, sz, d->dir, "%s", UPTRKV_PIN_CARRY);
+}
+
+void uptrkv_gcarry__drop(struct uptrkv_deploy *d)
+{
+	char path[PATH_MAX];
+
+	carry_path(d, path, sizeof(path));
+	unlink(path);
+}
+
+int uptrkv_gcarry__save(struct uptrkv_deploy *d, const struct uptrkv_gcarry *c,
+			const struct uptrkv_gmaps *from, __u32 target_gen, struct uptrkv_error *e)
+{
+	struct carry_hdr h = { .magic = CARRY_MAGIC, .target_gen = target_gen };
+	char path[PATH_MAX];
+	size_t len = sizeof(h), off;
+	__u32 zero = 0;
+	__u8 *buf;
+	int fd, err = 0;
+
+	for (int s = 0; s < UPTRKV_NR_GSECS; s++) {
+		h.size[s] = c->snap[s] ? from->size[s] : 0;
+		len += h.size[s];
+	}
+	uptrkv_gcarry__drop(d);
+	if (len == sizeof(h))
+		return 0;
+	buf = calloc(1, len);
+	if (!buf)
+		return uptrkv_err(e, -ENOMEM, "out of memory");
+	memcpy(buf, &h, sizeof(h));
+	off = sizeof(h);
+	for (int s = 0; s < UPTRKV_NR_GSECS; s++) {
+		if (h.size[s])
+			memcpy(buf + off, c->snap[s], h.size[s]);
+		off += h.size[s];
+	}
+	carry_path(d, path, sizeof(path));
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "uptrkv_carry", 4, len, 1, NULL);
+	if (fd < 0 || bpf_map_update_elem(fd, &zero, buf, BPF_ANY) || bpf_obj_pin(fd, path))
+		err = uptrkv_errno(e, -errno, "save the globals' snapshot in %s", path);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return err;
+}
+
+static int load_snap(struct uptrkv_gcarry *c, const struct carry_hdr *h, const __u8 *buf,
+		     size_t len, struct uptrkv_error *e)
+{
+	size_t off = sizeof(*h);
+
+	for (int s = 0; s < UPTRKV_NR_GSECS; s++) {
+		if (!h->size[s])
+			continue;
+		if (h->size[s] > len - off)
+			return uptrkv_err(e, -EINVAL, "the globals' snapshot is corrupt");
+		c->snap[s] = malloc(h->size[s]);
+		if (!c->snap[s])
+			return uptrkv_err(e, -ENOMEM, "out of memory");
+		memcpy(c->snap[s], buf + off, h->size[s]);
+		off += h->size[s];
+	}
+	return 0;
+}
+
+int uptrkv_gcarry__load(struct uptrkv_deploy *d, __u32 target_gen, struct uptrkv_gcarry *c,
+			bool *found, struct uptrkv_error *e)
+{
+	struct bpf_map_info info;
+	struct carry_hdr h;
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	__u8 *buf = NULL;
+	int fd, err;
+
+	*found = false;
+	carry_path(d, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : uptrkv_errno(e, -errno, "open %s", path);
+	err = is_map_fd(fd) ? map_info(fd, &info) : -EINVAL;
+	if (!err && (info.value_size < sizeof(h) || !(buf = malloc(info.value_size))))
+		err = -EINVAL;
+	if (!err && bpf_map_lookup_elem(fd, &zero, buf))
+		err = -errno;
+	close(fd);
+	if (err) {
+		free(buf);
+		return uptrkv_errno(e, err, "read %s", path);
+	}
+	memcpy(&h, buf, sizeof(h));
+	if (h.magic == CARRY_MAGIC && h.target_gen == target_gen) {
+		*found = true;
+		err = load_snap(c, &h, buf, info.value_size, e);
+	}
+	free(buf);
+	return err;
+}
+
 /* ---- maps: {NAME: copy} ---- */
 
 static int put_entry(struct uptrkv_mcopy *c, const void *key, const void *val, void *buf)

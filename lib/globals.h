@@ -49,6 +49,17 @@ int uptrkv_globals__catch_up(const struct uptrkv_plan *p, const struct uptrkv_gm
 			     const struct uptrkv_gmaps *to, struct uptrkv_gcarry *c,
 			     struct uptrkv_error *e);
 void uptrkv_gcarry__free(struct uptrkv_gcarry *c);
+/*
+ * The snapshot outlives a killed uptrkv: saved (pin "carry") before the
+ * switch to target_gen, dropped after the catch-up or an undo, loaded by
+ * the next command's recovery to do the catch-up the killed run did not.
+ */
+int uptrkv_gcarry__save(struct uptrkv_deploy *d, const struct uptrkv_gcarry *c,
+			const struct uptrkv_gmaps *from, __u32 target_gen, struct uptrkv_error *e);
+/* 0 and *found false if there is none for target_gen. */
+int uptrkv_gcarry__load(struct uptrkv_deploy *d, __u32 target_gen, struct uptrkv_gcarry *c,
+			bool *found, struct uptrkv_error *e);
+void uptrkv_gcarry__drop(struct uptrkv_deploy *d);
 
 /* maps: {NAME: copy}: entries of from_fd into to_fd, values zero-extended.
  * pass 1 before the switch keeps what it copied in *snap; pass 2 after the

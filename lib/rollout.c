@@ -392,6 +392,8 @@ static int carry_before(struct rollout *c)
 		return 0;
 	err = uptrkv_globals__copy(c->plan, &c->gfrom, &c->gto, &c->gc, c->e);
 	c->res->nr_globals_copied = c->gc.nr_copied;
+	/* A run killed after the switch leaves its catch-up to the next one. */
+	err = err ?: uptrkv_gcarry__save(c->d, &c->gc, &c->gfrom, c->gen + 1, c->e);
 	return err ?: copy_maps(c);
 }
 
@@ -423,6 +425,7 @@ static void carry_after(struct rollout *c)
 		return;
 	err = uptrkv_globals__catch_up(c->plan, &c->gfrom, &c->gto, &c->gc, &e);
 	c->res->nr_globals_caught_up = c->gc.nr_caught_up;
+	uptrkv_gcarry__drop(c->d);
 	for (size_t i = 0; !err && i < c->nr_mcopies; i++)
 		err = uptrkv_mcopy__pass2(&c->mcopies[i], &e);
 	err = err ?: repin_maps(c, &e);
@@ -492,6 +495,7 @@ static void undo_before_switch(struct rollout *c)
 	size_t nr = 0;
 
 	write_all(c, w, n, true, NULL, 0);
+	uptrkv_gcarry__drop(c->d);
 	if (!uptrkv_hook__list(c->d, &hooks, &nr, NULL))
 		for (size_t i = 0; i < nr; i++)
 			uptrkv_hook__set(c->d, hooks[i], c->to, -1, NULL);
@@ -645,6 +649,40 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 
 /* ---- recovery of a killed run ---- */
 
+/*
+ * The catch-up of globals that a run killed after its switch did not do:
+ * the snapshot it pinned, the maps of both slots' programs, and the plan
+ * between them under the new version's globals:.
+ */
+static int recover_carry(struct rollout *c, __u32 target)
+{
+	struct uptrkv_manifest *m = NULL;
+	struct uptrkv_plan p = { .compatible = true };
+	bool found;
+	int err;
+
+	c->from = UPTRKV_SLOT(target) ^ 1;
+	c->to = UPTRKV_SLOT(target);
+	err = uptrkv_gcarry__load(c->d, target, &c->gc, &found, c->e);
+	if (err || !found)
+		return err;
+	err = slot_gmaps(c, c->from, &c->gfrom);
+	err = err ?: slot_gmaps(c, c->to, &c->gto);
+	err = err ?: uptrkv_deploy__manifest(c->d, c->to, &m, c->e);
+	err = err ?: uptrkv_plan__add_objstate(&p, &c->gfrom.st, &c->gto.st, m, c->e);
+	err = err ?: uptrkv_globals__catch_up(&p, &c->gfrom, &c->gto, &c->gc, c->e);
+	c->res->nr_globals_caught_up = c->gc.nr_caught_up;
+	if (!err)
+		uptrkv_gcarry__drop(c->d);
+	free(p.globals);
+	free(p.maps);
+	uptrkv_manifest__free(m);
+	uptrkv_gcarry__free(&c->gc);
+	uptrkv_gmaps__close(&c->gfrom);
+	uptrkv_gmaps__close(&c->gto);
+	return err;
+}
+
 static int recover(struct rollout *c)
 {
 	volatile struct uptrkv_ctl *ctl = c->d->ctl;
@@ -664,6 +702,7 @@ static int recover(struct rollout *c)
 		/* The new version is live: finish its moves and its rollout. */
 		c->gen = target - 1;
 		err = uptrkv_deploy__sync_rcu(c->d, c->e);
+		err = err ?: recover_carry(c, target);
 		if (err)
 			return err;
 		finish_all_moves(c, UPTRKV_SLOT(target), &pending, &nr_pending);

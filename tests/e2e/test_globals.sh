@@ -6,7 +6,9 @@
 #    rollbacks while a process calls getppid as fast as it can: each must
 #    equal that process's own count exactly. A -> A shares the sections'
 #    maps; A <-> B copies them before the switch and adds what the old
-#    version counted after the copy;
+#    version counted after the copy; one rollout is killed (kill -9) just
+#    after its switch, and the re-run does the catch-up from the pinned
+#    snapshot;
 #  - config: reaches .rodata (cfg_magic, echoed into .bss by the program);
 #    an unknown name or a value that does not fit is an error with
 #    file:line:col, and uptrkv's own names are refused by the parser;
@@ -102,6 +104,19 @@ shared=0 copied=0
 for v in $(seq 2 13); do
 	sleep 0.05
 	mk "$v" "${objs[$((v - 1))]}" "$LOAD"
+	if [ "$v" = 9 ]; then
+		# Killed just after the switch, before the catch-up: the next
+		# command finishes it from the snapshot pinned before the switch.
+		UPTRKV_TEST_KILL_AT=switched U rollout "$G/v$v.yaml" > /dev/null 2>&1 && fail "v$v: not killed"
+		[ -e "$bpffs/uptrkv/glob/carry" ] || fail "v$v: no pinned snapshot after the kill"
+		U rollout "$G/v$v.yaml" -j > "$G/rk.json" || fail "re-run v$v: $(cat "$G/rk.json")"
+		json "$G/rk.json" '"  v9 killed after the switch; the re-run recovered=%s, %s, %d global(s) caught up" % (j["recovered"], j["result"], j["globals_caught_up"])'
+		[ "$(json "$G/rk.json" 'j["recovered"]')" = True ] || fail "v$v: not recovered"
+		[ ! -e "$bpffs/uptrkv/glob/carry" ] || fail "v$v: snapshot left after the recovery"
+		cp "$G/rk.json" "$G/r$v.json"
+		copied=$((copied + 1))
+		continue
+	fi
 	U rollout "$G/v$v.yaml" -j > "$G/r$v.json" || fail "rollout v$v: $(cat "$G/r$v.json")"
 	read -r sh cp <<< "$(json "$G/r$v.json" '"%d %d" % (j["plan"]["sections_shared"][".bss"], j["globals_copied"])')"
 	shared=$((shared + sh)); [ "$sh" = 1 ] || copied=$((copied + 1))
