@@ -25,10 +25,15 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 target_tgid = 0;
 const volatile __u64 cfg_magic = 0;
+/* More config: kinds, checked by the test in .rodata (cfg_echo_all). */
+const volatile __s32 cfg_neg = 0;
+const volatile bool cfg_flag = false;
+const volatile char cfg_tag[8] = {};
 
 GLOB_HITS_TYPE hits = 0;
 GLOB_WIDEN_TYPE widen_me = 0;
 __u64 cfg_echo = 0;
+__s64 cfg_echo_all = 0;	/* cfg_neg + cfg_flag + cfg_tag[0] */
 __u64 data_sum = 1000;
 #ifdef GLOB_EXTRA
 __u64 extra_b = 0;
@@ -61,6 +66,7 @@ int BPF_PROG(on_enter, struct pt_regs *regs, long id)
 	__sync_fetch_and_add(&widen_me, 1);
 	__sync_fetch_and_add(&data_sum, 2);
 	cfg_echo = cfg_magic;
+	cfg_echo_all = (__s64)cfg_neg + cfg_flag + cfg_tag[0];
 #ifdef GLOB_EXTRA
 	extra_b++;
 #endif
