@@ -209,6 +209,61 @@ int uptrkv_deploy__objstate(struct uptrkv_deploy *d, struct uptrkv_objstate *out
 	return err;
 }
 
+/* The map of the live version's programs (prog_fds) named like a pin's
+ * name (the kernel keeps BPF_OBJ_NAME_LEN - 1 characters), or -1. */
+static int used_map(const int *prog_fds, size_t n, const char *name, __u32 *id)
+{
+	for (size_t i = 0; i < n; i++) {
+		__u32 ids[MAX_PROG_MAPS], nr = 0;
+
+		if (prog_map_ids(prog_fds[i], ids, &nr))
+			continue;
+		for (__u32 j = 0; j < nr; j++) {
+			struct bpf_map_info info;
+			int fd = bpf_map_get_fd_by_id(ids[j]);
+
+			if (fd < 0)
+				continue;
+			if (!map_info(fd, &info) && !strncmp(info.name, name, BPF_OBJ_NAME_LEN - 1) &&
+			    info.type != BPF_MAP_TYPE_TASK_STORAGE) {
+				*id = info.id;
+				return fd;
+			}
+			close(fd);
+		}
+	}
+	return -1;
+}
+
+int uptrkv_deploy__repin_used_maps(struct uptrkv_deploy *d, const int *prog_fds, size_t n,
+				   struct uptrkv_error *e)
+{
+	struct uptrkv_objstate st = {};
+	int err = uptrkv_deploy__shared_maps(d, &st, e);
+
+	for (size_t i = 0; !err && i < st.nr_maps; i++) {
+		char path[PATH_MAX];
+		struct bpf_map_info info;
+		__u32 id = 0;
+		int pin, fd = used_map(prog_fds, n, st.maps[i].name, &id);
+
+		if (fd < 0)
+			continue;
+		uptrkv_pin_path(path, sizeof(path), d->dir, "%s/%s", UPTRKV_PIN_MAPS, st.maps[i].name);
+		pin = bpf_obj_get(path);
+		if (pin >= 0 && !map_info(pin, &info) && info.id != id) {
+			unlink(path);
+			if (bpf_obj_pin(fd, path))
+				err = uptrkv_errno(e, -errno, "pin %s", path);
+		}
+		if (pin >= 0)
+			close(pin);
+		close(fd);
+	}
+	uptrkv_objstate__free(&st);
+	return err;
+}
+
 /* ---- globals ---- */
 
 static bool carried(const struct uptrkv_gplan_entry *pe, __u32 sec)

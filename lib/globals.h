@@ -31,6 +31,12 @@ void uptrkv_gmaps__close(struct uptrkv_gmaps *g);
 int uptrkv_deploy__shared_maps(struct uptrkv_deploy *d, struct uptrkv_objstate *st,
 			       struct uptrkv_error *e);
 
+/* After a switch to pinned programs (a rollback to the other slot): each
+ * shared map those programs use, if it is not the pinned one (a later
+ * version reset or copied it), is pinned again in its place. */
+int uptrkv_deploy__repin_used_maps(struct uptrkv_deploy *d, const int *prog_fds, size_t n,
+				   struct uptrkv_error *e);
+
 /*
  * Carrying globals over a switch from `from` to `to` (docs/design.md):
  * copy() before the switch, catch_up() after it and a grace period adds

@@ -400,7 +400,15 @@ static int carry_before(struct rollout *c)
 /* Maps the new version has its own of (reset, copy) replace the pin. */
 static int repin_maps(struct rollout *c, struct uptrkv_error *e)
 {
+	int fds[UPTRKV_MAX_PROGS];
 	int err = 0;
+
+	if (!c->v->obj) {
+		/* Pinned programs use the maps they were loaded with. */
+		for (size_t i = 0; i < c->v->nr_progs; i++)
+			fds[i] = c->v->progs[i].fd;
+		return uptrkv_deploy__repin_used_maps(c->d, fds, c->v->nr_progs, e);
+	}
 
 	for (size_t i = 0; !err && c->v->obj && i < c->plan->nr_maps; i++) {
 		const struct uptrkv_mplan_entry *pe = &c->plan->maps[i];

@@ -230,6 +230,13 @@ json "$G/r14.json" '"  v14: %d map entries copied" % j["map_entries_copied"]'
 vars=$(live_vars)
 [ "$(python3 -c "import json,sys; v=json.loads(sys.argv[1]); print(v['.bss:hits'], v['.bss:widen_me'])" "$vars")" = "0 $COUNT" ] ||
 	fail "after v14: hits must be reset to 0 and widen_me kept at $COUNT: $vars"
+echo "== a rollback to v13 returns its programs' own glob_m to the pin"
+U rollback glob > /dev/null
+vb=$(bpftool map show pinned "$bpffs/uptrkv/glob/maps/glob_m" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["bytes_value"])')
+[ "$vb" = 8 ] || fail "after the rollback maps/glob_m has $vb-byte values, want v13's 8"
+[ "$(glob_m 1)" = "{\"a\": $COUNT}" ] || fail "glob_m[1] after the rollback: $(glob_m 1)"
+echo "  maps/glob_m: 8-byte values again, glob_m[1] = $(glob_m 1)"
+
 # A new process to count: v15 is object C again (its sections are shared),
 # configured for it; hits, reset to 0 by v14, counts its calls only.
 start_load
@@ -239,6 +246,7 @@ maps: {glob_m: copy}
 U rollout "$G/v15.yaml" -j > "$G/r15.json" || fail "rollout v15: $(cat "$G/r15.json")"
 [ "$(json "$G/r15.json" 'j["plan"]["sections_shared"][".bss"]')" = False ] ||
 	fail "v15: hits: reset must copy nothing, so .bss is not shared"
+[ "$(glob_m 7)" = '{"a": 42, "b": 0}' ] || fail "glob_m[7] after the second copy: $(glob_m 7)"
 touch "$G/go"
 sleep 0.3
 stop_load
