@@ -1089,11 +1089,16 @@ out:
 	return err;
 }
 
-/* Going back may shrink or retype keys: the old version's own layout. */
+/* Going back may shrink or retype keys: the old version's own layout. Its
+ * globals and maps too: what would be refused is reset (their action). */
 static void force_compatible(struct uptrkv_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++)
 		p->v[i].refused = false;
+	for (size_t i = 0; i < p->nr_globals; i++)
+		p->globals[i].refused = false;
+	for (size_t i = 0; i < p->nr_maps; i++)
+		p->maps[i].refused = false;
 	p->nr_refused = 0;
 	p->compatible = true;
 }
