@@ -585,8 +585,9 @@ static int put_entry(struct uptrkv_mcopy *c, const void *key, const void *val, v
 static int read_all(struct uptrkv_mcopy *c, __u8 **keys, __u8 **vals, size_t *n,
 		    struct uptrkv_error *e)
 {
-	__u8 *k = NULL, *v = NULL, *cur = calloc(2, c->key_size), *next = cur + c->key_size;
-	bool first = true;
+	__u8 *k = NULL, *v = NULL, *cur = calloc(2, c->key_size);
+	__u8 *next = cur ? cur + c->key_size : NULL;
+	bool first = true, oom = false;
 	size_t cap = 0;
 	int err = 0;
 
@@ -595,18 +596,23 @@ static int read_all(struct uptrkv_mcopy *c, __u8 **keys, __u8 **vals, size_t *n,
 		first = false;
 		memcpy(cur, next, c->key_size);
 		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			k = realloc(k, cap * c->key_size);
-			v = realloc(v, cap * c->old_size);
-			if (!k || !v)
+			__u8 *nk = realloc(k, 2 * (cap ? cap : 32) * c->key_size), *nv;
+
+			k = nk ? nk : k;
+			nv = nk ? realloc(v, 2 * (cap ? cap : 32) * c->old_size) : NULL;
+			v = nv ? nv : v;
+			if (!nk || !nv) {
+				oom = true;
 				break;
+			}
+			cap = 2 * (cap ? cap : 32);
 		}
 		if (bpf_map_lookup_elem(c->from_fd, cur, v + *n * c->old_size))
 			continue;
 		memcpy(k + *n * c->key_size, cur, c->key_size);
 		(*n)++;
 	}
-	if (!cur || (cap && (!k || !v)))
+	if (!cur || oom)
 		err = uptrkv_err(e, -ENOMEM, "out of memory");
 	free(cur);
 	*keys = k;

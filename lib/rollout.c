@@ -383,6 +383,20 @@ static int copy_maps(struct rollout *c)
 	return err;
 }
 
+/* The key type table: the slot switched to, and the live one again (the
+ * same bytes), so a deployment that had no table gets a whole one. */
+static int write_types(struct rollout *c)
+{
+	const struct uptrkv_manifest *live = c->res->old_manifest;
+	int err = 0;
+
+	if (live && c->gen)
+		err = uptrkv_deploy__write_types(c->d, c->from, live, c->e);
+	if (!err && c->target_m)
+		err = uptrkv_deploy__write_types(c->d, c->to, c->target_m, c->e);
+	return err;
+}
+
 /* Just before the switch: the new version's programs cannot run yet. */
 static int carry_before(struct rollout *c)
 {
@@ -621,7 +635,7 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 	err = err ?: migrate_stores(c);
 	err = err ?: carry_before(c);
 	/* Apps built for an older layout learn removed and retyped keys here. */
-	err = err ?: (c->target_m ? uptrkv_deploy__write_types(c->d, c->to, c->target_m, c->e) : 0);
+	err = err ?: write_types(c);
 	err = err ?: test_point(c, UPTRKV_TP_SWITCH);
 	/* The last moment an interrupt can still undo everything. */
 	if (!err && cancelled(c))

@@ -50,7 +50,8 @@ int uptrkv_deploy__write_types(struct uptrkv_deploy *d, __u32 slot, const struct
 		return uptrkv_errno(e, -errno, "map %s/%s", d->dir, UPTRKV_PIN_TYPES);
 	for (size_t i = 0; i < m->nr_keys; i++)
 		row[m->keys[i].id] = m->keys[i].type + 1;
-	/* Nobody reads this slot before the switch. */
+	/* Slot `to`: nobody reads it before the switch. The live slot: the
+	 * same bytes it has, or its first ones (zeros, "unknown", before). */
 	memcpy(t->type[slot & 1], row, sizeof(row));
 	munmap(t, UPTRKV_PAGE_SIZE);
 	return 0;
