@@ -104,7 +104,12 @@ BOUND := demo_v1:manifests/demo_v1.yaml demo_v2:manifests/demo_v2.yaml \
 	 mixed_v1:tests/e2e/manifests/mixed_v1.yaml mixed_v2:tests/e2e/manifests/mixed_v2.yaml \
 	 test_rw_l0:tests/e2e/manifests/rw_l0.yaml test_rw_l1:tests/e2e/manifests/rw_l1.yaml \
 	 test_rw_l2:tests/e2e/manifests/rw_l2.yaml \
-	 test_widen_v3:tests/e2e/manifests/widen_v3.yaml test_widen_v4:tests/e2e/manifests/widen_v4.yaml
+	 test_widen_v3:tests/e2e/manifests/widen_v3.yaml test_widen_v4:tests/e2e/manifests/widen_v4.yaml \
+	 test_glob_a:tests/e2e/manifests/glob.yaml test_glob_b:tests/e2e/manifests/glob.yaml \
+	 test_glob_c:tests/e2e/manifests/glob.yaml \
+	 test_compat_v1:tests/e2e/manifests/compat_v1.yaml \
+	 test_compat_v2:tests/e2e/manifests/compat_v2.yaml \
+	 test_compat_v3:tests/e2e/manifests/compat_v3.yaml
 
 define bound_object
 $(BUILD)/bpf/$(1).keys.h: $(2) $(UPTRKV)
@@ -113,6 +118,8 @@ $(BUILD)/bpf/$(1).keys.h: $(2) $(UPTRKV)
 $(BUILD)/bpf/$(1).bpf.o: $(BUILD)/bpf/$(1).keys.h
 endef
 $(foreach b,$(BOUND),$(eval $(call bound_object,$(word 1,$(subst :, ,$(b))),$(word 2,$(subst :, ,$(b))))))
+# The app built once against layout 1's header (tests/e2e/test_app_compat.sh).
+$(BUILD)/tests/e2e/compat_app: $(BUILD)/bpf/test_compat_v1.keys.h
 
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)

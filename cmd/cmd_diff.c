@@ -12,13 +12,16 @@ struct diff_args {
 	const char *old, *new;
 	int nr;
 	const char *object;	/* --object: must be bound to NEW */
+	const char *old_object;	/* --old-object: OLD's object, for globals and maps */
 };
 
-enum { OPT_OBJECT = 0x200 };
+enum { OPT_OBJECT = 0x200, OPT_OLD_OBJECT };
 
 static const struct argp_option diff_opts[] = {
 	{ "object", OPT_OBJECT, "FILE", 0, "Also check that the BPF object FILE was built for "
 	  "NEW's layout and deployment, as a rollout of NEW would (no kernel needed)", 0 },
+	{ "old-object", OPT_OLD_OBJECT, "FILE", 0, "OLD's BPF object, for the globals and maps "
+	  "(default: OLD's object:, or what runs for deployed:NAME)", 0 },
 	{},
 };
 
@@ -29,6 +32,9 @@ static error_t diff_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_OBJECT:
 		a->object = arg;
+		return 0;
+	case OPT_OLD_OBJECT:
+		a->old_object = arg;
 		return 0;
 	case ARGP_KEY_ARG:
 		if (a->nr == 0)
@@ -83,6 +89,47 @@ static int load_deployed(const char *name, struct uptrkv_manifest **m)
 		      e.msg[0] ? e.msg : strerror(-err));
 	uptrkv_deploy__close(d);
 	return err;
+}
+
+/* What runs for deployed:NAME, outside the store. */
+static int deployed_objstate(const char *name, struct uptrkv_objstate *st, struct uptrkv_error *e)
+{
+	struct uptrkv_deploy *d = NULL;
+	int err;
+
+	err = uptrkv_deploy__open(env.bpffs, name, &d, e);
+	err = err ?: uptrkv_deploy__objstate(d, st, e);
+	uptrkv_deploy__close(d);
+	return err;
+}
+
+/*
+ * The globals and shared maps of both sides, when both objects can be
+ * read: OLD's from --old-object, what runs (deployed:NAME) or its object:;
+ * NEW's from --object or its object:. Without both, the plan has keys only
+ * and a note says why (globals and maps are then not compared).
+ */
+static void add_objstate(const struct diff_args *a, const struct uptrkv_manifest *old,
+			 const struct uptrkv_manifest *new, struct uptrkv_plan *p)
+{
+	struct uptrkv_objstate os = {}, ns = {};
+	struct uptrkv_error e = {};
+	bool deployed = !strncmp(a->old, DEPLOYED_PREFIX, strlen(DEPLOYED_PREFIX));
+	int err;
+
+	if (a->old_object)
+		err = uptrkv_objstate__from_file(a->old_object, old->store_map, &os, &e);
+	else if (deployed)
+		err = deployed_objstate(a->old + strlen(DEPLOYED_PREFIX), &os, &e);
+	else
+		err = uptrkv_objstate__from_file(old->object, old->store_map, &os, &e);
+	err = err ?: uptrkv_objstate__from_file(a->object ? a->object : new->object,
+						new->store_map, &ns, &e);
+	err = err ?: uptrkv_plan__add_objstate(p, &os, &ns, new, &e);
+	if (err && !env.json)
+		fprintf(stderr, "uptrkv: diff: globals and maps not compared: %s\n", e.msg);
+	uptrkv_objstate__free(&os);
+	uptrkv_objstate__free(&ns);
 }
 
 static int load_operand(const char *arg, struct uptrkv_manifest **m)
@@ -163,7 +210,8 @@ static void print_object_text(const struct diff_bind *db)
  */
 static int diff_status(const struct uptrkv_plan *p)
 {
-	bool differs = p->nr_changes || p->old_version != p->new_version;
+	bool differs = p->nr_changes || p->nr_global_changes || p->nr_map_changes ||
+		       p->old_version != p->new_version;
 
 	if (!differs)
 		return EXIT_OK;
@@ -196,6 +244,7 @@ int do_diff(int argc, char **argv)
 		p_err(CODE_INVALID, "diff: %s", e.msg);
 		goto out;
 	}
+	add_objstate(&a, old, new, p);
 	db.object = a.object;
 	check_object(&db, new);
 	w = json_begin();

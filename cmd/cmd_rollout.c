@@ -135,6 +135,11 @@ static void print_result_json(const struct uptrkv_rollout_result *r, const char 
 	jw_end_array(w);
 	jw_uint_field(w, "moved", r->nr_moved);
 	jw_uint_field(w, "move_pending", r->nr_move_pending);
+	jw_uint_field(w, "globals_copied", r->nr_globals_copied);
+	jw_uint_field(w, "globals_caught_up", r->nr_globals_caught_up);
+	jw_uint_field(w, "map_entries_copied", r->nr_map_entries_copied);
+	jw_name(w, "carry_error");
+	jw_string(w, r->carry_err ? r->carry_msg : NULL);
 	if (r->binding.checked)
 		binding_json(w, object, &r->binding);
 	binding_warnings(&r->binding, object, warn, sizeof(warn));
@@ -206,6 +211,10 @@ static void print_result_text(const struct uptrkv_rollout_result *r, const char 
 		       "gone, %zu resized value(s) moved\n", r->name, verb,
 		       r->from_version, r->to_version, r->gen, r->nr_migrated, r->nr_gone, r->nr_moved);
 	print_skipped(r);
+	if (r->nr_globals_copied || r->nr_map_entries_copied)
+		printf("  globals: %zu copied, %zu updated with the old version's last changes; "
+		       "%zu shared map entries copied\n", r->nr_globals_copied,
+		       r->nr_globals_caught_up, r->nr_map_entries_copied);
 	if (r->nr_move_pending)
 		printf("  %zu store(s) still have values to move (a seqcount stayed busy): they read and "
 		       "write them where they are, and the next command on %s finishes them\n",
@@ -233,6 +242,9 @@ static void print_result(const struct uptrkv_rollout_result *r, const char *verb
 	if (r->history_err)
 		p_info("warning: %s: the %s is done but could not be recorded in the history: %s",
 		       r->name, verb, r->history_msg);
+	if (r->carry_err)
+		p_info("warning: %s: the %s is done but globals or maps were not fully carried "
+		       "over: %s", r->name, verb, r->carry_msg);
 	if (env.json)
 		print_result_json(r, verb, object);
 	else

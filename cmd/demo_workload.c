@@ -73,17 +73,20 @@ static void blob_pattern(int tid, __u8 *b)
 		b[i] = (__u8)(tid * 31 + i);
 }
 
-/* Values every version must agree on, whatever it added or resized. */
+/* Values every version must agree on, whatever it added or resized. The
+ * workload follows the live layout (it reads into a buffer of any size and
+ * writes at the size it read), so it uses the exact-size calls throughout:
+ * no prefix, no -EPROTO for a key retyped under it. */
 static void check_stable(struct worker *w, struct uptrkv_thread *t, const char *comm)
 {
 	__u8 buf[UPTRKV_MAX_VALUE], pat[BLOB_LEN];
 	int n;
 
 	w->checks++;
-	n = uptrkv_thread__get(t, K_COMM, buf, sizeof(buf));
+	n = uptrkv_thread__get_exact(t, K_COMM, buf, sizeof(buf));
 	if (n < 0 || strncmp((char *)buf, comm, n))
 		fail(w, "comm: got '%.*s' (%d), want '%s'", n > 0 ? n : 0, buf, n, comm);
-	n = uptrkv_thread__get(t, K_BLOB, buf, sizeof(buf));
+	n = uptrkv_thread__get_exact(t, K_BLOB, buf, sizeof(buf));
 	blob_pattern(w->tid, pat);
 	if (n < 0 || memcmp(buf, pat, n < BLOB_LEN ? n : BLOB_LEN))
 		fail(w, "blob: first bytes changed (size %d)", n);
@@ -92,13 +95,13 @@ static void check_stable(struct worker *w, struct uptrkv_thread *t, const char *
 			fail(w, "blob: byte %d is %u, want 0 (zero-extended)", i, buf[i]);
 			break;
 		}
-	n = uptrkv_thread__get(t, K_LABEL, buf, sizeof(buf));
+	n = uptrkv_thread__get_exact(t, K_LABEL, buf, sizeof(buf));
 	if (n >= 0 && strcmp((char *)buf, "demo"))
 		fail(w, "label: got '%s', want the default 'demo'", buf);
-	n = uptrkv_thread__get(t, K_RATIO, buf, sizeof(buf));
+	n = uptrkv_thread__get_exact(t, K_RATIO, buf, sizeof(buf));
 	if (n == 4 && *(__s32 *)buf != -1)
 		fail(w, "ratio: got %d, want the default -1", *(__s32 *)buf);
-	n = uptrkv_thread__get(t, K_FLAGS, buf, sizeof(buf));
+	n = uptrkv_thread__get_exact(t, K_FLAGS, buf, sizeof(buf));
 	if ((n == 2 && *(__u16 *)buf != 7) || (n == 4 && *(__u32 *)buf != 1))
 		fail(w, "flags: got %u (size %d), want the default", n == 2 ? *(__u16 *)buf : *(__u32 *)buf, n);
 }
@@ -125,23 +128,23 @@ static void one_iteration(struct worker *w, struct uptrkv_thread *t, const char 
 	__u32 v32 = 0;
 	int n;
 
-	n = uptrkv_thread__put(t, K_RX, &i, 8);
+	n = uptrkv_thread__put_exact(t, K_RX, &i, 8);
 	if (n < 0)
 		fail(w, "put rx_bytes: %s", strerror(-n));
 	syscall(SYS_getppid);
 	w->events++;
-	n = uptrkv_thread__get(t, K_EVENTS, &v64, 8);
+	n = uptrkv_thread__get_exact(t, K_EVENTS, &v64, 8);
 	if (n < 0)
 		fail(w, "event %lu: get key 1: %s", w->events, strerror(-n));
 	else if (n != 8 || v64 != w->events)
 		fail(w, "event %lu: key 1 is %llu: an event was lost or handled twice",
 		     w->events, (unsigned long long)v64);
-	n = uptrkv_thread__get(t, K_RX, &v64, 8);
+	n = uptrkv_thread__get_exact(t, K_RX, &v64, 8);
 	if (n < 0)
 		fail(w, "get rx_bytes: %s", strerror(-n));
 	else if (n != 8 || v64 != i)
 		fail(w, "rx_bytes: wrote %llu, read %llu", (unsigned long long)i, (unsigned long long)v64);
-	if (uptrkv_thread__get(t, K_VERSION, &v32, 4) == 4)
+	if (uptrkv_thread__get_exact(t, K_VERSION, &v32, 4) == 4)
 		note_version(w, v32);
 	if (!(i % 64))
 		check_stable(w, t, comm);
@@ -163,15 +166,15 @@ static int setup_thread(struct worker *w, struct uptrkv_thread **t, char *comm, 
 	}
 	/* Write comm and blob at whatever size the live layout gives them. */
 	snprintf(comm, sz, "w%d", w->tid % 100000);
-	n = uptrkv_thread__get(*t, K_COMM, blob, sizeof(blob));
+	n = uptrkv_thread__get_exact(*t, K_COMM, blob, sizeof(blob));
 	memset(blob, 0, sizeof(blob));
 	memcpy(blob, comm, strlen(comm));
-	if (n <= 0 || uptrkv_thread__put(*t, K_COMM, blob, n) < 0)
+	if (n <= 0 || uptrkv_thread__put_exact(*t, K_COMM, blob, n) < 0)
 		fail(w, "put comm failed (size %d)", n);
-	n = uptrkv_thread__get(*t, K_BLOB, blob, sizeof(blob));
+	n = uptrkv_thread__get_exact(*t, K_BLOB, blob, sizeof(blob));
 	memset(blob, 0, sizeof(blob));
 	blob_pattern(w->tid, blob);
-	if (n <= 0 || uptrkv_thread__put(*t, K_BLOB, blob, n) < 0)
+	if (n <= 0 || uptrkv_thread__put_exact(*t, K_BLOB, blob, n) < 0)
 		fail(w, "put blob failed (size %d)", n);
 	return 0;
 }

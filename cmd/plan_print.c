@@ -2,6 +2,7 @@
 /* How a change plan is shown: shared by diff and rollout. */
 #include <stdio.h>
 #include <string.h>
+#include <bpf/libbpf.h>
 #include "cmd.h"
 
 static const char *entry_name(const struct uptrkv_plan_entry *pe)
@@ -87,6 +88,53 @@ static void print_summary(const char *name, const struct uptrkv_plan *p)
 		       name, p->old_version, p->new_version);
 }
 
+static const char *gaction_note(const struct uptrkv_gplan_entry *g)
+{
+	switch (g->action) {
+	case UPTRKV_GACT_SHARE: return "shared: the section's map is reused";
+	case UPTRKV_GACT_COPY: return "value carried over";
+	case UPTRKV_GACT_CONVERT: return "integer widened, value kept";
+	case UPTRKV_GACT_INIT: return g->has_old ? "reset to the object's initial value"
+						: "the object's initial value";
+	case UPTRKV_GACT_DROP: return "dropped";
+	}
+	return "";
+}
+
+static void print_globals(const struct uptrkv_plan *p)
+{
+	size_t unchanged = 0;
+
+	for (size_t i = 0; i < p->nr_globals; i++) {
+		const struct uptrkv_gplan_entry *g = &p->globals[i];
+		const struct uptrkv_global *x = g->has_new ? &g->new : &g->old;
+
+		if (g->change == UPTRKV_CH_UNCHANGED) {
+			unchanged++;
+			continue;
+		}
+		printf("global %s %s  %s  %s -> %s  %s%s\n", uptrkv_gsec__str(x->sec), x->name,
+		       uptrkv_change__str(g->change), g->has_old ? g->old.type : "-",
+		       g->has_new ? g->new.type : "-", g->refused ? "REFUSED: " : "",
+		       g->refused ? g->why : gaction_note(g));
+	}
+	printf("globals: %zu changed, %zu unchanged;", p->nr_global_changes, unchanged);
+	for (int s = 0; s < UPTRKV_NR_GSECS; s++)
+		printf(" %s %s", uptrkv_gsec__str(s), p->sec_shared[s] ? "shared" : "copied");
+	printf("\n");
+}
+
+static void print_maps(const struct uptrkv_plan *p)
+{
+	for (size_t i = 0; i < p->nr_maps; i++) {
+		const struct uptrkv_mplan_entry *m = &p->maps[i];
+
+		printf("map %s  %s  %s%s\n", m->has_new ? m->new.name : m->old.name,
+		       uptrkv_map_change__str(m->change), m->refused ? "REFUSED: " : "",
+		       m->refused ? m->why : uptrkv_map_action__str(m->action));
+	}
+}
+
 void plan_print_table(const char *name, const struct uptrkv_plan *p)
 {
 	int wid = 2, wname = 4, wch = 6;
@@ -116,6 +164,11 @@ void plan_print_table(const char *name, const struct uptrkv_plan *p)
 		printf("%-*u  %-*s  %-*s  %8s  %8s  %s\n", wid, pe->id, wname, entry_name(pe),
 		       wch, uptrkv_change__str(pe->change), os, ns, note);
 	}
+	/* Before the summary, which stays the last line. */
+	if (p->has_objstate && p->nr_globals)
+		print_globals(p);
+	if (p->has_objstate)
+		print_maps(p);
 	print_summary(name, p);
 }
 
@@ -146,6 +199,88 @@ static const char *action_str(enum uptrkv_action a)
 	case UPTRKV_ACT_DROP: return "drop";
 	}
 	return "unknown";
+}
+
+static void json_global(struct jw *w, const char *name, const struct uptrkv_global *g, bool has)
+{
+	jw_name(w, name);
+	if (!has) {
+		jw_null(w);
+		return;
+	}
+	jw_start_object(w);
+	jw_string_field(w, "type", g->type);
+	jw_uint_field(w, "size", g->size);
+	jw_uint_field(w, "offset", g->offset);
+	jw_end_object(w);
+}
+
+/* Every global, unchanged ones too: which are shared and which copied. */
+static void json_globals(struct jw *w, const struct uptrkv_plan *p)
+{
+	jw_name(w, "globals");
+	jw_start_array(w);
+	for (size_t i = 0; i < p->nr_globals; i++) {
+		const struct uptrkv_gplan_entry *g = &p->globals[i];
+		const struct uptrkv_global *x = g->has_new ? &g->new : &g->old;
+
+		jw_start_object(w);
+		jw_string_field(w, "name", x->name);
+		jw_string_field(w, "section", uptrkv_gsec__str(x->sec));
+		jw_string_field(w, "change", uptrkv_change__str(g->change));
+		json_global(w, "old", &g->old, g->has_old);
+		json_global(w, "new", &g->new, g->has_new);
+		jw_string_field(w, "action", uptrkv_gaction__str(g->action));
+		jw_bool_field(w, "refused", g->refused);
+		jw_name(w, "why");
+		jw_string(w, g->refused ? g->why : NULL);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+	jw_name(w, "sections_shared");
+	jw_start_object(w);
+	for (int s = 0; s < UPTRKV_NR_GSECS; s++)
+		jw_bool_field(w, uptrkv_gsec__str(s), p->sec_shared[s]);
+	jw_end_object(w);
+}
+
+static void json_map_def(struct jw *w, const char *name, const struct uptrkv_map_def *d, bool has)
+{
+	const char *t = libbpf_bpf_map_type_str(d->type);
+
+	jw_name(w, name);
+	if (!has) {
+		jw_null(w);
+		return;
+	}
+	jw_start_object(w);
+	jw_string_field(w, "type", t ? t : "unknown");
+	jw_uint_field(w, "key_size", d->key_size);
+	jw_uint_field(w, "value_size", d->value_size);
+	jw_uint_field(w, "max_entries", d->max_entries);
+	jw_uint_field(w, "flags", d->flags);
+	jw_end_object(w);
+}
+
+static void json_maps(struct jw *w, const struct uptrkv_plan *p)
+{
+	jw_name(w, "maps");
+	jw_start_array(w);
+	for (size_t i = 0; i < p->nr_maps; i++) {
+		const struct uptrkv_mplan_entry *m = &p->maps[i];
+
+		jw_start_object(w);
+		jw_string_field(w, "name", m->has_new ? m->new.name : m->old.name);
+		jw_string_field(w, "change", uptrkv_map_change__str(m->change));
+		json_map_def(w, "old", &m->old, m->has_old);
+		json_map_def(w, "new", &m->new, m->has_new);
+		jw_string_field(w, "action", uptrkv_map_action__str(m->action));
+		jw_bool_field(w, "refused", m->refused);
+		jw_name(w, "why");
+		jw_string(w, m->refused ? m->why : NULL);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
 }
 
 void plan_json_fields(struct jw *w, const struct uptrkv_plan *p)
@@ -183,4 +318,8 @@ void plan_json_fields(struct jw *w, const struct uptrkv_plan *p)
 	jw_uint_field(w, "bytes_after", p->bytes_after);
 	jw_hash_field(w, "old_hash", p->old_hash);
 	jw_hash_field(w, "new_hash", p->new_hash);
+	if (p->has_objstate) {
+		json_globals(w, p);
+		json_maps(w, p);
+	}
 }

@@ -79,6 +79,7 @@ static int register_once(struct uptrkv_app *a, __u32 reserve, struct uptrkv_thre
 		keys[i].id = m->keys[i].id;
 		keys[i].size = m->keys[i].size;
 		keys[i].def = m->keys[i].def;
+		keys[i].type = m->keys[i].type;
 		need += uptrkv_alloc_size(m->keys[i].size);
 	}
 	if (!reserve) {

@@ -84,6 +84,10 @@ int uptrkv_deploy__clear_slot(struct uptrkv_deploy *d, __u32 slot, struct uptrkv
 /* Waits until every BPF program run that started before the call ended. */
 int uptrkv_deploy__sync_rcu(struct uptrkv_deploy *d, struct uptrkv_error *e);
 
+/* Writes m's key types as slot's row of the table, creating its pin. */
+int uptrkv_deploy__write_types(struct uptrkv_deploy *d, __u32 slot, const struct uptrkv_manifest *m,
+			       struct uptrkv_error *e);
+
 int uptrkv_pin_path(char *buf, size_t sz, const char *dir, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

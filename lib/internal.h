@@ -17,6 +17,12 @@ int uptrkv_err(struct uptrkv_error *e, int err, const char *fmt, ...);
 __attribute__((format(printf, 3, 4)))
 int uptrkv_errno(struct uptrkv_error *e, int err, const char *fmt, ...);
 
+/* The pinned key type table (UPTRKV_PIN_TYPES, lib/types.c; read by
+ * lib/store.c). */
+struct uptrkv_types {
+	__u8 type[UPTRKV_NR_SLOTS][UPTRKV_MAX_KEYS];	/* uptrkv_type + 1; 0: none */
+};
+
 /* The largest BPF object uptrkv reads, checks and keeps a copy of. */
 #define UPTRKV_OBJECT_MAX	(64u << 20)
 

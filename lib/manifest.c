@@ -1077,7 +1077,135 @@ fail:
 	return NULL;
 }
 
-enum { F_API, F_NAME, F_VERSION, F_OBJECT, F_PROGRAMS, F_STORE, F_KEYS, F_MAX };
+/* ---- globals:, maps:, config: (what is carried over, and .rodata) ---- */
+
+/* One NAME: POLICY pair; words lists the policies allowed here. */
+static bool parse_policy(struct yp *p, const struct ynode *k, const struct ynode *v,
+			 const char *section, bool allow_copy, struct uptrkv_named_policy *out)
+{
+	const char *name, *word;
+	char got[64], field[96];
+
+	if (k->kind == Y_BAD || v->kind == Y_BAD)
+		return false;
+	snprintf(field, sizeof(field), "%s", section);
+	if (!get_ident(p, k, field, UPTRKV_NAME_MAX - 1, &name))
+		return false;
+	snprintf(field, sizeof(field), "%s.%s", section, name);
+	if (!get_text(p, v, field, allow_copy ? "reset or copy" : "reset", &word))
+		return false;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	out->line = k->line;
+	out->col = k->col;
+	if (!strcmp(word, "reset")) {
+		out->policy = UPTRKV_CARRY_RESET;
+	} else if (allow_copy && !strcmp(word, "copy")) {
+		out->policy = UPTRKV_CARRY_COPY;
+	} else {
+		diag(p, v->line, v->col, "%s: expected %s, got %s", field,
+		     allow_copy ? "reset or copy" : "reset", GOT(v));
+		return false;
+	}
+	return true;
+}
+
+/* A NAME: VALUE mapping, each NAME once; the caller stores each pair. */
+static bool check_named_map(struct yp *p, const struct ynode *n, const char *section,
+			    const char *what)
+{
+	char got[64];
+
+	if (n->kind == Y_BAD)
+		return false;
+	if (n->kind != Y_MAP) {
+		diag(p, n->line, n->col, "%s: expected %s, got %s", section, what, GOT(n));
+		return false;
+	}
+	for (size_t i = 0; i + 1 < n->n; i += 2)
+		for (size_t j = 0; j < i; j += 2)
+			if (n->kids[i]->kind == Y_SCALAR && n->kids[j]->kind == Y_SCALAR &&
+			    !strcmp(n->kids[i]->str, n->kids[j]->str))
+				diag(p, n->kids[i]->line, n->kids[i]->col,
+				     "%s: duplicate name '%s' (first at line %d)", section,
+				     clean(n->kids[i]->str, got, sizeof(got)), n->kids[j]->line);
+	return true;
+}
+
+static void parse_policies(struct yp *p, const struct ynode *n, const char *section,
+			   bool allow_copy, struct uptrkv_named_policy **out, size_t *nr)
+{
+	if (!check_named_map(p, n, section, allow_copy ?
+			     "a mapping of NAME: reset or copy" : "reset, or a mapping of NAME: reset"))
+		return;
+	*out = calloc(n->n / 2 + 1, sizeof(**out));
+	if (!*out) {
+		p->enomem = true;
+		return;
+	}
+	for (size_t i = 0; i + 1 < n->n; i += 2)
+		if (parse_policy(p, n->kids[i], n->kids[i + 1], section, allow_copy, &(*out)[*nr]))
+			(*nr)++;
+}
+
+/* globals: reset, or globals: {NAME: reset, ...} */
+static void parse_globals(struct yp *p, const struct ynode *n, struct uptrkv_manifest *m)
+{
+	if (n->kind == Y_SCALAR && !strcmp(n->str, "reset")) {
+		m->globals_reset_all = true;
+		return;
+	}
+	parse_policies(p, n, "globals", false, &m->globals, &m->nr_globals);
+}
+
+static void parse_maps(struct yp *p, const struct ynode *n, struct uptrkv_manifest *m)
+{
+	parse_policies(p, n, "maps", true, &m->maps, &m->nr_maps);
+}
+
+/* config: {NAME: VALUE}: scalars only; whether VALUE fits NAME's type is
+ * known only from the object's BTF, when it is loaded (lib/globals.c). */
+static void parse_config(struct yp *p, const struct ynode *n, struct uptrkv_manifest *m)
+{
+	if (!check_named_map(p, n, "config", "a mapping of NAME: VALUE"))
+		return;
+	m->config = calloc(n->n / 2 + 1, sizeof(*m->config));
+	if (!m->config) {
+		p->enomem = true;
+		return;
+	}
+	for (size_t i = 0; i + 1 < n->n; i += 2) {
+		const struct ynode *k = n->kids[i], *v = n->kids[i + 1];
+		struct uptrkv_config_item *c = &m->config[m->nr_config];
+		const char *name, *val;
+		char field[96];
+
+		if (k->kind == Y_BAD || v->kind == Y_BAD ||
+		    !get_ident(p, k, "config", UPTRKV_NAME_MAX - 1, &name))
+			continue;
+		snprintf(field, sizeof(field), "config.%s", name);
+		if (!strncmp(name, "uptrkv_", 7)) {
+			diag(p, k->line, k->col, "%s: names starting with uptrkv_ are set by uptrkv "
+			     "itself (uptrkv_slot, uptrkv_layout_hash, uptrkv_sleepable)", field);
+			continue;
+		}
+		if (!get_text(p, v, field, "a number, true/false or a string", &val))
+			continue;
+		snprintf(c->name, sizeof(c->name), "%s", name);
+		c->value = strdup(val);
+		if (!c->value) {
+			p->enomem = true;
+			return;
+		}
+		c->plain = v->plain;
+		c->line = v->line;
+		c->col = v->col;
+		m->nr_config++;
+	}
+}
+
+enum { F_API, F_NAME, F_VERSION, F_OBJECT, F_PROGRAMS, F_STORE, F_KEYS, F_GLOBALS, F_MAPS,
+       F_CONFIG, F_MAX };
 
 static void parse_root(struct yp *p, const struct ynode *root, const char *base_dir,
 		       struct uptrkv_manifest *m)
@@ -1090,6 +1218,9 @@ static void parse_root(struct yp *p, const struct ynode *root, const char *base_
 		[F_PROGRAMS] = { "programs", false },
 		[F_STORE] = { "store", false },
 		[F_KEYS] = { "keys", true, "a list of keys (may be empty: [])" },
+		[F_GLOBALS] = { "globals", false },
+		[F_MAPS] = { "maps", false },
+		[F_CONFIG] = { "config", false },
 	};
 	const char *s;
 	char got[64];
@@ -1135,6 +1266,12 @@ static void parse_root(struct yp *p, const struct ynode *root, const char *base_
 		parse_store(p, f[F_STORE].val, m);
 	if (f[F_KEYS].val)
 		parse_keys(p, f[F_KEYS].val, m);
+	if (f[F_GLOBALS].val)
+		parse_globals(p, f[F_GLOBALS].val, m);
+	if (f[F_MAPS].val)
+		parse_maps(p, f[F_MAPS].val, m);
+	if (f[F_CONFIG].val)
+		parse_config(p, f[F_CONFIG].val, m);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1154,6 +1291,11 @@ void uptrkv_manifest__free(struct uptrkv_manifest *m)
 	}
 	free(m->programs);
 	free(m->attach);
+	free(m->globals);
+	free(m->maps);
+	for (size_t i = 0; i < m->nr_config; i++)
+		free(m->config[i].value);
+	free(m->config);
 	free(m->object);
 	free(m->text);
 	free(m->path);

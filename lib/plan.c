@@ -170,5 +170,7 @@ void uptrkv_plan__free(struct uptrkv_plan *p)
 	if (!p)
 		return;
 	free(p->v);
+	free(p->globals);
+	free(p->maps);
 	free(p);
 }

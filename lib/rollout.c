@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "binding_state.h"
+#include "globals.h"
 #include "history.h"
 #include "hook.h"
 #include "migrate.h"
@@ -61,6 +62,14 @@ struct rollout {
 	void *obj;			/* the object's bytes, as loaded and as kept */
 	size_t obj_len;
 	double t0;			/* when the run began */
+	/* Globals and shared maps (lib/globals.c, lib/carry.c). */
+	struct uptrkv_gmaps gfrom, gto;	/* .bss/.data of the live and the new version */
+	struct uptrkv_objstate new_st;	/* the new object's, from its bytes */
+	struct uptrkv_gcarry gc;
+	struct uptrkv_mcopy *mcopies;	/* maps: {NAME: copy} */
+	size_t nr_mcopies;
+	struct uptrkv_load_carry lc;	/* what the load reuses */
+	const struct uptrkv_manifest *target_m;	/* the version switched to */
 };
 
 static double now_ms(void)
@@ -209,8 +218,8 @@ static int read_object(struct rollout *c, const struct uptrkv_manifest *m)
 static int load_object(struct rollout *c, const struct uptrkv_manifest *m, struct uptrkv_deploy *d,
 		       __u32 slot)
 {
-	return read_object(c, m) ?: uptrkv_version__load_mem(m, c->obj, c->obj_len, d, slot, &c->v,
-							      c->e);
+	return read_object(c, m) ?: uptrkv_version__load_mem(m, c->obj, c->obj_len, d, slot,
+							      c->lc.plan ? &c->lc : NULL, &c->v, c->e);
 }
 
 static bool in_layout(const struct rollout *c, const struct uptrkv_snapshot *s)
@@ -342,6 +351,170 @@ static int plan_stores(struct rollout *c)
 	return err;
 }
 
+/* ---- globals and shared maps (docs/design.md, "Globals and shared maps") ---- */
+
+static int version_gmaps(struct uptrkv_version *v, struct uptrkv_gmaps *g, struct uptrkv_error *e)
+{
+	int fds[UPTRKV_MAX_PROGS];
+
+	for (size_t i = 0; i < v->nr_progs; i++)
+		fds[i] = v->progs[i].fd;
+	return uptrkv_gmaps__from_progs(fds, v->nr_progs, g, e);
+}
+
+/* A deployed version's .bss/.data maps: those its pinned programs use. */
+static int slot_gmaps(struct rollout *c, __u32 slot, struct uptrkv_gmaps *g)
+{
+	struct uptrkv_version *v = NULL;
+	int err;
+
+	err = uptrkv_version__open_pinned(c->d, slot, &v, c->e);
+	err = err ?: version_gmaps(v, g, c->e);
+	uptrkv_version__free(v);
+	return err;
+}
+
+/*
+ * Plans the globals and shared maps before anything is loaded, so that a
+ * change the manifest does not allow is refused with nothing done. The old
+ * side is what runs (the live programs' maps, the pinned shared maps); the
+ * new side is the object's bytes, or for a rollback to the other slot its
+ * pinned programs' maps. m gives globals: and maps:.
+ */
+static int plan_objstate(struct rollout *c, const struct uptrkv_manifest *m, bool pinned)
+{
+	struct uptrkv_objstate *new_st = pinned ? &c->gto.st : &c->new_st;
+	int err;
+
+	err = slot_gmaps(c, c->from, &c->gfrom);
+	err = err ?: uptrkv_deploy__shared_maps(c->d, &c->gfrom.st, c->e);
+	if (!err && pinned) {
+		err = slot_gmaps(c, c->to, &c->gto);
+		err = err ?: uptrkv_deploy__shared_maps(c->d, &c->gto.st, c->e);
+	} else if (!err) {
+		err = uptrkv_objstate__from_mem(c->obj, c->obj_len, m->store_map, &c->new_st, c->e);
+	}
+	err = err ?: uptrkv_plan__add_objstate(c->plan, &c->gfrom.st, new_st, m, c->e);
+	if (err)
+		return err;
+	for (int s = 0; s < UPTRKV_NR_GSECS; s++)
+		c->lc.gsec_fd[s] = c->plan->sec_shared[s] ? c->gfrom.fd[s] : -1;
+	c->lc.plan = c->plan;
+	return 0;
+}
+
+static int open_mcopy(struct rollout *c, const struct uptrkv_mplan_entry *pe,
+		      struct uptrkv_mcopy *mc)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(c->v->obj, pe->new.name);
+	char path[PATH_MAX];
+
+	mc->from_fd = -1;
+	uptrkv_pin_path(path, sizeof(path), c->d->dir, "%s/%s", UPTRKV_PIN_MAPS, pe->old.name);
+	mc->from_fd = bpf_obj_get(path);
+	if (mc->from_fd < 0 || !map)
+		return uptrkv_errno(c->e, mc->from_fd < 0 ? -errno : -ENOENT, "map %s: open %s",
+				    pe->new.name, path);
+	mc->to_fd = bpf_map__fd(map);
+	mc->key_size = pe->old.key_size;
+	mc->old_size = pe->old.value_size;
+	mc->new_size = pe->new.value_size;
+	return 0;
+}
+
+/* maps: {NAME: copy}, first pass: before the switch. */
+static int copy_maps(struct rollout *c)
+{
+	int err = 0;
+
+	c->mcopies = calloc(c->plan->nr_maps + 1, sizeof(*c->mcopies));
+	if (!c->mcopies)
+		return uptrkv_err(c->e, -ENOMEM, "out of memory");
+	for (size_t i = 0; !err && i < c->plan->nr_maps; i++) {
+		struct uptrkv_mcopy *mc = &c->mcopies[c->nr_mcopies];
+
+		if (c->plan->maps[i].action != UPTRKV_MACT_COPY || !c->v->obj)
+			continue;
+		c->nr_mcopies++;
+		err = open_mcopy(c, &c->plan->maps[i], mc);
+		err = err ?: uptrkv_mcopy__pass1(mc, c->e);
+		c->res->nr_map_entries_copied += mc->n;
+	}
+	return err;
+}
+
+/* The key type table: the slot switched to, and the live one again (the
+ * same bytes), so a deployment that had no table gets a whole one. */
+static int write_types(struct rollout *c)
+{
+	const struct uptrkv_manifest *live = c->res->old_manifest;
+	int err = 0;
+
+	if (live && c->gen)
+		err = uptrkv_deploy__write_types(c->d, c->from, live, c->e);
+	if (!err && c->target_m)
+		err = uptrkv_deploy__write_types(c->d, c->to, c->target_m, c->e);
+	return err;
+}
+
+/* Just before the switch: the new version's programs cannot run yet. */
+static int carry_before(struct rollout *c)
+{
+	int err;
+
+	if (!c->plan || !c->plan->has_objstate)
+		return 0;
+	err = uptrkv_globals__copy(c->plan, &c->gfrom, &c->gto, &c->gc, c->e);
+	c->res->nr_globals_copied = c->gc.nr_copied;
+	/* A run killed after the switch leaves its catch-up to the next one. */
+	err = err ?: uptrkv_gcarry__save(c->d, &c->gc, &c->gfrom, c->gen + 1, c->e);
+	return err ?: copy_maps(c);
+}
+
+/* Maps the new version has its own of (reset, copy) replace the pin. */
+static int repin_maps(struct rollout *c, struct uptrkv_error *e)
+{
+	int fds[UPTRKV_MAX_PROGS];
+	int err = 0;
+
+	if (!c->v->obj) {
+		/* Pinned programs use the maps they were loaded with. */
+		for (size_t i = 0; i < c->v->nr_progs; i++)
+			fds[i] = c->v->progs[i].fd;
+		return uptrkv_deploy__repin_used_maps(c->d, fds, c->v->nr_progs, e);
+	}
+
+	for (size_t i = 0; !err && c->v->obj && i < c->plan->nr_maps; i++) {
+		const struct uptrkv_mplan_entry *pe = &c->plan->maps[i];
+
+		if (pe->has_old && (pe->action == UPTRKV_MACT_RESET || pe->action == UPTRKV_MACT_COPY))
+			err = uptrkv_version__repin(c->v, c->d, pe->new.name, e);
+	}
+	return err;
+}
+
+/*
+ * After the switch and its grace period: no old program runs any more, so
+ * what the old version did since carry_before is final; add it. A failure
+ * here does not undo the switch: the result says what was not carried.
+ */
+static void carry_after(struct rollout *c)
+{
+	struct uptrkv_error e = {};
+	int err;
+
+	if (!c->plan || !c->plan->has_objstate)
+		return;
+	err = uptrkv_globals__catch_up(c->plan, &c->gfrom, &c->gto, &c->gc, &e);
+	c->res->nr_globals_caught_up = c->gc.nr_caught_up;
+	uptrkv_gcarry__drop(c->d);
+	for (size_t i = 0; !err && i < c->nr_mcopies; i++)
+		err = uptrkv_mcopy__pass2(&c->mcopies[i], &e);
+	err = err ?: repin_maps(c, &e);
+	c->res->carry_err = err;
+	snprintf(c->res->carry_msg, sizeof(c->res->carry_msg), "%s", err ? e.msg : "");
+}
+
 /* ---- the switch ---- */
 
 static int migrate_stores(struct rollout *c)
@@ -404,6 +577,7 @@ static void undo_before_switch(struct rollout *c)
 	size_t nr = 0;
 
 	write_all(c, w, n, true, NULL, 0);
+	uptrkv_gcarry__drop(c->d);
 	if (!uptrkv_hook__list(c->d, &hooks, &nr, NULL))
 		for (size_t i = 0; i < nr; i++)
 			uptrkv_hook__set(c->d, hooks[i], c->to, -1, NULL);
@@ -506,6 +680,9 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 	 * delete): a grace period first, so no reader still holds it. */
 	err = err ?: uptrkv_deploy__sync_rcu(c->d, c->e);
 	err = err ?: migrate_stores(c);
+	err = err ?: carry_before(c);
+	/* Apps built for an older layout learn removed and retyped keys here. */
+	err = err ?: write_types(c);
 	err = err ?: test_point(c, UPTRKV_TP_SWITCH);
 	/* The last moment an interrupt can still undo everything. */
 	if (!err && cancelled(c))
@@ -527,6 +704,7 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 	err = err ?: uptrkv_deploy__sync_rcu(c->d, c->e);
 	if (err)
 		return roll_back_switch(c, err);
+	carry_after(c);
 	move_pass(c);
 	c->res->ms_switch = now_ms() - t0;
 
@@ -538,6 +716,40 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 }
 
 /* ---- recovery of a killed run ---- */
+
+/*
+ * The catch-up of globals that a run killed after its switch did not do:
+ * the snapshot it pinned, the maps of both slots' programs, and the plan
+ * between them under the new version's globals:.
+ */
+static int recover_carry(struct rollout *c, __u32 target)
+{
+	struct uptrkv_manifest *m = NULL;
+	struct uptrkv_plan p = { .compatible = true };
+	bool found;
+	int err;
+
+	c->from = UPTRKV_SLOT(target) ^ 1;
+	c->to = UPTRKV_SLOT(target);
+	err = uptrkv_gcarry__load(c->d, target, &c->gc, &found, c->e);
+	if (err || !found)
+		return err;
+	err = slot_gmaps(c, c->from, &c->gfrom);
+	err = err ?: slot_gmaps(c, c->to, &c->gto);
+	err = err ?: uptrkv_deploy__manifest(c->d, c->to, &m, c->e);
+	err = err ?: uptrkv_plan__add_objstate(&p, &c->gfrom.st, &c->gto.st, m, c->e);
+	err = err ?: uptrkv_globals__catch_up(&p, &c->gfrom, &c->gto, &c->gc, c->e);
+	c->res->nr_globals_caught_up = c->gc.nr_caught_up;
+	if (!err)
+		uptrkv_gcarry__drop(c->d);
+	free(p.globals);
+	free(p.maps);
+	uptrkv_manifest__free(m);
+	uptrkv_gcarry__free(&c->gc);
+	uptrkv_gmaps__close(&c->gfrom);
+	uptrkv_gmaps__close(&c->gto);
+	return err;
+}
 
 static int recover(struct rollout *c)
 {
@@ -555,6 +767,7 @@ static int recover(struct rollout *c)
 		/* The new version is live: finish its moves and its rollout. */
 		c->gen = target - 1;
 		err = uptrkv_deploy__sync_rcu(c->d, c->e);
+		err = err ?: recover_carry(c, target);
 		if (err)
 			return err;
 		finish_all_moves(c, UPTRKV_SLOT(target));
@@ -718,6 +931,13 @@ static void end(struct rollout *c)
 	free(c->snap);
 	free(c->moves);
 	free(c->keep_old);
+	for (size_t i = 0; i < c->nr_mcopies; i++)
+		uptrkv_mcopy__free(&c->mcopies[i]);
+	free(c->mcopies);
+	uptrkv_gcarry__free(&c->gc);
+	uptrkv_gmaps__close(&c->gfrom);
+	uptrkv_gmaps__close(&c->gto);
+	uptrkv_objstate__free(&c->new_st);
 	uptrkv_version__free(c->v);
 	free(c->obj);
 	uptrkv_admin__close(c->admin);
@@ -732,6 +952,8 @@ static bool root_exists(const char *bpffs)
 	return !access(root, F_OK);
 }
 
+static int first_refusal(struct rollout *c);
+
 static int first_deploy(struct rollout *c, const struct uptrkv_manifest *m)
 {
 	const char *bpffs = opt_bpffs(c->opts);
@@ -740,10 +962,15 @@ static int first_deploy(struct rollout *c, const struct uptrkv_manifest *m)
 	int err;
 
 	c->res->first_deploy = true;
+	c->target_m = m;
 	err = uptrkv_plan__new(NULL, m, &c->plan, c->e);
 	c->res->plan = c->plan;
+	err = err ?: uptrkv_objstate__from_mem(c->obj, c->obj_len, m->store_map, &c->new_st, c->e);
+	err = err ?: uptrkv_plan__add_objstate(c->plan, NULL, &c->new_st, m, c->e);
 	if (err)
 		return err;
+	if (!c->plan->compatible)
+		return first_refusal(c);
 	if (UPTRKV_OPTS_GET(c->opts, dry_run, false)) {
 		c->res->dry_run = true;
 		return load_object(c, m, NULL, 1);
@@ -796,6 +1023,12 @@ static int first_refusal(struct rollout *c)
 	for (size_t i = 0; i < c->plan->n; i++)
 		if (c->plan->v[i].refused)
 			return uptrkv_err(c->e, -EINVAL, "key %u: %s", c->plan->v[i].id, c->plan->v[i].why);
+	for (size_t i = 0; i < c->plan->nr_globals; i++)
+		if (c->plan->globals[i].refused)
+			return uptrkv_err(c->e, -EINVAL, "%s", c->plan->globals[i].why);
+	for (size_t i = 0; i < c->plan->nr_maps; i++)
+		if (c->plan->maps[i].refused)
+			return uptrkv_err(c->e, -EINVAL, "%s", c->plan->maps[i].why);
 	return uptrkv_err(c->e, -EINVAL, "the change is not compatible");
 }
 
@@ -806,10 +1039,12 @@ static int preflight(struct rollout *c, const struct uptrkv_manifest *m)
 
 	progress(c, m ? "preflight: loading and verifying the new object against the live maps"
 		      : "preflight: reopening the previous version's programs", 0, 0);
-	if (m)
+	if (m) {
 		err = load_object(c, m, c->d, c->to);
-	else
+		err = err ?: version_gmaps(c->v, &c->gto, c->e);
+	} else {
 		err = uptrkv_version__open_pinned(c->d, c->to, &c->v, c->e);
+	}
 	err = err ?: open_admin(c);
 	err = err ?: plan_stores(c);
 	c->res->ms_preflight = now_ms() - t0;
@@ -842,9 +1077,11 @@ static int upgrade(struct rollout *c, const struct uptrkv_manifest *m)
 		c->res->gen = c->gen;
 		return 0;
 	}
+	c->target_m = m;
 	err = check_upgrade(c, old, m);
 	err = err ?: uptrkv_plan__new(old, m, &c->plan, c->e);
 	c->res->plan = c->plan;
+	err = err ?: plan_objstate(c, m, false);
 	if (err)
 		return err;
 	if (!c->plan->compatible)
@@ -900,11 +1137,16 @@ out:
 	return err;
 }
 
-/* Going back may shrink or retype keys: the old version's own layout. */
+/* Going back may shrink or retype keys: the old version's own layout. Its
+ * globals and maps too: what would be refused is reset (their action). */
 static void force_compatible(struct uptrkv_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++)
 		p->v[i].refused = false;
+	for (size_t i = 0; i < p->nr_globals; i++)
+		p->globals[i].refused = false;
+	for (size_t i = 0; i < p->nr_maps; i++)
+		p->maps[i].refused = false;
 	p->nr_refused = 0;
 	p->compatible = true;
 }
@@ -1084,8 +1326,12 @@ int uptrkv_rollback(const char *name, const struct uptrkv_rollout_opts *opts,
 	if (err || res->nothing_to_do)
 		goto out;
 	res->to_version = prev->version;
+	c.target_m = prev;
 	err = uptrkv_plan__new(res->old_manifest, prev, &c.plan, e);
 	res->plan = c.plan;
+	if (err)
+		goto out;
+	err = plan_objstate(&c, prev, !res->from_history);
 	if (err)
 		goto out;
 	force_compatible(c.plan);

@@ -24,6 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include "convert.h"
+#include "internal.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -42,6 +43,10 @@ struct uptrkv_store {
 	int ctl_fd;
 	void *ctl_mem;
 	const struct uptrkv_ctl *ctl;	/* NULL if standalone */
+	/* The deployment's key types per slot (lib/types.c); NULL if
+	 * standalone or deployed before the table existed. */
+	const struct uptrkv_types *types;
+	int types_fd;
 	pthread_mutex_t lock;		/* guards the grace-period maps */
 	int grace_outer_fd, grace_inner_fd;
 	bool grace_failed;
@@ -67,6 +72,9 @@ struct uptrkv_thread {
 	struct uptrkv_alloc quar;	/* freed since the last grace period */
 	struct uptrkv_alloc view;	/* scratch: what may not be allocated */
 	__u32 last_seq;			/* hdr->struct_seq after our last change */
+	/* Each key's type (uptrkv_type + 1) in the layout the thread was
+	 * registered for; 0: unknown, not checked. */
+	__u8 reg_type[UPTRKV_MAX_KEYS];
 	bool foreign;			/* someone else (BPF, a rollout) changed
 					 * the meta since: wait a grace period
 					 * before allocating */
@@ -142,13 +150,31 @@ static int open_ctl(struct uptrkv_store *s, const char *dir, struct uptrkv_error
 	return 0;
 }
 
+/* The types table is optional: deployments made before it have none, and
+ * their apps keep the exact-size behaviour. */
+static int open_types(struct uptrkv_store *s, const char *dir, struct uptrkv_error *e)
+{
+	char path[4096];
+	void *mem;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, UPTRKV_PIN_TYPES);
+	s->types_fd = bpf_obj_get(path);
+	if (s->types_fd < 0)
+		return errno == ENOENT ? 0 : uptrkv_errno(e, -errno, "open %s", path);
+	mem = mmap(NULL, UPTRKV_PAGE_SIZE, PROT_READ, MAP_SHARED, s->types_fd, 0);
+	if (mem == MAP_FAILED)
+		return uptrkv_errno(e, -errno, "%s: mmap", path);
+	s->types = mem;
+	return 0;
+}
+
 static struct uptrkv_store *store_new(void)
 {
 	struct uptrkv_store *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
-	s->map_fd = s->dir_fd = s->ctl_fd = -1;
+	s->map_fd = s->dir_fd = s->ctl_fd = s->types_fd = -1;
 	s->grace_outer_fd = s->grace_inner_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	return s;
@@ -163,6 +189,8 @@ static int store_finish(struct uptrkv_store *s, const struct uptrkv_store_opts *
 	err = check_store_map(s->map_fd, e);
 	if (!err && dir)
 		err = open_ctl(s, dir, e);
+	if (!err && dir)
+		err = open_types(s, dir, e);
 	return err;
 }
 
@@ -224,6 +252,10 @@ void uptrkv_store__close(struct uptrkv_store *s)
 		munmap(s->ctl_mem, UPTRKV_PAGE_SIZE);
 	if (s->ctl_fd >= 0)
 		close(s->ctl_fd);
+	if (s->types)
+		munmap((void *)s->types, UPTRKV_PAGE_SIZE);
+	if (s->types_fd >= 0)
+		close(s->types_fd);
 	if (s->dir_fd >= 0)
 		close(s->dir_fd);
 	if (s->map_fd >= 0)
@@ -714,40 +746,77 @@ static int alloc_extent(struct uptrkv_thread *t, __u32 size, bool registered, __
 	}
 }
 
-/* Writes key's value in m, the seqcount held. */
+/* Writes key's value in m, the seqcount held. A smaller size writes the
+ * prefix, if `prefix` allows it, and leaves the rest as it was. */
 static int write_locked(struct uptrkv_thread *t, struct uptrkv_meta *m, __u32 key,
-			const void *buf, __u32 size)
+			const void *buf, __u32 size, bool prefix)
 {
 	__u32 e = __atomic_load_n(&m->ent[key], __ATOMIC_ACQUIRE);
 	void *p;
 
 	if (!UPTRKV_ENT_IS_VALID(e))
 		return -ENOENT;
-	if (UPTRKV_ENT_SIZE(e) != size)
+	if (UPTRKV_ENT_SIZE(e) != size && !(prefix && size < UPTRKV_ENT_SIZE(e)))
 		return -EMSGSIZE;
 	p = ent_addr(t, e);
 	if (!p)
 		return -EINVAL;
+	/* Extents are 8-byte aligned: a 1/2/4/8-byte prefix is one store. */
 	store_value(p, buf, size);
 	return 0;
+}
+
+/* ---- apps built for another layout (docs/store.md) ---- */
+
+static __u8 live_type(const struct uptrkv_thread *t, __u32 slot, __u32 key)
+{
+	const struct uptrkv_types *ty = t->s->types;
+
+	return ty ? __atomic_load_n(&ty->type[slot][key], __ATOMIC_RELAXED) : 0;
+}
+
+/* -EPROTO: the key has another type in the live layout than in the one
+ * the thread registered for; its bytes mean something else now. */
+static int check_type(const struct uptrkv_thread *t, __u32 slot, __u32 key)
+{
+	__u8 live = live_type(t, slot, key), reg = t->reg_type[key];
+
+	return reg && live && reg != live ? -EPROTO : 0;
+}
+
+/* Whether a smaller size reads or writes a prefix: bytes and strings
+ * only (the prefix of an integer is not its value). */
+static bool prefix_ok(const struct uptrkv_thread *t, __u32 slot, __u32 key)
+{
+	__u8 live = live_type(t, slot, key);
+
+	return live == UPTRKV_T_BYTES + 1 || live == UPTRKV_T_STRING + 1;
+}
+
+/* The thread's layout had key and the live one has not: removed. */
+static bool removed(const struct uptrkv_thread *t, __u32 slot, __u32 key)
+{
+	return t->s->types && t->reg_type[key] && !live_type(t, slot, key);
 }
 
 /* Writes an existing value in `slot`; -ENOENT if it is gone, -EMSGSIZE on
  * size mismatch, -ESTALE if the slot is no longer the live one and the
  * value moved on (try again in the live slot). */
 static int write_existing(struct uptrkv_thread *t, __u32 slot, __u32 key,
-			  const void *buf, __u32 size)
+			  const void *buf, __u32 size, bool strict)
 {
 	struct uptrkv_meta *m = t->meta[slot];
-	int err = 0;
+	int err = strict ? 0 : check_type(t, slot, key);
 
+	if (err)
+		return err;
 	seq_lock(t->hdr, key);
 	/* Under the seqcount: a move cannot happen now. */
 	if (UPTRKV_ENT_IS_FWD(__atomic_load_n(&m->ent[key], __ATOMIC_ACQUIRE)))
 		err = slot == cur_slot(t) ? move_in(t, slot, key) : -ESTALE;
 	if (err == -EAGAIN)
 		err = -ESTALE;
-	err = err ?: write_locked(t, m, key, buf, size);
+	err = err ?: write_locked(t, m, key, buf, size, !strict && prefix_ok(t, slot, key));
 	seq_unlock(t->hdr, key);
 	return err;
 }
@@ -839,6 +908,8 @@ int uptrkv_thread__register(struct uptrkv_store *s, const struct uptrkv_thread_o
 	if (!t)
 		return uptrkv_err(e, -ENOMEM, "register thread: out of memory");
 	t->s = s;
+	for (size_t i = 0; i < nr_keys; i++)
+		t->reg_type[keys[i].id] = keys[i].type ? keys[i].type + 1 : 0;
 	t->pid = getpid();
 	t->tid = gettid();
 	t->pidfd = -1;
@@ -945,14 +1016,32 @@ void uptrkv_thread__unregister(struct uptrkv_thread *t)
 	thread_free(t);
 }
 
-int uptrkv_thread__get(struct uptrkv_thread *t, __u32 key, void *buf, __u32 size)
+/* Copies n bytes of a value of vsize bytes at p (n <= vsize). */
+static void read_value(void *buf, const void *p, __u32 vsize, __u32 n)
+{
+	__u64 v;
+
+	if (n == vsize) {
+		load_value(buf, p, vsize);
+		return;
+	}
+	load_value(&v, p, vsize);
+	memcpy(buf, &v, n);
+}
+
+/*
+ * Reads key into buf (size bytes). strict: the value must fit (-EMSGSIZE);
+ * otherwise a retyped key gives -EPROTO and a bytes or string value larger
+ * than buf gives its prefix. Returns the bytes copied.
+ */
+static int get_value(struct uptrkv_thread *t, __u32 key, void *buf, __u32 size, bool strict)
 {
 	struct uptrkv_meta *m;
 
 	if (!t || key >= UPTRKV_MAX_KEYS || !buf)
 		return -EINVAL;
 	for (int i = 0; i < USER_READ_TRIES; i++) {
-		__u32 slot, vsize, s1, s2, e;
+		__u32 slot, vsize, n, s1, s2, e;
 		__u32 *seq = &t->hdr->seq[key % UPTRKV_NR_SEQ];
 		void *p;
 		int err;
@@ -970,16 +1059,20 @@ int uptrkv_thread__get(struct uptrkv_thread *t, __u32 key, void *buf, __u32 size
 				return err;
 			continue;
 		}
+		err = strict ? 0 : check_type(t, slot, key);
+		if (err)
+			return err;
 		vsize = UPTRKV_ENT_SIZE(e);
 		p = ent_addr(t, e);
 		if (!p)
 			return -EINVAL;
-		if (vsize > size)
+		if (vsize > size && (strict || !prefix_ok(t, slot, key)))
 			return -EMSGSIZE;
+		n = vsize < size ? vsize : size;
 		if (atomic_size(vsize)) {
-			load_value(buf, p, vsize);
+			read_value(buf, p, vsize, n);
 			if (__atomic_load_n(&m->ent[key], __ATOMIC_ACQUIRE) == e)
-				return (int)vsize;
+				return (int)n;
 			continue;
 		}
 		s1 = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
@@ -988,16 +1081,38 @@ int uptrkv_thread__get(struct uptrkv_thread *t, __u32 key, void *buf, __u32 size
 				sched_yield();
 			continue;
 		}
-		memcpy(buf, p, vsize);
+		memcpy(buf, p, n);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		s2 = __atomic_load_n(seq, __ATOMIC_RELAXED);
 		if (s1 == s2 && __atomic_load_n(&m->ent[key], __ATOMIC_ACQUIRE) == e)
-			return (int)vsize;
+			return (int)n;
 	}
 	return -EAGAIN;
 }
 
-int uptrkv_thread__put(struct uptrkv_thread *t, __u32 key, const void *buf, __u32 size)
+int uptrkv_thread__get(struct uptrkv_thread *t, __u32 key, void *buf, __u32 size)
+{
+	return get_value(t, key, buf, size, false);
+}
+
+int uptrkv_thread__get_exact(struct uptrkv_thread *t, __u32 key, void *buf, __u32 size)
+{
+	return get_value(t, key, buf, size, true);
+}
+
+int uptrkv_thread__size(struct uptrkv_thread *t, __u32 key)
+{
+	__u32 e;
+
+	if (!t || key >= UPTRKV_MAX_KEYS)
+		return -EINVAL;
+	/* A forwarded entry already has the new size. */
+	e = __atomic_load_n(&t->meta[cur_slot(t)]->ent[key], __ATOMIC_ACQUIRE);
+	return UPTRKV_ENT_IS_VALID(e) ? (int)UPTRKV_ENT_SIZE(e) : -ENOENT;
+}
+
+static int put_value(struct uptrkv_thread *t, __u32 key, const void *buf, __u32 size,
+		     bool strict)
 {
 	struct uptrkv_meta *m;
 	int err;
@@ -1010,11 +1125,14 @@ int uptrkv_thread__put(struct uptrkv_thread *t, __u32 key, const void *buf, __u3
 		err = use_slot(t, &slot);
 		if (err)
 			return err;
-		err = write_existing(t, slot, key, buf, size);
+		err = write_existing(t, slot, key, buf, size, strict);
 		if (err == -ESTALE)
 			continue;	/* the value moved on to the live slot */
 		if (err != -ENOENT)
 			return err;
+		/* A key the layout removed is not created again behind its back. */
+		if (!strict && removed(t, cur_slot(t), key))
+			return -ENOENT;
 		err = struct_lock(t);
 		if (err)
 			return err;
@@ -1025,6 +1143,16 @@ int uptrkv_thread__put(struct uptrkv_thread *t, __u32 key, const void *buf, __u3
 			return err;
 	}
 	return -EAGAIN;
+}
+
+int uptrkv_thread__put(struct uptrkv_thread *t, __u32 key, const void *buf, __u32 size)
+{
+	return put_value(t, key, buf, size, false);
+}
+
+int uptrkv_thread__put_exact(struct uptrkv_thread *t, __u32 key, const void *buf, __u32 size)
+{
+	return put_value(t, key, buf, size, true);
 }
 
 int uptrkv_thread__delete(struct uptrkv_thread *t, __u32 key)

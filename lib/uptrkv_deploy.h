@@ -24,6 +24,9 @@
 #define UPTRKV_PIN_STORE	"store"
 #define UPTRKV_PIN_CTL		"ctl"
 #define UPTRKV_PIN_STATE	"state"
+/* Per slot, each key's type (uptrkv_type + 1; 0: no such key), for apps
+ * built for another layout (docs/store.md). Written at every rollout. */
+#define UPTRKV_PIN_TYPES	"types"
 
 #define UPTRKV_MAX_PROGS	16	/* programs per deployment */
 #define UPTRKV_HOOK_NAME_MAX	96	/* a hook's folder name, with its NUL */
@@ -48,6 +51,10 @@ __u32 uptrkv_deploy__gen(const struct uptrkv_deploy *d);
 /* The manifest recorded in a slot; slot -1 means the active one.
  * -ENOENT if the slot holds none. */
 int uptrkv_deploy__manifest(struct uptrkv_deploy *d, int slot, struct uptrkv_manifest **out,
+			    struct uptrkv_error *e);
+/* What the live version keeps outside the store: its globals (from its
+ * programs' .bss/.data maps and their BTF) and the pinned shared maps. */
+int uptrkv_deploy__objstate(struct uptrkv_deploy *d, struct uptrkv_objstate *out,
 			    struct uptrkv_error *e);
 
 /* ------------------------------------------------------------------ */
@@ -147,6 +154,14 @@ struct uptrkv_rollout_result {
 	 * return value says): negative errno and why. */
 	int history_err;
 	char history_msg[UPTRKV_ERRMSG_MAX];
+	/* Globals and shared maps carried over (docs/design.md, "Globals and
+	 * shared maps"): variables copied before the switch, variables the old
+	 * version changed after the copy that were brought up to date, map
+	 * entries copied. carry_err/carry_msg: a failure after the switch,
+	 * which does not undo it. */
+	size_t nr_globals_copied, nr_globals_caught_up, nr_map_entries_copied;
+	int carry_err;
+	char carry_msg[UPTRKV_ERRMSG_MAX];
 };
 
 /* Deploys or upgrades to m. 0 on success; negative errno with e filled when

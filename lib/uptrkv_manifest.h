@@ -45,6 +45,28 @@ struct uptrkv_key {
 	int line, col;			/* position of the key in the manifest */
 };
 
+/* What a manifest asks for a global or a shared map that a plain carry-over
+ * would refuse (globals:, maps:). */
+enum uptrkv_carry_policy {
+	UPTRKV_CARRY_DEFAULT = 0,	/* carry over; refuse a change that loses data */
+	UPTRKV_CARRY_RESET,		/* start from the new object's value / an empty map */
+	UPTRKV_CARRY_COPY,		/* maps only: copy the entries, values zero-extended */
+};
+
+struct uptrkv_named_policy {
+	char name[UPTRKV_NAME_MAX];
+	enum uptrkv_carry_policy policy;
+	int line, col;
+};
+
+/* config: NAME: VALUE, set in .rodata before load (checked against BTF then). */
+struct uptrkv_config_item {
+	char name[UPTRKV_NAME_MAX];
+	char *value;			/* the scalar's text */
+	bool plain;			/* unquoted: a number or bool */
+	int line, col;			/* of the value */
+};
+
 struct uptrkv_manifest {
 	char *path;			/* as given by the caller (parse: display_name or NULL) */
 	char name[UPTRKV_DEPLOY_NAME_MAX + 1];
@@ -56,6 +78,13 @@ struct uptrkv_manifest {
 	char store_map[UPTRKV_NAME_MAX];	/* default "uptrkv_store" */
 	struct uptrkv_key *keys;	/* sorted by id */
 	size_t nr_keys;
+	bool globals_reset_all;		/* globals: reset */
+	struct uptrkv_named_policy *globals;	/* globals: {NAME: reset} */
+	size_t nr_globals;
+	struct uptrkv_named_policy *maps;	/* maps: {NAME: reset|copy} */
+	size_t nr_maps;
+	struct uptrkv_config_item *config;	/* config: {NAME: VALUE} */
+	size_t nr_config;
 	char *text;			/* the raw file, recorded at deploy time */
 	size_t text_len;
 	__u32 layout_hash;		/* uptrkv_layout_hash() of keys */
@@ -150,6 +179,85 @@ struct uptrkv_plan_entry {
 	char why[160];
 };
 
+/* ---- what a version keeps outside the store (lib/globals.c) ---- */
+
+enum { UPTRKV_GSEC_BSS = 0, UPTRKV_GSEC_DATA, UPTRKV_NR_GSECS };
+
+/* A global variable of .bss or .data, from the object's BTF DATASEC. */
+struct uptrkv_global {
+	char name[UPTRKV_NAME_MAX];
+	char type[96];			/* C spelling, typedefs resolved: the identity */
+	__u32 sec;			/* UPTRKV_GSEC_* */
+	__u32 offset, size;
+	enum uptrkv_type itype;		/* an integer's type; UPTRKV_T_BYTES otherwise */
+};
+
+/* A map of the object other than its store and its .bss/.data/.rodata. */
+struct uptrkv_map_def {
+	char name[UPTRKV_NAME_MAX];
+	__u32 type, key_size, value_size, max_entries, flags;
+};
+
+struct uptrkv_objstate {
+	struct uptrkv_global *globals;
+	size_t nr_globals;
+	bool has_sec[UPTRKV_NR_GSECS];
+	__u32 sec_size[UPTRKV_NR_GSECS];
+	struct uptrkv_map_def *maps;
+	size_t nr_maps;
+};
+
+/* From a BPF object's bytes, without loading it: its BTF and map definitions. */
+int uptrkv_objstate__from_mem(const void *buf, size_t len, const char *store_map,
+			      struct uptrkv_objstate *out, struct uptrkv_error *e);
+int uptrkv_objstate__from_file(const char *path, const char *store_map,
+			       struct uptrkv_objstate *out, struct uptrkv_error *e);
+void uptrkv_objstate__free(struct uptrkv_objstate *s);
+/* "__u64 hits (.bss+8, 8 bytes)"-style identity check: same name, type, size. */
+bool uptrkv_global__same(const struct uptrkv_global *a, const struct uptrkv_global *b);
+const char *uptrkv_gsec__str(__u32 sec);
+
+enum uptrkv_gaction {
+	UPTRKV_GACT_SHARE = 0,		/* the whole section's map is shared: no copy */
+	UPTRKV_GACT_COPY,		/* copied before the switch, changes after added */
+	UPTRKV_GACT_CONVERT,		/* an integer widening: copied by value */
+	UPTRKV_GACT_INIT,		/* the new object's initial value */
+	UPTRKV_GACT_DROP,		/* removed */
+};
+
+struct uptrkv_gplan_entry {
+	struct uptrkv_global old, new;
+	bool has_old, has_new;
+	enum uptrkv_change change;	/* added, removed, resized, retyped, unchanged */
+	enum uptrkv_gaction action;
+	bool refused;
+	char why[192];
+};
+
+enum uptrkv_map_change {
+	UPTRKV_MAP_UNCHANGED = 0,	/* shared with every version */
+	UPTRKV_MAP_ADDED,		/* created and pinned by this version */
+	UPTRKV_MAP_CHANGED,		/* type, key/value size, max_entries or flags */
+	UPTRKV_MAP_REMOVED,		/* not in the new object: left pinned */
+};
+
+enum uptrkv_map_action {
+	UPTRKV_MACT_SHARE = 0,		/* the pinned map is reused */
+	UPTRKV_MACT_CREATE,		/* a new map (added) */
+	UPTRKV_MACT_RESET,		/* maps: {NAME: reset}: a new empty map */
+	UPTRKV_MACT_COPY,		/* maps: {NAME: copy}: a new map, entries copied */
+	UPTRKV_MACT_KEEP,		/* removed: the pin stays for older versions */
+};
+
+struct uptrkv_mplan_entry {
+	struct uptrkv_map_def old, new;
+	bool has_old, has_new;
+	enum uptrkv_map_change change;
+	enum uptrkv_map_action action;
+	bool refused;
+	char why[320];
+};
+
 struct uptrkv_plan {
 	__u32 old_version, new_version;	/* old_version 0: first deploy */
 	/* new_version > old_version. The plan is computed either way (diff
@@ -163,6 +271,14 @@ struct uptrkv_plan {
 	size_t nr_refused;		/* entries with refused set */
 	bool compatible;		/* nr_refused == 0 */
 	__u64 bytes_before, bytes_after;	/* data bytes per task (8-byte aligned) */
+	/* Globals and shared maps: only when both sides' objects were read
+	 * (uptrkv_plan__add_objstate). Their refusals count in nr_refused. */
+	bool has_objstate;
+	struct uptrkv_gplan_entry *globals;
+	size_t nr_globals, nr_global_changes;
+	bool sec_shared[UPTRKV_NR_GSECS];	/* the section's map is reused */
+	struct uptrkv_mplan_entry *maps;
+	size_t nr_maps, nr_map_changes;
 };
 
 /* old may be NULL (first deploy: every key is added). The plan points into
@@ -172,6 +288,15 @@ struct uptrkv_plan {
 int uptrkv_plan__new(const struct uptrkv_manifest *old, const struct uptrkv_manifest *new,
 		     struct uptrkv_plan **out, struct uptrkv_error *e);
 void uptrkv_plan__free(struct uptrkv_plan *p);
+/* Adds the globals and shared maps of old (the live version, or NULL for a
+ * first deploy) and new, as new_m's globals: and maps: ask, to p, and
+ * updates compatible. */
+int uptrkv_plan__add_objstate(struct uptrkv_plan *p, const struct uptrkv_objstate *old,
+			      const struct uptrkv_objstate *new,
+			      const struct uptrkv_manifest *new_m, struct uptrkv_error *e);
+const char *uptrkv_gaction__str(enum uptrkv_gaction a);
+const char *uptrkv_map_change__str(enum uptrkv_map_change c);
+const char *uptrkv_map_action__str(enum uptrkv_map_action a);
 const char *uptrkv_change__str(enum uptrkv_change c);
 /* "zero-extend", "string", "uint", "sint", "reset" or "none". */
 const char *uptrkv_conv__str(enum uptrkv_conv c);

@@ -227,6 +227,156 @@ missing:
 			  "bpf/uptrkv.bpf.h and use the store API in at least one program", var);
 }
 
+/* ---- config: values set in .rodata before load ---- */
+
+static const struct btf_var_secinfo *rodata_var(const struct btf *btf, const char *name,
+						const struct btf_type **type)
+{
+	int id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	const struct btf_type *sec = id < 0 ? NULL : btf__type_by_id(btf, id);
+	const struct btf_var_secinfo *vs;
+
+	if (!sec)
+		return NULL;
+	vs = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *v = btf__type_by_id(btf, vs->type);
+
+		if (v && btf_is_var(v) && !strcmp(btf__name_by_offset(btf, v->name_off), name)) {
+			*type = btf__type_by_id(btf, v->type);
+			while (*type && (btf_is_mod(*type) || btf_is_typedef(*type)))
+				*type = btf__type_by_id(btf, (*type)->type);
+			return vs;
+		}
+	}
+	return NULL;
+}
+
+/* An integer of width bytes (signed or not) from the manifest's text. */
+static int config_int(const struct uptrkv_config_item *c, __u32 width, bool sgn, void *dst,
+		      char *why, size_t sz)
+{
+	__u64 umax = width == 8 ? UINT64_MAX : (1ull << (8 * width)) - 1;
+	__s64 smin = width == 8 ? INT64_MIN : -(1ll << (8 * width - 1));
+	char *end;
+	__u64 v;
+
+	errno = 0;
+	if (!c->plain || !c->value[0]) {
+		snprintf(why, sz, "expected an integer, got text \"%.40s\"", c->value);
+		return -EINVAL;
+	}
+	if (c->value[0] == '-') {
+		__s64 sv = strtoll(c->value, &end, 0);
+
+		if (*end || errno || !sgn || sv < smin)
+			goto range;
+		v = (__u64)sv;
+	} else {
+		v = strtoull(c->value, &end, 0);
+		if (*end || errno || v > (sgn ? umax >> 1 : umax))
+			goto range;
+	}
+	memcpy(dst, &v, width);	/* little endian: the low bytes */
+	return 0;
+range:
+	snprintf(why, sz, "expected an integer %s%lld..%llu for a %u-byte %s integer, got %.40s",
+		 "", sgn ? (long long)smin : 0ll, (unsigned long long)(sgn ? umax >> 1 : umax),
+		 width, sgn ? "signed" : "unsigned", c->value);
+	return -ERANGE;
+}
+
+static int config_value(const struct btf *btf, const struct btf_type *t,
+			const struct uptrkv_config_item *c, void *dst, char *why, size_t sz)
+{
+	if (btf_is_int(t) && (btf_int_encoding(t) & BTF_INT_BOOL)) {
+		bool yes = !strcmp(c->value, "true"), no = !strcmp(c->value, "false");
+
+		if (!c->plain || (!yes && !no)) {
+			snprintf(why, sz, "expected true or false, got %.40s", c->value);
+			return -EINVAL;
+		}
+		*(__u8 *)dst = yes;
+		return 0;
+	}
+	if ((btf_is_int(t) || btf_is_any_enum(t)) && t->size <= 8 && t->size &&
+	    !(t->size & (t->size - 1)))
+		return config_int(c, t->size, btf_is_int(t) ? btf_int_encoding(t) & BTF_INT_SIGNED
+							     : btf_kflag(t), dst, why, sz);
+	if (btf_is_array(t)) {
+		const struct btf_type *el = btf__type_by_id(btf, btf_array(t)->type);
+		__u32 n = btf_array(t)->nelems;
+
+		while (el && (btf_is_mod(el) || btf_is_typedef(el)))
+			el = btf__type_by_id(btf, el->type);
+		if (el && btf_is_int(el) && el->size == 1) {
+			if (strlen(c->value) >= n) {
+				snprintf(why, sz, "expected a string of at most %u characters, got %zu",
+					 n ? n - 1 : 0, strlen(c->value));
+				return -ERANGE;
+			}
+			memset(dst, 0, n);
+			memcpy(dst, c->value, strlen(c->value));
+			return 0;
+		}
+	}
+	snprintf(why, sz, "its type cannot be set from a manifest (integers, bool, enums and "
+		 "char arrays can)");
+	return -EINVAL;
+}
+
+static int set_one_config(const struct btf *btf, const struct uptrkv_manifest *m,
+			  const struct uptrkv_config_item *c, char *data, size_t size,
+			  struct uptrkv_error *e)
+{
+	const struct btf_type *t = NULL;
+	const struct btf_var_secinfo *vs = rodata_var(btf, c->name, &t);
+	char why[200];
+	int err;
+
+	if (!vs || !t)
+		return uptrkv_err(e, -ENOENT, "%s:%d:%d: config.%s: %s has no 'const volatile' "
+				  "variable %s in .rodata", m->path ? m->path : "manifest", c->line,
+				  c->col, c->name, m->object, c->name);
+	if (vs->offset + vs->size > size)
+		return uptrkv_err(e, -EINVAL, "%s:%d:%d: config.%s: outside .rodata", m->path,
+				  c->line, c->col, c->name);
+	err = config_value(btf, t, c, data + vs->offset, why, sizeof(why));
+	if (err)
+		return uptrkv_err(e, err, "%s:%d:%d: config.%s: %s", m->path ? m->path : "manifest",
+				  c->line, c->col, c->name, why);
+	return 0;
+}
+
+int uptrkv_version__set_config(struct bpf_object *obj, const struct uptrkv_manifest *m,
+			       struct uptrkv_error *e)
+{
+	struct bpf_map *rodata = bpf_object__find_map_by_name(obj, ".rodata");
+	struct btf *btf = bpf_object__btf(obj);
+	const void *init;
+	char *data;
+	size_t size;
+	int err = 0;
+
+	if (!m->nr_config)
+		return 0;
+	init = rodata && btf ? bpf_map__initial_value(rodata, &size) : NULL;
+	if (!init)
+		return uptrkv_err(e, -ENOENT, "%s:%d:%d: config.%s: %s has no .rodata",
+				  m->path ? m->path : "manifest", m->config[0].line, m->config[0].col,
+				  m->config[0].name, m->object);
+	data = malloc(size);
+	if (!data)
+		return uptrkv_err(e, -ENOMEM, "out of memory");
+	memcpy(data, init, size);
+	for (size_t i = 0; !err && i < m->nr_config; i++)
+		err = set_one_config(btf, m, &m->config[i], data, size, e);
+	if (!err && (err = bpf_map__set_initial_value(rodata, data, size)))
+		err = uptrkv_errno(e, err, "set .rodata");
+	free(data);
+	return err;
+}
+
 bool uptrkv_sec__sleepable(const char *sec)
 {
 	size_t n = strcspn(sec, "/");
@@ -282,8 +432,33 @@ static int reuse_shared_map(struct bpf_map *map, struct uptrkv_deploy *d, struct
 	return 0;
 }
 
+/* The plan resets or copies this shared map: the version gets its own. */
+static bool own_map(const struct uptrkv_plan *p, const char *name)
+{
+	for (size_t i = 0; p && i < p->nr_maps; i++)
+		if (p->maps[i].has_new && !strcmp(p->maps[i].new.name, name))
+			return p->maps[i].action == UPTRKV_MACT_RESET ||
+			       p->maps[i].action == UPTRKV_MACT_COPY;
+	return false;
+}
+
+/* .bss or .data whose whole section is unchanged: the new version shares
+ * the live version's map, so nothing is copied and no write is lost. */
+static int reuse_internal(struct bpf_map *map, const struct uptrkv_load_carry *carry,
+			  struct uptrkv_error *e)
+{
+	const char *name = bpf_map__name(map), *dot = strrchr(name, '.');
+	int sec = dot ? uptrkv_gsec__of(dot) : -1, err;
+
+	if (!carry || sec < 0 || carry->gsec_fd[sec] < 0)
+		return 0;
+	err = bpf_map__reuse_fd(map, carry->gsec_fd[sec]);
+	return err ? uptrkv_errno(e, err, "reuse the live %s map", dot) : 0;
+}
+
 static int prepare_maps(struct bpf_object *obj, const struct uptrkv_manifest *m,
-			struct uptrkv_deploy *d, struct uptrkv_error *e)
+			struct uptrkv_deploy *d, const struct uptrkv_load_carry *carry,
+			struct uptrkv_error *e)
 {
 	struct bpf_map *map, *store;
 	int err;
@@ -303,7 +478,13 @@ static int prepare_maps(struct bpf_object *obj, const struct uptrkv_manifest *m,
 				return uptrkv_errno(e, err, "reuse the live store map");
 			continue;
 		}
-		if (bpf_map__is_internal(map))
+		if (bpf_map__is_internal(map)) {
+			err = reuse_internal(map, carry, e);
+			if (err)
+				return err;
+			continue;
+		}
+		if (carry && own_map(carry->plan, bpf_map__name(map)))
 			continue;
 		err = reuse_shared_map(map, d, e);
 		if (err)
@@ -365,7 +546,8 @@ static int select_programs(struct uptrkv_version *v, const struct uptrkv_manifes
 }
 
 int uptrkv_version__load_mem(const struct uptrkv_manifest *m, const void *buf, size_t len,
-			     struct uptrkv_deploy *d, __u32 slot, struct uptrkv_version **out,
+			     struct uptrkv_deploy *d, __u32 slot,
+			     const struct uptrkv_load_carry *carry, struct uptrkv_version **out,
 			     struct uptrkv_error *e)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
@@ -392,8 +574,9 @@ int uptrkv_version__load_mem(const struct uptrkv_manifest *m, const void *buf, s
 		goto err;
 	}
 	err = check_listed_programs(m, v->obj, e);
-	err = err ?: prepare_maps(v->obj, m, d, e);
+	err = err ?: prepare_maps(v->obj, m, d, carry, e);
 	err = err ?: select_programs(v, m, e);
+	err = err ?: uptrkv_version__set_config(v->obj, m, e);
 	err = err ?: set_rodata_u32(v->obj, "uptrkv_slot", slot, true, e);
 	err = err ?: set_rodata_u32(v->obj, "uptrkv_layout_hash", m->layout_hash, true, e);
 	/* Every hook uptrkv deploys is non-sleepable (sec_prefixes has no
@@ -416,6 +599,7 @@ int uptrkv_version__load_mem(const struct uptrkv_manifest *m, const void *buf, s
 	for (size_t i = 0; i < v->nr_progs; i++)
 		v->progs[i].fd = bpf_program__fd(bpf_object__find_program_by_name(v->obj, v->progs[i].name));
 	v->store_fd = bpf_map__fd(bpf_object__find_map_by_name(v->obj, m->store_map));
+	v->plan = carry ? carry->plan : NULL;
 	*out = v;
 	return 0;
 err:
@@ -435,7 +619,7 @@ int uptrkv_version__load(const struct uptrkv_manifest *m, struct uptrkv_deploy *
 	if (err)
 		return libbpf_err(e, err, "%s: cannot open BPF object %s", m->path, m->object);
 	/* libbpf is done with the bytes once the object is loaded. */
-	err = uptrkv_version__load_mem(m, buf, len, d, slot, out, e);
+	err = uptrkv_version__load_mem(m, buf, len, d, slot, NULL, out, e);
 	free(buf);
 	return err;
 }
@@ -531,7 +715,7 @@ static int pin_maps(struct uptrkv_version *v, struct uptrkv_deploy *d, struct up
 			continue;
 		}
 		uptrkv_pin_path(path, sizeof(path), dir, "%s", bpf_map__name(map));
-		if (!access(path, F_OK))
+		if (!access(path, F_OK) || own_map(v->plan, bpf_map__name(map)))
 			continue;
 		if (bpf_obj_pin(fd, path))
 			return uptrkv_errno(e, -errno, "pin %s", path);
@@ -546,6 +730,22 @@ int uptrkv_version__pin(struct uptrkv_version *v, struct uptrkv_deploy *d, struc
 	if (v->obj)
 		err = pin_maps(v, d, e);
 	return err ?: (v->obj ? pin_programs(v, d, e) : 0);
+}
+
+int uptrkv_version__repin(struct uptrkv_version *v, struct uptrkv_deploy *d, const char *name,
+			  struct uptrkv_error *e)
+{
+	struct bpf_map *map = v->obj ? bpf_object__find_map_by_name(v->obj, name) : NULL;
+	char path[PATH_MAX];
+
+	if (!map)
+		return uptrkv_err(e, -ENOENT, "map %s: not in the new version", name);
+	uptrkv_pin_path(path, sizeof(path), d->dir, "%s/%s", UPTRKV_PIN_MAPS, name);
+	if (unlink(path) && errno != ENOENT)
+		return uptrkv_errno(e, -errno, "unpin %s", path);
+	if (bpf_obj_pin(bpf_map__fd(map), path))
+		return uptrkv_errno(e, -errno, "pin %s", path);
+	return 0;
 }
 
 void uptrkv_version__free(struct uptrkv_version *v)

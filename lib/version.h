@@ -5,6 +5,7 @@
 
 #include <bpf/libbpf.h>
 #include "deploy_internal.h"
+#include "globals.h"
 
 /* How a hook is attached; parsed from the program's SEC(). */
 enum uptrkv_attach_kind {
@@ -43,6 +44,7 @@ struct uptrkv_version {
 	struct uptrkv_vprog progs[UPTRKV_MAX_PROGS];
 	size_t nr_progs;
 	int store_fd;		/* the object's store map (owned by obj) */
+	const struct uptrkv_plan *plan;	/* while loading: maps not to reuse */
 };
 
 /* Parses a SEC() string, with the manifest's attach target (NULL if none)
@@ -51,6 +53,13 @@ struct uptrkv_version {
 bool uptrkv_sec__sleepable(const char *sec);
 int uptrkv_hook_spec__parse(const char *sec, const char *attach, struct uptrkv_hook_spec *h,
 			    struct uptrkv_error *e);
+
+/* What a rollout's plan says about the object's maps (NULL: reuse every
+ * shared map that is pinned, create every .bss/.data afresh). */
+struct uptrkv_load_carry {
+	int gsec_fd[UPTRKV_NR_GSECS];	/* reuse this map for .bss/.data; -1: new */
+	const struct uptrkv_plan *plan;	/* maps reset or copied are not reused */
+};
 
 /*
  * Opens and loads m->object for slot, reusing the deployment's live maps
@@ -63,14 +72,23 @@ int uptrkv_version__load(const struct uptrkv_manifest *m, struct uptrkv_deploy *
  * must stay valid until the version is freed: a rollout loads exactly the
  * bytes it keeps in the history, and a rollback loads the history's copy. */
 int uptrkv_version__load_mem(const struct uptrkv_manifest *m, const void *buf, size_t len,
-			     struct uptrkv_deploy *d, __u32 slot, struct uptrkv_version **out,
+			     struct uptrkv_deploy *d, __u32 slot,
+			     const struct uptrkv_load_carry *carry, struct uptrkv_version **out,
 			     struct uptrkv_error *e);
+/* Sets m's config: values in the object's .rodata; an error names the
+ * manifest line and column of the value. */
+int uptrkv_version__set_config(struct bpf_object *obj, const struct uptrkv_manifest *m,
+			       struct uptrkv_error *e);
 /* Reopens the programs pinned for slot (for rollback). */
 int uptrkv_version__open_pinned(struct uptrkv_deploy *d, __u32 slot, struct uptrkv_version **out,
 				struct uptrkv_error *e);
 /* Pins the programs at slot-S/ (replacing that folder) and any new shared
- * map at maps/; pins the store map if the deployment has none yet. */
+ * map at maps/; pins the store map if the deployment has none yet. A map
+ * the plan resets or copies is not pinned here (uptrkv_version__repin). */
 int uptrkv_version__pin(struct uptrkv_version *v, struct uptrkv_deploy *d, struct uptrkv_error *e);
+/* Replaces maps/NAME with the version's own map NAME (after the switch). */
+int uptrkv_version__repin(struct uptrkv_version *v, struct uptrkv_deploy *d, const char *name,
+			  struct uptrkv_error *e);
 void uptrkv_version__free(struct uptrkv_version *v);
 void uptrkv_version__state(const struct uptrkv_version *v, struct uptrkv_state_prog *out);
 

@@ -53,13 +53,15 @@ static void bad(atomic_ulong *counter, const char *fmt, ...)
 	pthread_mutex_unlock(&first_lock);
 }
 
-/* The live size of key, learned by reading it into a buffer of any size. */
+/* The live size of key, learned by reading it into a buffer of any size.
+ * This app follows the live layout on purpose, so it uses the exact-size
+ * calls: a put of the old size must fail, not write a prefix. */
 static int get_any(struct uptrkv_thread *t, __u32 key, __u8 *buf)
 {
 	int n;
 
 	for (int i = 0; i < 1000; i++) {
-		n = uptrkv_thread__get(t, key, buf, UPTRKV_MAX_VALUE);
+		n = uptrkv_thread__get_exact(t, key, buf, UPTRKV_MAX_VALUE);
 		if (n != -EAGAIN)
 			return n;
 	}
@@ -105,7 +107,7 @@ static void blob_round(struct uptrkv_thread *t, __u64 *seq, __u32 *wrote_len)
 	}
 	for (int i = 0; i < 100; i++) {
 		pattern(want, n, *seq + 1);
-		err = uptrkv_thread__put(t, K_BLOB, want, n);
+		err = uptrkv_thread__put_exact(t, K_BLOB, want, n);
 		if (err != -EMSGSIZE)
 			break;
 		n = get_any(t, K_BLOB, got);	/* resized meanwhile */
@@ -140,7 +142,7 @@ static void signed_round(struct uptrkv_thread *t, __s32 *last)
 	for (int i = 0; i < 100; i++) {
 		__s16 s = next;
 
-		err = n == 2 ? uptrkv_thread__put(t, K_S, &s, 2) : uptrkv_thread__put(t, K_S, &next, 4);
+		err = n == 2 ? uptrkv_thread__put_exact(t, K_S, &s, 2) : uptrkv_thread__put_exact(t, K_S, &next, 4);
 		if (err != -EMSGSIZE)
 			break;
 		n = get_any(t, K_S, got);

@@ -661,6 +661,92 @@ static void test_layout_hash(void **state)
 	assert_int_not_equal(uptrkv_layout_hash(k, 2), h);
 }
 
+/* ------------------------------------------------------------------ */
+/* globals:, maps:, config:                                             */
+/* ------------------------------------------------------------------ */
+
+struct section_case {
+	const char *yaml;		/* after the keys */
+	int line, col;			/* of the first diagnostic; 0: valid */
+	const char *msg;
+};
+
+static void test_carry_sections(void **state)
+{
+	static const struct section_case cases[] = {
+		{ "globals: reset\n", 0, 0, NULL },
+		{ "globals: {hits: reset, b_2: reset}\n", 0, 0, NULL },
+		{ "maps: {m1: reset, m2: copy}\n", 0, 0, NULL },
+		{ "config: {pid: 12, name: \"x\", on: true, neg: -3}\n", 0, 0, NULL },
+		{ "globals: keep\n", 6, 10, "globals: expected reset, or a mapping of NAME: reset, got keep" },
+		{ "globals: [hits]\n", 6, 10, "globals: expected reset, or a mapping of NAME: reset, got a list" },
+		{ "globals: {hits: copy}\n", 6, 17, "globals.hits: expected reset, got copy" },
+		{ "globals: {hits: reset, hits: reset}\n", 6, 24, "globals: duplicate name 'hits' (first at line 6)" },
+		{ "globals: {\"9x\": reset}\n", 6, 11, "globals: expected a C identifier" },
+		{ "globals: {hits: ~}\n", 6, 17, "globals.hits: expected reset, got nothing (null)" },
+		{ "maps: {m1: grow}\n", 6, 12, "maps.m1: expected reset or copy, got grow" },
+		{ "maps: {m1: {a: 1}}\n", 6, 12, "maps.m1: expected reset or copy, got a mapping" },
+		{ "maps: reset\n", 6, 7, "maps: expected a mapping of NAME: reset or copy, got reset" },
+		{ "config: [1]\n", 6, 9, "config: expected a mapping of NAME: VALUE, got a list" },
+		{ "config: {uptrkv_slot: 1}\n", 6, 10, "config.uptrkv_slot: names starting with uptrkv_ are set by uptrkv" },
+		{ "config: {x: [1]}\n", 6, 13, "config.x: expected a number, true/false or a string, got a list" },
+		{ "config: {x: ~}\n", 6, 13, "config.x: expected a number, true/false or a string, got nothing (null)" },
+		{ "config: {x: 1, x: 2}\n", 6, 16, "config: duplicate name 'x' (first at line 6)" },
+		{ "config: {\"a b\": 1}\n", 6, 10, "config: expected a C identifier" },
+		{ "globals: {hits: reset}\nglobals: reset\n", 7, 1, "duplicate field 'globals'" },
+	};
+	char text[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct section_case *c = &cases[i];
+		struct uptrkv_manifest *m = NULL;
+		struct uptrkv_diags d = {};
+		int err;
+
+		snprintf(text, sizeof(text), HEAD "keys: []\n%s", c->yaml);
+		err = parse_str(text, &m, &d);
+		if (!c->msg) {
+			if (err)
+				fail_msg("'%s' refused: %s", c->yaml, d.n ? d.v[0].msg : "?");
+			uptrkv_manifest__free(m);
+			uptrkv_diags__free(&d);
+			continue;
+		}
+		if (err != -EINVAL || !d.n || !strstr(d.v[0].msg, c->msg) || d.v[0].line != c->line ||
+		    d.v[0].col != c->col)
+			fail_msg("'%s': err %d, %zu diags, first %d:%d '%s', want %d:%d '%s'", c->yaml,
+				 err, d.n, d.n ? d.v[0].line : 0, d.n ? d.v[0].col : 0,
+				 d.n ? d.v[0].msg : "", c->line, c->col, c->msg);
+		uptrkv_diags__free(&d);
+	}
+}
+
+static void test_carry_sections_parsed(void **state)
+{
+	struct uptrkv_manifest *m = NULL;
+	struct uptrkv_diags d = {};
+
+	(void)state;
+	assert_int_equal(parse_str(HEAD "keys: []\nglobals: {hits: reset}\nmaps: {m: copy, n: reset}\n"
+				   "config: {pid: 0x10, s: \"t\"}\n", &m, &d), 0);
+	assert_false(m->globals_reset_all);
+	assert_int_equal(m->nr_globals, 1);
+	assert_string_equal(m->globals[0].name, "hits");
+	assert_int_equal(m->globals[0].policy, UPTRKV_CARRY_RESET);
+	assert_int_equal(m->nr_maps, 2);
+	assert_int_equal(m->maps[0].policy, UPTRKV_CARRY_COPY);
+	assert_int_equal(m->maps[1].policy, UPTRKV_CARRY_RESET);
+	assert_int_equal(m->nr_config, 2);
+	assert_string_equal(m->config[0].value, "0x10");
+	assert_true(m->config[0].plain);
+	assert_false(m->config[1].plain);
+	assert_int_equal(m->config[1].line, 8);
+	assert_int_equal(m->config[1].col, 24);
+	uptrkv_manifest__free(m);
+	uptrkv_diags__free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -681,6 +767,8 @@ int main(void)
 		cmocka_unit_test(test_error_cap),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_layout_hash),
+		cmocka_unit_test(test_carry_sections),
+		cmocka_unit_test(test_carry_sections_parsed),
 	};
 
 	if (ut_find_top("tests/unit/manifests/good_full.yaml", top) ||

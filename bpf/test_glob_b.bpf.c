@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Object B of the globals test (bpf/test_glob_common.h). */
+#define GLOB_HITS_TYPE __u64
+#define GLOB_WIDEN_TYPE __u32
+#define GLOB_EXTRA
+#include "uptrkv.bpf.h"
+#include "test_glob_b.keys.h"
+#include "test_glob_common.h"
