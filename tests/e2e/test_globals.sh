@@ -173,7 +173,7 @@ echo "== diff and --dry-run list globals and maps"
 mk 14 c "$LOAD"
 U diff "$G/v13.yaml" "$G/v14.yaml" > "$G/diff.txt" 2>&1 && rc=0 || rc=$?
 cat "$G/diff.txt" | sed 's/^/  | /'
-[ "$rc" = 2 ] || fail "diff exit $rc, want 2 (refused)"
+[ "$rc" = 3 ] || fail "diff exit $rc, want 3 (cannot be rolled out as written)"
 grep -q "^global .bss hits  retyped  unsigned long long -> unsigned int  REFUSED: global hits" "$G/diff.txt" ||
 	fail "diff text: no refused hits"
 grep -q "^map glob_m  changed  REFUSED: map glob_m changes: deployed: hash key 4 value 8 max_entries 64 flags 0x0; new: hash key 4 value 16" "$G/diff.txt" ||
