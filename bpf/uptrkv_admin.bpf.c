@@ -443,8 +443,8 @@ struct cmp_loop {
 };
 
 /* Byte i of the value against byte i of the expected copy. Bytes, not
- * words: a value's size need not be a multiple of 8, and this runs once per
- * resized key of a second pass, not on a hot path. */
+ * words: a value's size need not be a multiple of 8, and a conditional
+ * write is not on a hot path. */
 static int cmp_byte(__u32 i, struct cmp_loop *c)
 {
 	/* off + len <= 4096 was checked: the masks only tell the verifier */

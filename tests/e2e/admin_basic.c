@@ -235,7 +235,7 @@ static void test_write(struct uptrkv_admin *a, struct worker *w)
 }
 
 /* Conditional groups: a write under the key's seqcount that happens only
- * if the bytes are still what the caller expects (the second pass). */
+ * if the bytes are still what the caller expects. */
 static void test_write_groups(struct uptrkv_admin *a, struct worker *w)
 {
 	const __u32 key = 5;

@@ -64,7 +64,7 @@ print(f"{tot} {mx} {mig} {gone} {rec}")
 for b in bad: print(b)
 sys.exit(1 if bad else 0)
 PY
-read -r engine_ms max_ms migrated gone recopied < "$tmp/sum.txt"
+read -r engine_ms max_ms migrated gone moved < "$tmp/sum.txt"
 
 U status demo -j > "$tmp/st.json"
 python3 - "$tmp/st.json" "$V3_BYTES" "$((ROLLBACKS % 2 ? 2 : 3))" "$((switches + 1))" <<'PY' || fail "final state: $(cat "$tmp/st.json")"
@@ -86,5 +86,5 @@ stop_workload
 events=$(json "$WL_REPORT" 'sum(t["events"] for t in j["threads"])')
 echo "soak: $switches switches (2 rollouts + $ROLLBACKS rollbacks) under load, $events events checked, 0 lost or mixed"
 echo "soak: switch time: total $((wall_ns / 1000000)) ms wall ($((wall_ns / 1000000 / switches)) ms average per command, ASan build included), engine total $engine_ms ms (average $((engine_ms / switches)) ms, max $max_ms ms)"
-echo "soak: $migrated stores migrated in all, $gone threads gone during a switch, $recopied resized values moved after a switch"
+echo "soak: $migrated stores migrated in all, $gone threads gone during a switch, $moved resized values moved after a switch"
 echo PASS

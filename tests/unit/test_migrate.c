@@ -11,9 +11,9 @@
  *   - removed keys are absent from the new meta; keys no manifest names
  *     are kept; a key deleted in the store stays deleted;
  *   - nothing the live meta references is ever written;
- *   - -ENOSPC when both layouts do not fit, -EAGAIN on an unstable copy;
- *   - the second pass copies again only when the old extent changed and
- *     the new one did not;
+ *   - -ENOSPC when both layouts do not fit;
+ *   - resized keys are forwarded (their value is moved after the switch),
+ *     and a reader of the new slot reads the old version's last write;
  *   - write order: data, then meta, then header with layout_hash last.
  */
 #include <errno.h>
