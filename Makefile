@@ -2,6 +2,8 @@
 # `make test` builds everything again under ASan/UBSan and runs the unit and
 # end-to-end tests; `make demo` runs the demo rollout; `make bench` the
 # benchmarks. `make deps` installs the Debian packages (root, apt-get).
+# `make install` / `make uninstall` put the tool, the libraries, headers and
+# uptrkv.pc under PREFIX (default /usr/local), below DESTDIR if given.
 
 BUILD     ?= build
 SANITIZE  ?= 0
@@ -34,7 +36,10 @@ LDFLAGS_SAN := -fsanitize=address,undefined
 endif
 CFLAGS    ?=
 CFLAGS    += $(CFLAGS_BASE)
-LDLIBS    := -lbpf -lelf -lz -lyaml -lpthread
+PKG_CONFIG ?= pkg-config
+# What libuptrkv needs, from pkg-config; uptrkv.pc names the same packages.
+LIB_PC_DEPS := libbpf libelf zlib yaml-0.1
+LDLIBS    := $(shell $(PKG_CONFIG) --libs $(LIB_PC_DEPS)) -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
 	      -Wno-unused-function -I$(BUILD)/bpf -Ibpf -Ilib
@@ -42,6 +47,12 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 LIB_OBJ   := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
 LIB_A     := $(BUILD)/libuptrkv.a
+# The shared library, named as libbpf names its own: libuptrkv.so.0.1.0,
+# SONAME libuptrkv.so.0; lib/libuptrkv.map exports only uptrkv_* names.
+LIB_VERSION := 0.1.0
+LIB_SOVER   := $(firstword $(subst ., ,$(LIB_VERSION)))
+LIB_SO      := $(BUILD)/libuptrkv.so.$(LIB_VERSION)
+LIB_MAP     := lib/libuptrkv.map
 
 BPF_SRC   := $(sort $(wildcard bpf/*.bpf.c))
 BPF_OBJ   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
@@ -65,10 +76,10 @@ E2E_BIN   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRC))
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
-.PHONY: FORCE all check-clang deps deps-check test test-build unit e2e test-fleet soak bench demo clean
+.PHONY: FORCE all install uninstall check-clang deps deps-check test test-build unit e2e test-fleet soak bench demo clean
 .DELETE_ON_ERROR:
 
-all: check-clang $(LIB_A) $(BPF_OBJ) $(UPTRKV) $(DEMO_WL)
+all: check-clang $(LIB_A) $(LIB_SO) $(BPF_OBJ) $(UPTRKV) $(DEMO_WL)
 
 check-clang:
 	@v=$$([ -n "$(CLANG)" ] && $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1); \
@@ -134,6 +145,11 @@ $(LIB_A): $(LIB_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(LIB_SO): $(LIB_OBJ) $(LIB_MAP)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -shared $(LDFLAGS_SAN) -Wl,-soname,libuptrkv.so.$(LIB_SOVER) \
+		-Wl,--version-script=$(LIB_MAP) -o $@ $(LIB_OBJ) $(LDLIBS)
+
 $(BUILD)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(wildcard lib/*.h) bpf/uptrkv_layout.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
@@ -169,6 +185,49 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(LIB_A) $(SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_A) $(LDLIBS) $(LDFLAGS_SAN)
+
+# ---- install: the layout of libbpf's Makefile ----
+PREFIX       ?= /usr/local
+BINDIR       ?= $(PREFIX)/bin
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+INSTALL      ?= install
+# One folder for both sides: apps include <uptrkv/uptrkv.h>, BPF programs
+# "uptrkv.bpf.h" with -I$(INCLUDEDIR)/uptrkv (uptrkv.pc gives both -I).
+HDR_DIR      := $(INCLUDEDIR)/uptrkv
+LIB_HDRS     := lib/uptrkv.h lib/uptrkv_common.h lib/uptrkv_manifest.h \
+		lib/uptrkv_store.h lib/uptrkv_admin.h lib/uptrkv_binding.h \
+		lib/uptrkv_deploy.h
+BPF_HDRS     := bpf/uptrkv.bpf.h bpf/uptrkv_move.bpf.h bpf/uptrkv_layout.h \
+		bpf/uptrkv_bind.h
+INSTALLED    := $(BINDIR)/uptrkv $(LIBDIR)/libuptrkv.a \
+		$(LIBDIR)/libuptrkv.so.$(LIB_VERSION) $(LIBDIR)/libuptrkv.so.$(LIB_SOVER) \
+		$(LIBDIR)/libuptrkv.so $(PKGCONFIGDIR)/uptrkv.pc \
+		$(addprefix $(HDR_DIR)/,$(notdir $(LIB_HDRS) $(BPF_HDRS)))
+
+$(BUILD)/uptrkv.pc: lib/uptrkv.pc.template FORCE
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	     -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+install: all $(BUILD)/uptrkv.pc
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(HDR_DIR)
+	$(Q)$(INSTALL) -m 755 $(UPTRKV) $(DESTDIR)$(BINDIR)/uptrkv
+	$(Q)$(INSTALL) -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	$(Q)$(INSTALL) -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	$(Q)ln -sf libuptrkv.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libuptrkv.so.$(LIB_SOVER)
+	$(Q)ln -sf libuptrkv.so.$(LIB_SOVER) $(DESTDIR)$(LIBDIR)/libuptrkv.so
+	$(Q)$(INSTALL) -m 644 $(BUILD)/uptrkv.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	$(Q)$(INSTALL) -m 644 $(LIB_HDRS) $(BPF_HDRS) $(DESTDIR)$(HDR_DIR)/
+
+# Removes what install put there, and the headers' own folder.
+uninstall:
+	$(call msg,UNINST,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)rmdir $(DESTDIR)$(HDR_DIR) 2>/dev/null || true
 
 # ---- tests: everything rebuilt with ASan/UBSan in build/san ----
 test: deps-check

@@ -46,6 +46,14 @@
 #ifndef __UPTRKV_BPF_H
 #define __UPTRKV_BPF_H
 
+/* clang < 15 parses btf_type_tag("uptr") but leaves it out of BTF, so the
+ * kernel sees the store's uptr field as a plain scalar and the build fails
+ * later with confusing errors ("invalid operand for instruction") or an
+ * object the kernel rejects. Stop here and say so. */
+#if defined(__clang__) && __clang_major__ < 15
+#error "uptrkv.bpf.h needs clang >= 15: older clang silently drops btf_type_tag(\"uptr\"), so the kernel would see the uptr field as a scalar. Install clang-15 or newer (e.g. Debian's clang-19) and build with it."
+#endif
+
 #ifndef __VMLINUX_H__
 #include "vmlinux.h"
 #endif

@@ -212,13 +212,97 @@ int cmd_parse(const struct argp *argp, int argc, char **argv, void *input)
 	return parse_args(&a, argc, argv, 0, input);
 }
 
+#define VLOG_BEGIN	"-- BEGIN PROG LOAD LOG --\n"
+#define VLOG_END	"-- END PROG LOAD LOG --\n"
+/* Without -v, a rejected program's verifier log is cut to its last lines:
+ * at least VLOG_TAIL_MIN, and back to the last instruction the verifier
+ * printed (the one it failed on) and its source line, if that is within
+ * VLOG_TAIL_MAX lines of the end. */
+#define VLOG_TAIL_MIN	8
+#define VLOG_TAIL_MAX	24
+
+/* The start of the n-th line counted back from end (n = 1: the last). */
+static const char *line_back(const char *start, const char *end, int n)
+{
+	const char *p = end;
+
+	while (n-- > 0 && p > start) {
+		p--;			/* the previous line's newline */
+		while (p > start && p[-1] != '\n')
+			p--;
+	}
+	return p;
+}
+
+/* "969: (73) *(u8 *)(r7 +0) = r1": an instruction the verifier walked. */
+static bool is_insn_line(const char *p)
+{
+	if (*p < '0' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return *p == ':';
+}
+
+/* libbpf prints a rejected program's log as one message, between
+ * VLOG_BEGIN and VLOG_END: print it with the log cut to its tail. */
+static int print_log_tail(const char *msg)
+{
+	const char *log = strstr(msg, VLOG_BEGIN), *end;
+	const char *from, *p, *prev = NULL;
+	int skipped = 0;
+
+	if (!log || !(end = strstr(log, VLOG_END)))
+		return fputs(msg, stderr);
+	log += strlen(VLOG_BEGIN);
+	from = line_back(log, end, VLOG_TAIL_MIN);
+	/* The last instruction printed is the one the verifier failed on. */
+	for (int n = 1; n <= VLOG_TAIL_MAX; n++) {
+		p = line_back(log, end, n);
+		if (p == prev)
+			break;		/* the start of the log */
+		prev = p;
+		if (!is_insn_line(p))
+			continue;
+		if (p < from)
+			from = p;
+		/* and the source line it came from, "; ... @ file.bpf.c:26" */
+		while (++n <= VLOG_TAIL_MAX && (p = line_back(log, end, n)) != prev) {
+			prev = p;
+			if (*p == ';') {
+				if (p < from)
+					from = p;
+				break;
+			}
+		}
+		break;
+	}
+	for (p = log; p < from; p++)
+		skipped += *p == '\n';
+	fprintf(stderr, "%.*s", (int)(log - msg), msg);
+	if (skipped)
+		fprintf(stderr, "... %d earlier lines left out; run with -v for the whole log\n",
+			skipped);
+	return fputs(from, stderr);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char *msg;
+	int n;
+
 	if (level == LIBBPF_DEBUG && !env.verbose)
 		return 0;
 	if (level == LIBBPF_INFO && !env.verbose)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	if (env.verbose || !strstr(fmt, "PROG LOAD LOG"))
+		return vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
+	if (n < 0)
+		return n;
+	n = print_log_tail(msg);
+	free(msg);
+	return n;
 }
 
 static char doc[] =

@@ -12,34 +12,11 @@
 #ifndef __UPTRKV_H
 #define __UPTRKV_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <linux/types.h>
-
-#include "../bpf/uptrkv_layout.h"
+#include "uptrkv_common.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define UPTRKV_OPTS(TYPE, NAME, ...)					\
-	struct TYPE NAME = ({						\
-		memset(&NAME, 0, sizeof(struct TYPE));			\
-		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };\
-	})
-
-/* Reads opts->FIELD only if the caller's struct is big enough to have it. */
-#define UPTRKV_OPTS_GET(opts, field, fallback)				\
-	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) +	\
-	 sizeof((opts)->field) ? (opts)->field : (fallback))
-
-#define UPTRKV_ERRMSG_MAX 512
-
-struct uptrkv_error {
-	int err;				/* negative errno, 0 if none */
-	char msg[UPTRKV_ERRMSG_MAX];		/* "what failed: why" */
-};
 
 #include "uptrkv_manifest.h"
 #include "uptrkv_store.h"

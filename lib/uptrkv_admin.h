@@ -13,6 +13,13 @@
 #ifndef __UPTRKV_ADMIN_H
 #define __UPTRKV_ADMIN_H
 
+/* bpf/uptrkv_admin.bpf.c includes this after vmlinux.h and the layout. */
+#ifndef __bpf__
+#include "uptrkv_common.h"
+#include "uptrkv_manifest.h"
+#include "uptrkv_store.h"
+#endif
+
 /* ------------------------------------------------------------------ */
 /* ABI shared with bpf/uptrkv_admin.bpf.c                               */
 /* ------------------------------------------------------------------ */

@@ -10,7 +10,10 @@
 #ifndef __UPTRKV_BINDING_H
 #define __UPTRKV_BINDING_H
 
-#include "../bpf/uptrkv_bind.h"
+#include "uptrkv_common.h"
+#include "uptrkv_manifest.h"
+
+#include "uptrkv_bind.h"
 
 #define UPTRKV_LAYOUT_SHA_LEN	32		/* SHA-256 */
 #define UPTRKV_LAYOUT_HEX_LEN	(2 * UPTRKV_LAYOUT_SHA_LEN + 1)

@@ -18,6 +18,12 @@
 #ifndef __UPTRKV_DEPLOY_H
 #define __UPTRKV_DEPLOY_H
 
+#include "uptrkv_common.h"
+#include "uptrkv_manifest.h"
+#include "uptrkv_store.h"
+#include "uptrkv_admin.h"
+#include "uptrkv_binding.h"
+
 #define UPTRKV_DEFAULT_BPFFS	"/sys/fs/bpf"
 #define UPTRKV_DEPLOY_SUBDIR	"uptrkv"
 #define UPTRKV_LOCK_TIMEOUT_MS	10000	/* default wait for another command's lock */

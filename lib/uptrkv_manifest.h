@@ -3,6 +3,8 @@
 #ifndef __UPTRKV_MANIFEST_H
 #define __UPTRKV_MANIFEST_H
 
+#include "uptrkv_common.h"
+
 /* ------------------------------------------------------------------ */
 /* Manifest (lib/manifest.c)                                            */
 /* ------------------------------------------------------------------ */

@@ -3,6 +3,9 @@
 #ifndef __UPTRKV_STORE_H
 #define __UPTRKV_STORE_H
 
+#include "uptrkv_common.h"
+#include "uptrkv_manifest.h"
+
 /* ------------------------------------------------------------------ */
 /* Allocator over one store's pages (lib/alloc.c, pure, no kernel)      */
 /* ------------------------------------------------------------------ */

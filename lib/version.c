@@ -588,7 +588,7 @@ int uptrkv_version__load_mem(const struct uptrkv_manifest *m, const void *buf, s
 	if (err == -EACCES) {
 		/* EACCES from BPF_PROG_LOAD is the verifier saying no. */
 		err = uptrkv_err(e, err, "%s: the verifier rejected a program of %s (run with -v "
-				 "for its log)", m->path, m->object);
+				 "for its whole log)", m->path, m->object);
 		goto err;
 	}
 	if (err) {

@@ -128,6 +128,12 @@ if has_case a; then
 	refused a "$M/bad_verifier.yaml"
 	grep -q "demo_bad_verifier.bpf.o" "$tmp/a.err" || fail "a: the message does not name the object"
 	grep -qi "load" "$tmp/a.err" || fail "a: the message does not say loading failed"
+	# Without -v, only the log's tail: the failing instruction, its source
+	# line, the verifier's reason, and how to get the rest.
+	grep -q "run with -v for the whole log" "$tmp/a.err" || fail "a: no hint that -v gives the whole log"
+	grep -q "@ demo_bad_verifier.bpf.c:26" "$tmp/a.err" || fail "a: the tail does not name the failing line"
+	grep -q "outside of the allowed memory range" "$tmp/a.err" || fail "a: the tail lacks the verifier's reason"
+	[ "$(wc -l < "$tmp/a.err")" -lt 40 ] || fail "a: the whole log without -v ($(wc -l < "$tmp/a.err") lines)"
 	# The verifier's own words are there with -v.
 	run a-verbose U -v rollout "$M/bad_verifier.yaml"
 	[ "$RC" = 1 ] || fail "a (-v): exit $RC"
