@@ -283,15 +283,24 @@ static void gen_constants(struct gen *g)
  * either handle (struct uptrkv_task_store * or struct uptrkv_ctx *). A
  * local of the key's type keeps the type check a function parameter gave.
  */
+/* The names of key k's id and size constants. */
+static void const_names(const struct gen *g, const struct uptrkv_key *k, char key[256],
+			char size[256])
+{
+	char kn[UPTRKV_NAME_MAX];
+
+	upper(k->name, kn, sizeof(kn));
+	snprintf(key, 256, "%s_KEY_%s", g->up, kn);
+	snprintf(size, 256, "%s_SIZE_%s", g->up, kn);
+}
+
 static void gen_bpf_accessors(struct gen *g, const struct uptrkv_key *k)
 {
 	const char *ty = c_type(k->type), *lo = g->lo;
-	char kn[UPTRKV_NAME_MAX], key[256], size[256];
+	char key[256], size[256];
 	FILE *f = g->f;
 
-	upper(k->name, kn, sizeof(kn));
-	snprintf(key, sizeof(key), "%s_KEY_%s", g->up, kn);
-	snprintf(size, sizeof(size), "%s_SIZE_%s", g->up, kn);
+	const_names(g, k, key, size);
 	if (k->type == UPTRKV_T_BOOL) {
 		/* stored as one byte; any non-zero byte reads as true */
 		fprintf(f, "#define %s_get_%s(h, v) ({ _Bool *__uptrkv_pv = (v); __u8 __uptrkv_b = 0; "
@@ -320,13 +329,10 @@ static void gen_user_accessors(struct gen *g, const struct uptrkv_key *k)
 	const char *inl = "static inline", *arg = "struct uptrkv_thread *t";
 	const char *get = "uptrkv_thread__get(t, ", *put = "uptrkv_thread__put(t, ";
 	const char *ty = c_type(k->type), *lo = g->lo;
-	char kn[UPTRKV_NAME_MAX], key[256], size[256];
+	char key[256], size[256];
 	FILE *f = g->f;
 
-	upper(k->name, kn, sizeof(kn));
-	snprintf(key, sizeof(key), "%s_KEY_%s", g->up, kn);
-	snprintf(size, sizeof(size), "%s_SIZE_%s", g->up, kn);
-
+	const_names(g, k, key, size);
 	if (k->type == UPTRKV_T_BOOL) {
 		/* stored as one byte; any non-zero byte reads as true */
 		fprintf(f, "%s int %s_get_%s(%s, _Bool *v)\n{\n\t__u8 b = 0;\n"
