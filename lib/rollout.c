@@ -252,8 +252,12 @@ static int move_store(struct rollout *c, __u32 tid, __u32 slot, const __u32 *ids
 	return n ? 1 : 0;
 }
 
-/* The moves a snapshot of tid's store shows pending in `slot`: a killed or
- * interrupted run's, or a rollout's whose move pass left some. */
+/*
+ * The moves a snapshot of tid's store shows pending in `slot`: a killed or
+ * interrupted run's, or a rollout's whose move pass left some. On 0,
+ * c->snap is a snapshot of the store with none pending (taken again only
+ * when there were some), so a caller plans from it with no second one.
+ */
 static int finish_moves(struct rollout *c, __u32 tid, __u32 slot)
 {
 	__u32 ids[UPTRKV_MAX_KEYS];
@@ -261,10 +265,11 @@ static int finish_moves(struct rollout *c, __u32 tid, __u32 slot)
 	int err;
 
 	err = snapshot(c, tid);
-	if (err)
+	n = err ? 0 : uptrkv_mig__pending_moves(c->snap, slot, ids);
+	if (!n)
 		return err;
-	n = uptrkv_mig__pending_moves(c->snap, slot, ids);
-	return n ? move_store(c, tid, slot, ids, n) : 0;
+	err = move_store(c, tid, slot, ids, n);
+	return err ?: snapshot(c, tid);
 }
 
 static int plan_store(struct rollout *c, __u32 tid, struct uptrkv_mig *m)
@@ -275,7 +280,6 @@ static int plan_store(struct rollout *c, __u32 tid, struct uptrkv_mig *m)
 	if (err > 0)
 		return uptrkv_err(c->e, -EBUSY, "thread %u: values resized by the previous rollout are "
 				  "still being moved (their seqcount stayed busy); try again", tid);
-	err = err ?: snapshot(c, tid);
 	if (err)
 		return err;
 	if (!in_layout(c, c->snap))
@@ -309,7 +313,6 @@ static void skip_store(struct rollout *c, const struct uptrkv_task_ref *t, int e
 static int plan_stores(struct rollout *c)
 {
 	bool skip = UPTRKV_OPTS_GET(c->opts, skip_corrupt, false);
-
 	struct uptrkv_task_ref *tasks;
 	size_t nr;
 	int err;
