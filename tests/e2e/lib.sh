@@ -90,5 +90,16 @@ sys.exit(1 if bad or r["errors"] else 0)
 PY
 }
 
+# expect CODE PATTERN CMD...: exit status, a line of stderr matching
+# PATTERN (grep -E), and no sanitizer report; prints that line.
+expect() {
+	local want=$1 pat=$2 rc=0; shift 2
+	"$@" > "$tmp/x.out" 2> "$tmp/x.err" || rc=$?
+	! grep -qE 'Sanitizer|runtime error:' "$tmp/x.err" || { cat "$tmp/x.err"; fail "[$*]: sanitizer report"; }
+	[ "$rc" = "$want" ] || fail "[$*]: exit $rc, want $want: $(cat "$tmp/x.err")"
+	grep -qE -- "$pat" "$tmp/x.err" || fail "[$*]: stderr does not match '$pat': $(cat "$tmp/x.err")"
+	echo "  exit $rc: $(grep '^uptrkv' "$tmp/x.err" | tail -1 | cut -c1-240)"
+}
+
 # json FILE EXPR: evaluates a python expression on the JSON document in FILE (as j).
 json() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }

@@ -25,15 +25,6 @@ E=$BUILD/tests/e2e
 G=$tmp/glob
 mkdir -p "$G"
 
-# expect CODE PATTERN CMD...: exit status and a line of stderr.
-expect() {
-	local want=$1 pat=$2 rc=0; shift 2
-	"$@" > "$tmp/x.out" 2> "$tmp/x.err" || rc=$?
-	! grep -qE 'Sanitizer|runtime error:' "$tmp/x.err" || { cat "$tmp/x.err"; fail "[$*]: sanitizer report"; }
-	[ "$rc" = "$want" ] || fail "[$*]: exit $rc, want $want: $(cat "$tmp/x.err")"
-	grep -qE -- "$pat" "$tmp/x.err" || fail "[$*]: stderr does not match '$pat': $(cat "$tmp/x.err")"
-	echo "  exit $rc: $(grep '^uptrkv' "$tmp/x.err" | tail -1 | cut -c1-240)"
-}
 
 # mk VERSION OBJ TGID [EXTRA YAML]: a manifest of the glob layout.
 MAGIC=0x5eed1234

@@ -27,15 +27,6 @@ for v in 1 2 3; do
 done
 sed -e 's/^version: 3/version: 4/' "$H/demo_v3.yaml" > "$H/demo_v4.yaml"
 
-# expect CODE PATTERN CMD...: exit status and a line of stderr.
-expect() {
-	local want=$1 pat=$2 rc=0; shift 2
-	"$@" > "$tmp/x.out" 2> "$tmp/x.err" || rc=$?
-	! grep -qE 'Sanitizer|runtime error:' "$tmp/x.err" || { cat "$tmp/x.err"; fail "[$*]: sanitizer report"; }
-	[ "$rc" = "$want" ] || fail "[$*]: exit $rc, want $want: $(cat "$tmp/x.err")"
-	grep -qE -- "$pat" "$tmp/x.err" || fail "[$*]: stderr does not match '$pat': $(cat "$tmp/x.err")"
-	echo "  exit $rc: $(grep '^uptrkv' "$tmp/x.err" | tail -1 | cut -c1-220)"
-}
 
 # What a refused command must not change: pins, live version and programs.
 state() {
