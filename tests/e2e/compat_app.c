@@ -128,6 +128,9 @@ static void round_gone(struct uptrkv_thread *t, struct state *s)
 	}
 	r = compat_put_gone(t, s->gone + 1);
 	if (r == 0) {
+		/* The rollback returned it between our get and this put. */
+		if (s->gone_absent)
+			gone_back++;
 		s->gone++;
 		s->gone_absent = false;
 	} else if (r == -ENOENT) {
@@ -160,6 +163,9 @@ static void round_level(struct uptrkv_thread *t, struct state *s)
 	}
 	r = compat_put_level(t, s->level + 1);
 	if (r == 0) {
+		/* The rollback out of v3 came between our get and this put. */
+		if (s->level_proto)
+			level_reset++;
 		s->level++;
 		s->level_proto = false;
 	} else if (r == -EPROTO) {
