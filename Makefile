@@ -41,8 +41,11 @@ PKG_CONFIG ?= pkg-config
 LIB_PC_DEPS := libbpf libelf zlib yaml-0.1
 LDLIBS    := $(shell $(PKG_CONFIG) --libs $(LIB_PC_DEPS)) -lpthread
 
+# bpf/ includes nothing from lib/ (no -Ilib here): what both sides share
+# is in these headers, beside the BPF ones, and lib/ includes them.
+BPF_ABI_HDRS := bpf/uptrkv_layout.h bpf/uptrkv_admin_abi.h bpf/uptrkv_bind.h
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
-	      -Wno-unused-function -I$(BUILD)/bpf -Ibpf -Ilib
+	      -Wno-unused-function -I$(BUILD)/bpf -Ibpf
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 LIB_OBJ   := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
@@ -101,7 +104,7 @@ $(VMLINUX_H):
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) $(wildcard bpf/*.h) lib/uptrkv_admin.h | check-clang
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) $(wildcard bpf/*.h) | check-clang
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -136,7 +139,7 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) bpf/uptrkv_layout.h $(LIB_SKELS)
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(BPF_ABI_HDRS) $(LIB_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -fPIC -c $< -o $@
@@ -150,7 +153,7 @@ $(LIB_SO): $(LIB_OBJ) $(LIB_MAP)
 	$(Q)$(CC) -shared $(LDFLAGS_SAN) -Wl,-soname,libuptrkv.so.$(LIB_SOVER) \
 		-Wl,--version-script=$(LIB_MAP) -o $@ $(LIB_OBJ) $(LDLIBS)
 
-$(BUILD)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(wildcard lib/*.h) bpf/uptrkv_layout.h
+$(BUILD)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(wildcard lib/*.h) $(BPF_ABI_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -199,8 +202,7 @@ HDR_DIR      := $(INCLUDEDIR)/uptrkv
 LIB_HDRS     := lib/uptrkv.h lib/uptrkv_common.h lib/uptrkv_manifest.h \
 		lib/uptrkv_store.h lib/uptrkv_admin.h lib/uptrkv_binding.h \
 		lib/uptrkv_deploy.h
-BPF_HDRS     := bpf/uptrkv.bpf.h bpf/uptrkv_move.bpf.h bpf/uptrkv_layout.h \
-		bpf/uptrkv_bind.h
+BPF_HDRS     := bpf/uptrkv.bpf.h bpf/uptrkv_move.bpf.h $(BPF_ABI_HDRS)
 INSTALLED    := $(BINDIR)/uptrkv $(LIBDIR)/libuptrkv.a \
 		$(LIBDIR)/libuptrkv.so.$(LIB_VERSION) $(LIBDIR)/libuptrkv.so.$(LIB_SOVER) \
 		$(LIBDIR)/libuptrkv.so $(PKGCONFIGDIR)/uptrkv.pc \

@@ -18,7 +18,7 @@
 #define __uptr __attribute__((btf_type_tag("uptr")))
 #endif
 #include "uptrkv_layout.h"
-#include "uptrkv_admin.h"
+#include "uptrkv_admin_abi.h"
 
 #ifndef EINVAL
 #define EPERM	1
