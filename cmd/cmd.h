@@ -48,6 +48,10 @@ struct cmd_env {
 	bool error_written;	/* the JSON error document is out: nothing else goes to stdout */
 	int timeout_ms;		/* --timeout; -1: not given */
 	enum progress_mode progress;
+	/* -j without -v: the tail of a rejected program's verifier log, for
+	 * the error document (p_err_json) instead of stderr. */
+	char *verifier_log;
+	int verifier_log_left_out;	/* earlier lines not in verifier_log */
 };
 extern struct cmd_env env;
 

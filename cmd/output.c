@@ -49,6 +49,24 @@ const char *error_code(const struct uptrkv_error *e, const struct uptrkv_rollout
 	return CODE_FAILED;
 }
 
+/* The tail of the verifier log (cmd/uptrkv.c, print_log_tail), one string
+ * per line, and how many lines came before it. */
+static void verifier_log_fields(struct jw *w)
+{
+	const char *p = env.verifier_log, *nl;
+
+	jw_name(w, "verifier_log");
+	jw_start_array(w);
+	for (; *p; p = nl + 1) {
+		nl = strchrnul(p, '\n');
+		jw_string_len(w, p, nl - p);
+		if (!*nl)
+			break;
+	}
+	jw_end_array(w);
+	jw_uint_field(w, "verifier_log_left_out", env.verifier_log_left_out);
+}
+
 /* A JSON error replaces the document, so it is written only when no
  * document was started (returns false if it was not written). */
 bool p_err_json(const char *code, const char *msg, err_extra_fn extra, const void *ctx)
@@ -63,6 +81,8 @@ bool p_err_json(const char *code, const char *msg, err_extra_fn extra, const voi
 	jw_start_object(w);
 	jw_string_field(w, "error", msg);
 	jw_string_field(w, "code", code);
+	if (env.verifier_log && !strcmp(code, CODE_VERIFIER))
+		verifier_log_fields(w);
 	if (extra)
 		extra(w, ctx);
 	jw_end_object(w);

@@ -245,15 +245,16 @@ static bool is_insn_line(const char *p)
 }
 
 /* libbpf prints a rejected program's log as one message, between
- * VLOG_BEGIN and VLOG_END: print it with the log cut to its tail. */
-static int print_log_tail(const char *msg)
+ * VLOG_BEGIN and VLOG_END. Finds where its tail starts (see VLOG_TAIL_MIN)
+ * and how many lines come before; NULL if msg holds no whole log. */
+static const char *log_tail(const char *msg, const char **log_out, const char **end_out,
+			    int *skipped)
 {
 	const char *log = strstr(msg, VLOG_BEGIN), *end;
 	const char *from, *p, *prev = NULL;
-	int skipped = 0;
 
 	if (!log || !(end = strstr(log, VLOG_END)))
-		return fputs(msg, stderr);
+		return NULL;
 	log += strlen(VLOG_BEGIN);
 	from = line_back(log, end, VLOG_TAIL_MIN);
 	/* The last instruction printed is the one the verifier failed on. */
@@ -277,8 +278,34 @@ static int print_log_tail(const char *msg)
 		}
 		break;
 	}
+	*skipped = 0;
 	for (p = log; p < from; p++)
-		skipped += *p == '\n';
+		*skipped += *p == '\n';
+	*log_out = log;
+	*end_out = end;
+	return from;
+}
+
+/* Text mode: the message with the log cut to its tail. JSON mode: the
+ * tail is kept for the error document and stderr gets only libbpf's own
+ * line, so that the log is not free text beside the document. */
+static int print_log_tail(const char *msg)
+{
+	const char *log, *end, *from;
+	int skipped;
+
+	from = log_tail(msg, &log, &end, &skipped);
+	if (!from)
+		return fputs(msg, stderr);
+	if (env.json) {
+		free(env.verifier_log);
+		env.verifier_log = strndup(from, end - from);
+		env.verifier_log_left_out = skipped;
+		/* libbpf's "prog 'NAME': " before VLOG_BEGIN names the program. */
+		return fprintf(stderr, "%.*sthe verifier log's last lines are in the JSON "
+			       "error (verifier_log); run with -v for the whole log\n",
+			       (int)(log - msg - strlen(VLOG_BEGIN)), msg);
+	}
 	fprintf(stderr, "%.*s", (int)(log - msg), msg);
 	if (skipped)
 		fprintf(stderr, "... %d earlier lines left out; run with -v for the whole log\n",
@@ -653,5 +680,6 @@ int main(int argc, char **argv)
 	ret = run_cmd(c, argc - a.cmd_index, argv + a.cmd_index);
 	json_end();
 	free((void *)env.cmdline);
+	free(env.verifier_log);
 	return ret;
 }
