@@ -2,8 +2,9 @@
 # `make test` builds everything again under ASan/UBSan and runs the unit and
 # end-to-end tests; `make demo` runs the demo rollout; `make bench` the
 # benchmarks. `make deps` installs the Debian packages (root, apt-get).
-# `make install` / `make uninstall` put the tool, the libraries, headers and
-# uptrkv.pc under PREFIX (default /usr/local), below DESTDIR if given.
+# `make install` / `make uninstall` put the tool, the libraries, headers,
+# uptrkv.pc, the man pages (`make man`, with pandoc) and the bash completion
+# under PREFIX (default /usr/local), below DESTDIR if given.
 
 BUILD     ?= build
 SANITIZE  ?= 0
@@ -12,7 +13,7 @@ V         ?= 0
 CC        ?= gcc
 BPFTOOL   ?= bpftool
 DEPS_PKGS := clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev \
-	     libyaml-dev libcmocka-dev pkg-config jq ansible-core
+	     libyaml-dev libcmocka-dev pkg-config jq ansible-core pandoc man-db
 
 # clang >= 15 is required: clang 14 silently drops btf_type_tag("uptr").
 CLANG ?= $(shell for c in clang-21 clang-20 clang-19 clang-18 clang-17 clang-16 clang-15 clang; do \
@@ -79,7 +80,7 @@ E2E_BIN   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRC))
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
-.PHONY: FORCE all install uninstall check-clang deps deps-check test test-build unit e2e test-fleet soak bench demo clean
+.PHONY: FORCE all man install uninstall check-clang deps deps-check test test-build unit e2e test-fleet soak bench demo clean
 .DELETE_ON_ERROR:
 
 all: check-clang $(LIB_A) $(LIB_SO) $(BPF_OBJ) $(UPTRKV) $(DEMO_WL)
@@ -203,20 +204,36 @@ LIB_HDRS     := lib/uptrkv.h lib/uptrkv_common.h lib/uptrkv_manifest.h \
 		lib/uptrkv_store.h lib/uptrkv_admin.h lib/uptrkv_binding.h \
 		lib/uptrkv_deploy.h
 BPF_HDRS     := bpf/uptrkv.bpf.h bpf/uptrkv_move.bpf.h $(BPF_ABI_HDRS)
+MANDIR       ?= $(PREFIX)/share/man
+BASHCOMPDIR  ?= $(PREFIX)/share/bash-completion/completions
+# Man pages, from docs/ by scripts/man.sh: uptrkv(8), one per command (the
+# "### CMD" sections of docs/commands.md' COMMANDS) and uptrkv-manifest(5).
+MAN_CMDS     := $(shell awk '/^\#\# /{c = /^\#\# COMMANDS/} c && /^\#\#\# /{print $$2}' docs/commands.md)
+MAN8         := uptrkv.8 $(patsubst %,uptrkv-%.8,$(MAN_CMDS))
+MAN5         := uptrkv-manifest.5
 INSTALLED    := $(BINDIR)/uptrkv $(LIBDIR)/libuptrkv.a \
 		$(LIBDIR)/libuptrkv.so.$(LIB_VERSION) $(LIBDIR)/libuptrkv.so.$(LIB_SOVER) \
 		$(LIBDIR)/libuptrkv.so $(PKGCONFIGDIR)/uptrkv.pc \
-		$(addprefix $(HDR_DIR)/,$(notdir $(LIB_HDRS) $(BPF_HDRS)))
+		$(addprefix $(HDR_DIR)/,$(notdir $(LIB_HDRS) $(BPF_HDRS))) \
+		$(addprefix $(MANDIR)/man8/,$(MAN8)) $(addprefix $(MANDIR)/man5/,$(MAN5)) \
+		$(BASHCOMPDIR)/uptrkv
+
+man: $(BUILD)/man/.stamp
+$(BUILD)/man/.stamp: docs/commands.md docs/manifest.md scripts/man.sh
+	@command -v pandoc >/dev/null || { echo "error: the man pages need pandoc: run 'make deps'"; exit 1; }
+	$(call msg,MAN,$(BUILD)/man)
+	$(Q)rm -rf $(BUILD)/man && scripts/man.sh $(BUILD)/man $(LIB_VERSION) && touch $@
 
 $(BUILD)/uptrkv.pc: lib/uptrkv.pc.template FORCE
 	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	     -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@.tmp
 	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 
-install: all $(BUILD)/uptrkv.pc
+install: all man $(BUILD)/uptrkv.pc
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
-		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(HDR_DIR)
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(HDR_DIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR)
 	$(Q)$(INSTALL) -m 755 $(UPTRKV) $(DESTDIR)$(BINDIR)/uptrkv
 	$(Q)$(INSTALL) -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	$(Q)$(INSTALL) -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
@@ -224,6 +241,9 @@ install: all $(BUILD)/uptrkv.pc
 	$(Q)ln -sf libuptrkv.so.$(LIB_SOVER) $(DESTDIR)$(LIBDIR)/libuptrkv.so
 	$(Q)$(INSTALL) -m 644 $(BUILD)/uptrkv.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	$(Q)$(INSTALL) -m 644 $(LIB_HDRS) $(BPF_HDRS) $(DESTDIR)$(HDR_DIR)/
+	$(Q)$(INSTALL) -m 644 $(addprefix $(BUILD)/man/,$(MAN8)) $(DESTDIR)$(MANDIR)/man8/
+	$(Q)$(INSTALL) -m 644 $(addprefix $(BUILD)/man/,$(MAN5)) $(DESTDIR)$(MANDIR)/man5/
+	$(Q)$(INSTALL) -m 644 completion/uptrkv $(DESTDIR)$(BASHCOMPDIR)/uptrkv
 
 # Removes what install put there, and the headers' own folder.
 uninstall:
@@ -236,7 +256,7 @@ test: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build
 	@BUILD=build/san T="$(T)" tests/run.sh
 
-test-build: all $(UNIT_BIN) $(E2E_BIN)
+test-build: all man $(UNIT_BIN) $(E2E_BIN)
 
 unit: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build

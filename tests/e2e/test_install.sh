@@ -1,7 +1,9 @@
 #!/bin/bash
 # `make install` into a temp DESTDIR, then a program built outside the tree
 # from what was installed only (root, real BPF, private bpffs; lib.sh):
-#  - `make install DESTDIR=... PREFIX=/usr` from the BUILD under test;
+#  - `make install DESTDIR=... PREFIX=/usr` from the BUILD under test: the
+#    man pages (one per command) and the bash completion too, and a .so
+#    that exports only uptrkv_ names;
 #  - every installed C header compiles on its own;
 #  - a manifest, `uptrkv gen header` with the installed binary, a BPF object
 #    that includes the installed uptrkv.bpf.h, and an app linked against the
@@ -33,9 +35,22 @@ make --no-print-directory -s BUILD="$BUILD" SANITIZE=$SANITIZE install DESTDIR="
 (cd "$root" && find . -type f -o -type l | sort) > "$tmp/installed"
 sed 's/^/  /' "$tmp/installed"
 for f in usr/bin/uptrkv usr/lib/libuptrkv.a usr/lib/libuptrkv.so.0 usr/lib/pkgconfig/uptrkv.pc \
-	 usr/include/uptrkv/uptrkv.h usr/include/uptrkv/uptrkv.bpf.h; do
+	 usr/include/uptrkv/uptrkv.h usr/include/uptrkv/uptrkv.bpf.h \
+	 usr/include/uptrkv/uptrkv_admin_abi.h usr/share/man/man8/uptrkv.8 \
+	 usr/share/man/man8/uptrkv-rollout.8 usr/share/man/man5/uptrkv-manifest.5 \
+	 usr/share/bash-completion/completions/uptrkv; do
 	grep -qx "./$f" "$tmp/installed" || fail "not installed: $f"
 done
+# A man page for every command, as the help lists them.
+for c in $("$BUILD/uptrkv" help -j | jq -r '.commands[].name'); do
+	grep -qx "./usr/share/man/man8/uptrkv-$c.8" "$tmp/installed" || fail "no man page installed for $c"
+done
+echo "ok   man pages for every command, uptrkv(8), uptrkv-manifest(5), bash completion"
+# The shared library exports the uptrkv_ API and nothing else.
+nm -D --defined-only "$root/usr/lib/libuptrkv.so.0" | awk '{print $NF}' | sort -u > "$tmp/exported"
+others=$(grep -v '^uptrkv_' "$tmp/exported" | grep -v '^UPTRKV_[0-9.]*$' || true)
+[ -z "$others" ] || fail "libuptrkv.so exports more than uptrkv_ names: $others"
+echo "ok   libuptrkv.so.0 exports $(grep -c '^uptrkv_' "$tmp/exported") symbols, all uptrkv_"
 for h in "$root"/usr/include/uptrkv/*.h; do
 	case $h in *.bpf.h) continue ;; esac
 	echo "#include <uptrkv/$(basename "$h")>" |
