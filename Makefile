@@ -14,6 +14,8 @@ CC        ?= gcc
 BPFTOOL   ?= bpftool
 DEPS_PKGS := clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev \
 	     libyaml-dev libcmocka-dev pkg-config jq ansible-core pandoc man-db
+# What building and checking the Debian package (debian/) needs besides.
+DEB_PKGS  := debhelper dpkg-dev lintian
 
 # clang >= 15 is required: clang 14 silently drops btf_type_tag("uptr").
 CLANG ?= $(shell for c in clang-21 clang-20 clang-19 clang-18 clang-17 clang-16 clang-15 clang; do \
@@ -80,7 +82,7 @@ E2E_BIN   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRC))
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
-.PHONY: FORCE all man install uninstall check-clang deps deps-check test test-build unit e2e test-fleet soak bench demo clean
+.PHONY: FORCE all man install uninstall check-clang deps deps-check deps-deb test-deb test test-build unit e2e test-fleet soak bench demo clean
 .DELETE_ON_ERROR:
 
 all: check-clang $(LIB_A) $(LIB_SO) $(BPF_OBJ) $(UPTRKV) $(DEMO_WL)
@@ -99,6 +101,9 @@ deps:
 
 deps-check:
 	@scripts/deps.sh --check-or-install $(DEPS_PKGS)
+
+deps-deb:
+	@scripts/deps.sh --check-or-install $(DEPS_PKGS) $(DEB_PKGS)
 
 $(VMLINUX_H):
 	@mkdir -p $(@D)
@@ -143,7 +148,7 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(BPF_ABI_HDRS) $(LIB_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -fPIC -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -c $< -o $@
 
 $(LIB_A): $(LIB_OBJ)
 	$(call msg,AR,$@)
@@ -151,13 +156,13 @@ $(LIB_A): $(LIB_OBJ)
 
 $(LIB_SO): $(LIB_OBJ) $(LIB_MAP)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) -shared $(LDFLAGS_SAN) -Wl,-soname,libuptrkv.so.$(LIB_SOVER) \
+	$(Q)$(CC) -shared $(LDFLAGS) $(LDFLAGS_SAN) -Wl,-soname,libuptrkv.so.$(LIB_SOVER) \
 		-Wl,--version-script=$(LIB_MAP) -o $@ $(LIB_OBJ) $(LDLIBS)
 
 $(BUILD)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(wildcard lib/*.h) $(BPF_ABI_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/cmd/uptrkv.o: CFLAGS += -DUPTRKV_GIT_REV='"$(GIT_REV)"'
 # Rebuilt when the revision changes, so --version never names a stale one.
@@ -169,11 +174,11 @@ FORCE:
 
 $(UPTRKV): $(CMD_OBJ) $(LIB_A)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS_SAN) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) $(LDFLAGS_SAN) -o $@ $^ $(LDLIBS)
 
 $(DEMO_WL): $(BUILD)/cmd/demo_workload.o $(LIB_A)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS_SAN) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) $(LDFLAGS_SAN) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
@@ -271,6 +276,13 @@ e2e: deps-check
 test-fleet: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build
 	@BUILD=build/san T="$(T)" tests/run.sh fleet
+
+# The Debian package: dpkg-buildpackage -us -uc -b in a temp copy of the
+# tree, lintian, the three packages' contents, unpacked into a temp root
+# (tests/pkg/test_deb.sh; no root needed, nothing installed). Builds the
+# whole tree once more, so not in `make test`; .ci/run runs it.
+test-deb: deps-deb
+	@bash tests/pkg/test_deb.sh
 
 # The long soaks (about 15 minutes): the read-your-writes soak with 120
 # switches and 24 of them killed, and 300 back-to-back rollbacks.

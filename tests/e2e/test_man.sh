@@ -29,6 +29,11 @@ for p in "${pages[@]}"; do
 	[ -s "$p" ] || fail "missing $p"
 	MANWIDTH=80 man -l --warnings=w -E UTF-8 "$p" > "$tmp/out" 2> "$tmp/err" || fail "man -l $p failed: $(cat "$tmp/err")"
 	[ ! -s "$tmp/err" ] || fail "man -l $(basename "$p") warns: $(head -5 "$tmp/err")"
+	# And as lintian checks a page (Lintian/Check/Documentation/Manual.pm,
+	# at 80 columns; lintian itself uses 120, see the Debian package test).
+	env -i PATH="$PATH" LC_ALL=C.UTF-8 MANROFFSEQ= MANWIDTH=80 \
+		man --warnings -E UTF-8 -l -Tutf8 -Z "$p" > /dev/null 2> "$tmp/err" || true
+	[ ! -s "$tmp/err" ] || fail "man -Tutf8 -Z $(basename "$p") warns: $(head -5 "$tmp/err")"
 	[ "$(wc -l < "$tmp/out")" -gt 10 ] || fail "$(basename "$p") is nearly empty"
 done
 echo "ok   ${#pages[@]} pages render with man -l, every warning on, none given"
