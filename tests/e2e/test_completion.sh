@@ -72,6 +72,11 @@ want deployed:demo
 comp uptrkv --bpffs "$bpffs" diff deployed:
 grep '^deployed:' "$tmp/got" > "$tmp/got2" || true; mv "$tmp/got2" "$tmp/got"
 expect "diff deployed:NAME" "$tmp/want"
+want demo	# as readline splits deployed:d at the colon
+comp uptrkv --bpffs "$bpffs" diff deployed : d
+expect "diff deployed : d" "$tmp/want"
+comp uptrkv --bpffs "$bpffs" diff deployed :
+expect "diff deployed :" "$tmp/want"
 : > "$tmp/want"
 comp uptrkv --bpffs "$tmp/other" undeploy ""
 expect "undeploy on another bpffs: nothing" "$tmp/want"
