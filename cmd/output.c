@@ -81,7 +81,9 @@ bool p_err_json(const char *code, const char *msg, err_extra_fn extra, const voi
 	jw_start_object(w);
 	jw_string_field(w, "error", msg);
 	jw_string_field(w, "code", code);
-	if (env.verifier_log && !strcmp(code, CODE_VERIFIER))
+	/* Any failed program load, not only code "verifier": the log is the
+	 * only place that says why, and it went nowhere else. */
+	if (env.verifier_log)
 		verifier_log_fields(w);
 	if (extra)
 		extra(w, ctx);
