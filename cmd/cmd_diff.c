@@ -64,9 +64,9 @@ static const struct argp diff_argp = {
 	       "resize: reset, a version that does not increase, or with --object a FILE "
 	       "not built for NEW: code object_mismatch).\n\n"
 	       "Examples:\n"
-	       "  uptrkv diff manifests/demo_v1.yaml manifests/demo_v2.yaml\n"
-	       "  uptrkv diff deployed:demo manifests/demo_v3.yaml --json\n"
-	       "  uptrkv diff deployed:demo manifests/demo_v3.yaml --object build/bpf/demo_v3.bpf.o",
+	       "  uptrkv diff examples/demo/demo_v1.yaml examples/demo/demo_v2.yaml\n"
+	       "  uptrkv diff deployed:demo examples/demo/demo_v3.yaml --json\n"
+	       "  uptrkv diff deployed:demo examples/demo/demo_v3.yaml --object build/bpf/demo_v3.bpf.o",
 };
 
 static int load_deployed(const char *name, struct uptrkv_manifest **m)

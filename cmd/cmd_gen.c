@@ -65,8 +65,8 @@ static const struct argp gen_argp = {
 	       "applications link libuptrkv.\v"
 	       "Exit status: 0 written, 2 bad manifest or usage.\n\n"
 	       "Examples:\n"
-	       "  uptrkv gen header manifests/demo_v2.yaml -o demo.h\n"
-	       "  uptrkv gen header manifests/demo_v2.yaml --prefix app > app_keys.h",
+	       "  uptrkv gen header examples/demo/demo_v2.yaml -o demo.h\n"
+	       "  uptrkv gen header examples/demo/demo_v2.yaml --prefix app > app_keys.h",
 };
 
 /* ------------------------------------------------------------------ */

@@ -415,9 +415,9 @@ static const struct argp rollout_argp = {
 	       "running, unchanged), 2 usage or manifest error. With --json a refusal is "
 	       "{\"error\",\"code\",\"plan\"}.\n\n"
 	       "Examples:\n"
-	       "  uptrkv rollout manifests/demo_v1.yaml\n"
-	       "  uptrkv rollout manifests/demo_v2.yaml --dry-run\n"
-	       "  uptrkv rollout manifests/demo_v2.yaml -j",
+	       "  uptrkv rollout examples/demo/demo_v1.yaml\n"
+	       "  uptrkv rollout examples/demo/demo_v2.yaml --dry-run\n"
+	       "  uptrkv rollout examples/demo/demo_v2.yaml -j",
 };
 
 static int load_manifest(const char *path, struct uptrkv_manifest **m)

@@ -48,8 +48,8 @@ static const struct argp validate_argp = {
 	       "each), 2 if any is invalid or unreadable, or FILE is not bound to it (code "
 	       "object_mismatch).\n\n"
 	       "Example:\n"
-	       "  uptrkv validate manifests/demo_v1.yaml manifests/demo_v2.yaml\n"
-	       "  uptrkv validate manifests/demo_v2.yaml --object build/bpf/demo_v2.bpf.o\n"
+	       "  uptrkv validate examples/demo/demo_v1.yaml examples/demo/demo_v2.yaml\n"
+	       "  uptrkv validate examples/demo/demo_v2.yaml --object build/bpf/demo_v2.bpf.o\n"
 	       "  uptrkv validate -p manifests/*.yaml",
 };
 

@@ -36,11 +36,11 @@ struct cmd {
 /* One row per command: dispatch, prefixes, "did you mean" and help. */
 static const struct cmd cmds[] = {
 	{ "validate", do_validate, "validate MANIFEST...",
-	  "uptrkv validate manifests/demo_v2.yaml" },
+	  "uptrkv validate examples/demo/demo_v2.yaml" },
 	{ "diff", do_diff, "diff OLD NEW",
-	  "uptrkv diff manifests/demo_v1.yaml manifests/demo_v2.yaml --json" },
+	  "uptrkv diff examples/demo/demo_v1.yaml examples/demo/demo_v2.yaml --json" },
 	{ "rollout", do_rollout, "rollout MANIFEST [--dry-run]",
-	  "uptrkv rollout manifests/demo_v2.yaml" },
+	  "uptrkv rollout examples/demo/demo_v2.yaml" },
 	{ "rollback", do_rollback, "rollback NAME [--to-version N]",
 	  "uptrkv rollback demo --to-version 1" },
 	{ "history", do_history, "history NAME",
@@ -50,7 +50,7 @@ static const struct cmd cmds[] = {
 	{ "dump", do_dump, "dump PID [--deployment NAME] [--key ID|NAME]...",
 	  "uptrkv dump $(pidof app) --key rx_bytes" },
 	{ "gen", do_gen, "gen header MANIFEST [-o FILE]",
-	  "uptrkv gen header manifests/demo_v2.yaml -o demo.h" },
+	  "uptrkv gen header examples/demo/demo_v2.yaml -o demo.h" },
 	{ "undeploy", do_undeploy, "undeploy NAME",
 	  "uptrkv undeploy demo" },
 	{ "help", do_help, "help [COMMAND]",
@@ -326,17 +326,17 @@ static char doc[] =
 	"  version                   uptrkv's and libbpf's versions, the git revision\n"
 	"\n"
 	"Examples:\n"
-	"  uptrkv validate manifests/demo_v2.yaml\n"
-	"  uptrkv diff manifests/demo_v1.yaml manifests/demo_v2.yaml\n"
-	"  uptrkv diff deployed:demo manifests/demo_v3.yaml -j\n"
-	"  uptrkv rollout manifests/demo_v2.yaml --dry-run\n"
-	"  uptrkv rollout manifests/demo_v2.yaml\n"
+	"  uptrkv validate examples/demo/demo_v2.yaml\n"
+	"  uptrkv diff examples/demo/demo_v1.yaml examples/demo/demo_v2.yaml\n"
+	"  uptrkv diff deployed:demo examples/demo/demo_v3.yaml -j\n"
+	"  uptrkv rollout examples/demo/demo_v2.yaml --dry-run\n"
+	"  uptrkv rollout examples/demo/demo_v2.yaml\n"
 	"  uptrkv status demo -p\n"
 	"  uptrkv dump 4242 --key rx_bytes\n"
 	"  uptrkv rollback demo\n"
 	"  uptrkv rollback demo --to-version 1\n"
 	"  uptrkv history demo\n"
-	"  uptrkv gen header manifests/demo_v2.yaml -o demo.h\n"
+	"  uptrkv gen header examples/demo/demo_v2.yaml -o demo.h\n"
 	"\n"
 	"A command may be shortened to any unambiguous prefix ('uptrkv st').\n"
 	"Run 'uptrkv help COMMAND' for a command's options. Errors go to stderr\n"

@@ -43,7 +43,7 @@ W="$BUILD/uptrkv-demo-workload"
 
 # Demo manifests pointing at this build's objects, in a folder of their own.
 for v in 1 2 3; do
-	sed "s|^object: .*|object: $PWD/$BUILD/bpf/demo_v$v.bpf.o|" manifests/demo_v$v.yaml > "$M/demo_v$v.yaml"
+	sed "s|^object: .*|object: $PWD/$BUILD/bpf/demo_v$v.bpf.o|" examples/demo/demo_v$v.yaml > "$M/demo_v$v.yaml"
 done
 
 fail() { echo "FAIL: $*"; exit 1; }

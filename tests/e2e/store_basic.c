@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * End-to-end: several threads register stores and put keys; a real tp_btf
- * program (bpf/test_store.bpf.c) reads them on the thread's getppid() and
+ * program (tests/bpf/test_store.bpf.c) reads them on the thread's getppid() and
  * writes others back. Checks both directions, 1-byte and 4096-byte values,
  * variable sizes, BPF delete, growth past one page, -ENOSPC at 32 KiB and
  * reuse after delete.

@@ -20,7 +20,7 @@ start_workload wl -t 3
 read -r _ wl_pid tids <"$tmp/wl.out"
 
 # check_dump FILE MANIFEST VERSION: the dump against the manifest and the
-# workload's own rules (see cmd/demo_workload.c).
+# workload's own rules (see examples/demo/demo_workload.c).
 check_dump() {
 	python3 - "$1" "$2" "$3" "$wl_pid" $tids <<'EOF'
 import json, sys, yaml

@@ -23,7 +23,7 @@ H=$tmp/hist
 mkdir -p "$H/objs"
 for v in 1 2 3; do
 	cp "$BUILD/bpf/demo_v$v.bpf.o" "$H/objs/"
-	sed "s|^object: .*|object: $H/objs/demo_v$v.bpf.o|" manifests/demo_v$v.yaml > "$H/demo_v$v.yaml"
+	sed "s|^object: .*|object: $H/objs/demo_v$v.bpf.o|" examples/demo/demo_v$v.yaml > "$H/demo_v$v.yaml"
 done
 sed -e 's/^version: 3/version: 4/' "$H/demo_v3.yaml" > "$H/demo_v4.yaml"
 
@@ -200,7 +200,7 @@ rc=0; U diff "$H/w3.yaml" "$H/w4.yaml" -j > "$tmp/wd.json" || rc=$?
   "[(2, 'retyped', 'copy', 'uint'), (5, 'retyped', 'copy', 'sint')]" ] || fail "diff: $(cat "$tmp/wd.json")"
 U diff "$H/w3.yaml" "$H/w4.yaml" > "$tmp/wd.txt" || true
 grep -q "s16 -> s64, value kept, sign-extended" "$tmp/wd.txt" || fail "diff text: $(cat "$tmp/wd.txt")"
-# dump_app's BPF writer (bpf/test_dump.bpf.c) adds through meta slot 0: the
+# dump_app's BPF writer (tests/bpf/test_dump.bpf.c) adds through meta slot 0: the
 # same layout as version 2 and then 3 makes slot 0 the live one.
 sed -e 's/^version: 3/version: 2/' "$H/w3.yaml" > "$H/w2.yaml"
 U rollout "$H/w2.yaml" > /dev/null

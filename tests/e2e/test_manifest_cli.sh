@@ -74,7 +74,7 @@ grep -q "Example" "$tmp/out" && ok "validate --help shows an example" || bad "va
 run "$UPTRKV" validate --json $M/demo_v2.yaml $U/bad_many.yaml
 expect_rc 2 "validate --json with a bad file"
 jq_true '.manifests | length == 2' "validate json: two manifests"
-jq_true '.manifests[0] | .path == "manifests/demo_v2.yaml" and .valid == true and .errors == [] and .keys == 9 and .bytes == 4208' \
+jq_true '.manifests[0] | .path == "examples/demo/demo_v2.yaml" and .valid == true and .errors == [] and .keys == 9 and .bytes == 4208' \
 	"validate json: the valid one"
 jq_true '.manifests[1] | .valid == false and (.errors | length) == 5' "validate json: five errors"
 jq_true '.manifests[1].errors[0] == {"line":4,"col":10,"message":"version: expected an integer 1..4294967295, got 0"}' \

@@ -3,7 +3,7 @@
 # the workload's threads write continuously and the programs fire on every
 # event; idempotent re-run, dry run, refusals; serialised concurrent runs.
 # The workload checks after every single event that exactly one program
-# handled it and that no value was lost (cmd/demo_workload.c).
+# handled it and that no value was lost (examples/demo/demo_workload.c).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 

@@ -318,7 +318,7 @@ static void test_demo_manifests(void **state)
 		assert_string_equal(m->name, "demo");
 		assert_int_equal(m->version, demos[i].version);
 		assert_int_equal(m->nr_keys, demos[i].nr);
-		/* ../build/bpf/demo_vN.bpf.o against manifests/, folded */
+		/* ../../build/bpf/demo_vN.bpf.o against examples/demo/, folded */
 		want = strstr(m->object, "/build/bpf/demo_v");
 		assert_non_null(want);
 		assert_null(strstr(m->object, ".."));

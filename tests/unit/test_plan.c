@@ -438,8 +438,8 @@ int main(void)
 		cmocka_unit_test(test_names),
 	};
 
-	if (ut_find_top("manifests/demo_v1.yaml", top)) {
-		fprintf(stderr, "manifests/demo_v1.yaml not found\n");
+	if (ut_find_top("examples/demo/demo_v1.yaml", top)) {
+		fprintf(stderr, "examples/demo/demo_v1.yaml not found\n");
 		return 1;
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
