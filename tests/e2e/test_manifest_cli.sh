@@ -24,7 +24,7 @@ jq_true() {
 	if jq -e "$1" "$tmp/out" >/dev/null 2>&1; then ok "$2"; else
 		bad "$2: jq '$1' is not true on:"; sed 's/^/    /' "$tmp/out"; fi
 }
-M=manifests U=tests/unit/manifests
+M=examples/demo U=tests/unit/manifests
 
 # ---- validate -----------------------------------------------------------
 run "$UPTRKV" validate $M/demo_v1.yaml $M/demo_v2.yaml $M/demo_v3.yaml

@@ -313,7 +313,7 @@ static void test_demo_manifests(void **state)
 		struct uptrkv_diags d = {};
 		const char *want;
 
-		snprintf(path, sizeof(path), "%s/../../../manifests/%s", fixtures, demos[i].file);
+		snprintf(path, sizeof(path), "%s/examples/demo/%s", top, demos[i].file);
 		assert_int_equal(uptrkv_manifest__load(path, NULL, &m, &d), 0);
 		assert_string_equal(m->name, "demo");
 		assert_int_equal(m->version, demos[i].version);

@@ -25,7 +25,7 @@ static struct uptrkv_manifest *demo(int v)
 	struct uptrkv_manifest *m = NULL;
 	struct uptrkv_diags d = {};
 
-	snprintf(path, sizeof(path), "%s/manifests/demo_v%d.yaml", top, v);
+	snprintf(path, sizeof(path), "%s/examples/demo/demo_v%d.yaml", top, v);
 	if (uptrkv_manifest__load(path, NULL, &m, &d))
 		fail_msg("%s: %s", path, d.n ? d.v[0].msg : "load failed");
 	uptrkv_diags__free(&d);
