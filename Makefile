@@ -12,7 +12,7 @@ V         ?= 0
 CC        ?= gcc
 BPFTOOL   ?= bpftool
 DEPS_PKGS := clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev \
-	     libyaml-dev libcmocka-dev pkg-config jq ansible-core
+	     libyaml-dev libcmocka-dev pkg-config python3 python3-yaml ansible-core
 
 # clang >= 15 is required: clang 14 silently drops btf_type_tag("uptr").
 CLANG ?= $(shell for c in clang-21 clang-20 clang-19 clang-18 clang-17 clang-16 clang-15 clang; do \
@@ -212,7 +212,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A) $(wildcard tests/unit/*.h)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_A) $(LDLIBS) -lcmocka $(LDFLAGS_SAN)
 
-$(BUILD)/tests/e2e/%: tests/e2e/%.c $(LIB_A) $(SKELS) $(wildcard tests/e2e/*.h)
+$(BUILD)/tests/e2e/%: tests/e2e/%.c $(LIB_A) $(SKELS) $(wildcard tests/e2e/*.h) tests/check.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_A) $(LDLIBS) $(LDFLAGS_SAN)

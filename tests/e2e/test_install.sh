@@ -1,6 +1,6 @@
 #!/bin/bash
 # `make install` into a temp DESTDIR, then a program built outside the tree
-# from what was installed only (root, real BPF, private bpffs; lib.sh):
+# from what was installed only (root, real BPF, private bpffs; env.sh):
 #  - `make install DESTDIR=... PREFIX=/usr` from the BUILD under test;
 #  - every installed C header compiles on its own;
 #  - a manifest, `uptrkv gen header` with the installed binary, a BPF object
@@ -9,12 +9,12 @@
 #  - the installed binary rolls it out; `uptrkv dump` reads the app's value;
 #  - `make uninstall` leaves no file behind.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 CLANG=$(for c in clang-21 clang-20 clang-19 clang-18 clang-17 clang-16 clang-15 clang; do
 	command -v $c >/dev/null 2>&1 || continue
 	v=$($c -dumpversion 2>/dev/null | cut -d. -f1)
 	[ -n "$v" ] && [ "$v" -ge 15 ] && { echo $c; break; }; done)
-[ -n "$CLANG" ] || { echo "SKIP: no clang >= 15"; exit 77; }
+[ -n "$CLANG" ] || skip "no clang >= 15"
 root=$tmp/root
 X=$tmp/example
 mkdir -p "$X"
@@ -137,12 +137,7 @@ IU rollout "$X/hello.yaml" > "$tmp/rollout.out" || fail "rollout: $(cat "$tmp/ro
 LD_LIBRARY_PATH=$root/usr/lib "$X/app" "$bpffs" > "$X/app.out" 2> "$X/app.err" &
 APP=$!
 WORKLOAD_PIDS+=("$APP")
-for _ in $(seq 1 500); do
-	grep -q '^ready' "$X/app.out" 2>/dev/null && break
-	kill -0 "$APP" 2>/dev/null || fail "app died: $(cat "$X/app.err")"
-	sleep 0.01
-done
-grep -q '^ready' "$X/app.out" || fail "app never got ready"
+wait_line 5 '^ready' "$X/app.out" "$APP" || fail "app never got ready: $(cat "$X/app.err")"
 sleep 0.2
 LD_LIBRARY_PATH=$root/usr/lib ldd "$X/app" | grep -q "libuptrkv.so.0 => $root/usr/lib/" ||
 	fail "the app does not use the installed libuptrkv.so.0"
