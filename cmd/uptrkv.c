@@ -51,6 +51,9 @@ static const struct cmd *cur_cmd;
 
 enum { OPT_BPFFS = 0x100, OPT_TIMEOUT, OPT_PROGRESS };
 
+#define STR_(x)	#x
+#define STR(x)	STR_(x)
+
 /* The longest --timeout: a day, so the milliseconds fit an int. */
 #define TIMEOUT_MAX_S	86400
 
@@ -62,7 +65,7 @@ static const struct argp_option global_opts[] = {
 	{ "bpffs", OPT_BPFFS, "DIR", 0, "bpffs root (default /sys/fs/bpf). It must be a mounted "
 	  "bpffs; only rollout mounts one if missing", -1 },
 	{ "timeout", OPT_TIMEOUT, "SECONDS", 0, "How long to wait for another command's lock on "
-	  "the deployment (default 10; 0: do not wait)", -1 },
+	  "the deployment (default " STR(UPTRKV_LOCK_TIMEOUT_S) "; 0: do not wait)", -1 },
 	{ "progress", OPT_PROGRESS, "MODE", 0, "Rollout progress on stderr: auto (on a terminal), "
 	  "plain (one line per phase, for CI logs), json (one object per line), none", -1 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 },
