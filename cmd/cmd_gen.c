@@ -267,11 +267,6 @@ static void gen_constants(struct gen *g)
 	}
 }
 
-/*
- * One key's BPF accessors: macros over uptrkv_get/put/ptr, which take
- * either handle (struct uptrkv_task_store * or struct uptrkv_ctx *). A
- * local of the key's type keeps the type check a function parameter gave.
- */
 /* The names of key k's id and size constants. */
 static void const_names(const struct gen *g, const struct uptrkv_key *k, char key[256],
 			char size[256])
@@ -283,6 +278,11 @@ static void const_names(const struct gen *g, const struct uptrkv_key *k, char ke
 	snprintf(size, 256, "%s_SIZE_%s", g->up, kn);
 }
 
+/*
+ * One key's BPF accessors: macros over uptrkv_get/put/ptr, which take
+ * either handle (struct uptrkv_task_store * or struct uptrkv_ctx *). A
+ * local of the key's type keeps the type check a function parameter gave.
+ */
 static void gen_bpf_accessors(struct gen *g, const struct uptrkv_key *k)
 {
 	const char *ty = c_type(k->type), *lo = g->lo;

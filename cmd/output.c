@@ -95,6 +95,14 @@ void p_lib_err(const struct uptrkv_error *e)
 	p_err(error_code(e, NULL), "%s", e->msg[0] ? e->msg : strerror(e->err < 0 ? -e->err : e->err));
 }
 
+/* One line on stderr: prefix, the message, a newline. */
+static void note(const char *prefix, const char *fmt, va_list ap)
+{
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void p_info(const char *fmt, ...)
 {
 	va_list ap;
@@ -102,9 +110,7 @@ void p_info(const char *fmt, ...)
 	if (env.quiet)
 		return;
 	va_start(ap, fmt);
-	fputs("uptrkv: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	note("uptrkv: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -115,9 +121,7 @@ void p_debug(const char *fmt, ...)
 	if (!env.verbose)
 		return;
 	va_start(ap, fmt);
-	fputs("uptrkv: debug: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	note("uptrkv: debug: ", fmt, ap);
 	va_end(ap);
 }
 
