@@ -41,11 +41,9 @@ PKG_CONFIG ?= pkg-config
 LIB_PC_DEPS := libbpf libelf zlib yaml-0.1
 LDLIBS    := $(shell $(PKG_CONFIG) --libs $(LIB_PC_DEPS)) -lpthread
 
-# The BPF target arch from the host's, as libbpf-bootstrap derives it
-# (bpf_tracing.h needs it to read pt_regs).
-BPF_ARCH  ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
-		-e 's/ppc64le/powerpc/' -e 's/mips.*/mips/' -e 's/arm.*/arm/' \
-		-e 's/riscv64/riscv/' -e 's/loongarch64/loongarch/' -e 's/s390x/s390/')
+# The BPF target arch from the host's (bpf_tracing.h needs it to read
+# pt_regs); scripts/bpf-arch.sh maps uname -m as libbpf-bootstrap does.
+BPF_ARCH  ?= $(shell scripts/bpf-arch.sh)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
 	      -Wno-unused-function -I$(BUILD)/bpf -Ibpf -Ilib
 

@@ -1,7 +1,7 @@
 # The one harness of the shell tests (tests/e2e/, tests/fleet/). Source it
 # right after `set -euo pipefail`; it owns setup and teardown:
 #   - the repo's top as the working folder, BUILD (default build/san),
-#     UPTRKV (the uptrkv under test);
+#     UPTRKV (the uptrkv under test), BPF_ARCH (scripts/bpf-arch.sh);
 #   - root or skip: exit 77, which tests/run.sh counts as skipped (a test
 #     that needs no kernel sets needs_root=0 before sourcing: then it runs
 #     as anyone, and gets a bpffs only when it is root);
@@ -21,6 +21,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 BUILD=${BUILD:-build/san}
 UPTRKV=${UPTRKV:-$PWD/$BUILD/uptrkv}
 UPTRKV_TIMEOUT_FACTOR=${UPTRKV_TIMEOUT_FACTOR:-1}
+BPF_ARCH=${BPF_ARCH:-$(scripts/bpf-arch.sh)}	# for tests that compile BPF
 
 # skip WHY: this test cannot run here (exit 77, counted as skipped).
 skip() { echo "SKIP: $*"; exit 77; }

@@ -25,7 +25,7 @@ CLANG=$(for c in clang-21 clang-20 clang-19 clang-18 clang-17 clang-16 clang-15;
 OBJ=$PWD/$BUILD/bpf
 # bpf_cc DIR OUT: examples/demo/demo_v2.bpf.c, with DIR/demo_v2.keys.h as its header.
 bpf_cc() {
-	$CLANG -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -Wno-unused-function \
+	$CLANG -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$BPF_ARCH -Wall -Werror -Wno-unused-function \
 		-I"$1" -I"$BUILD/bpf" -Ibpf -Ilib -c examples/demo/demo_v2.bpf.c -o "$2"
 }
 

@@ -28,10 +28,40 @@ run "$UU" --timeout soon status; expect_rc 2 "--timeout soon"
 run "$UU" -j --progress=loud status; expect_rc 2 "--progress=loud"; err_doc usage "--progress=loud"
 run "$UU" rollback; expect_rc 2 "rollback without a name"
 
+echo "== positional arguments: declared in the command table, counted by cmd_parse"
+run "$UU" status a b; expect_rc 2 "status with two names"
+grep -q "too many arguments: expected \[NAME\]" "$tmp/err" && ok "status a b: too many" || bad "status a b: $(cat "$tmp/err")"
+run "$UU" -j version extra; expect_rc 2 "version with an argument"; err_doc usage "version extra"
+run "$UU" -j diff "$M/demo_v1.yaml"; expect_rc 2 "diff with one operand"; err_doc usage "diff with one operand"
+json_true 'match("too few arguments: expected OLD NEW", j["error"])' "diff with one operand: says what it expects"
+run "$UU" -j rollout; expect_rc 2 "rollout without a manifest"; err_doc usage "rollout without a manifest"
+json_true 'match("no manifest given", j["error"])' "rollout without a manifest: says so"
+run "$UU" gen header "$M/demo_v1.yaml" extra; expect_rc 2 "gen header with three arguments"
+run "$UU" history a b; expect_rc 2 "history with two names"
+
+echo "== one manifest loader, one wording"
+for c in "rollout" "diff $M/demo_v1.yaml" "gen header -o $tmp/g.h"; do
+	run "$UU" -j $c tests/unit/manifests/bad_many.yaml
+	expect_rc 2 "$c: an invalid manifest"
+	grep -q "bad_many.yaml:4:10: version" "$tmp/err" && ok "$c: every problem on stderr" || bad "$c: $(cat "$tmp/err")"
+done
+for c in rollout "diff $M/demo_v1.yaml" "gen header -o $tmp/g.h"; do
+	run "$UU" -j $c tests/unit/manifests/bad_many.yaml
+	json_true 'j["code"] == "invalid_manifest" and match(": tests/unit/manifests/bad_many.yaml: invalid manifest \\(5 errors\\)$", j["error"])' "$c: the one wording"
+	run "$UU" -j $c "$tmp/missing.yaml"
+	json_true 'j["code"] == "invalid_manifest" and match("missing.yaml: cannot read: No such file", j["error"])' "$c: a missing manifest"
+done
+
 echo "== help, version, prefixes, did you mean"
 run "$UU" help; expect_rc 0 "help"; grep -q "^Usage: uptrkv " "$tmp/out" && ok "help: usage" || bad "help text"
 run "$UU" -j help; expect_rc 0 "help -j"; one_doc "help -j"
 json_true 'j["command"] == "uptrkv" and match("Usage:", j["help"]) and "rollout" in [c["name"] for c in j["commands"]]' "help -j: commands"
+json_true 'all(c["summary"] and c["synopsis"].startswith(c["name"]) and c["example"].startswith("uptrkv " + c["name"]) for c in j["commands"])' "help -j: every command has its synopsis, summary and example"
+"$UU" help > "$tmp/help.txt"
+for c in $(json "$tmp/out" '" ".join(c["name"] for c in j["commands"])'); do
+	grep -qE "^  $c( |$)" "$tmp/help.txt" || bad "help: $c not listed"
+done
+ok "help lists every command of help -j"
 run "$UU" help roll; expect_rc 2 "help roll (ambiguous)"; grep -q "ambiguous command 'roll': could be rollout, rollback" "$tmp/err" && ok "ambiguous prefix named" || bad "ambiguous: $(cat "$tmp/err")"
 run "$UU" -j help st; expect_rc 0 "help st -j"; json_true 'j["command"] == "uptrkv status" and match("Exit status", j["help"])' "help st -j: status's help"
 run "$UU" status --help -j; expect_rc 0 "status --help -j"; one_doc "status --help -j"
@@ -130,7 +160,7 @@ wait_for 5 grep -q "paused at switch" "$tmp/holder.err" || fail "the holder neve
 run U -j --timeout 0 rollback demo
 expect_rc 1 "--timeout 0 while another holds the lock"; err_doc lock_timeout "--timeout 0"
 grep -q "waiting for the lock" "$tmp/err" && bad "--timeout 0 waited" || ok "--timeout 0 does not wait"
-run U --timeout 30 rollout "$M/demo_v2.yaml"
+run U --timeout "$(scaled 30)" rollout "$M/demo_v2.yaml"
 expect_rc 0 "--timeout 30 waits for the holder"
 grep -qE "^uptrkv: waiting for the lock on deployment demo held by pid $holder \(.*uptrkv .*rollout .*demo_v2.yaml\)$" "$tmp/err" &&
 	ok "the wait names the holder's pid and command" || bad "wait message: $(cat "$tmp/err")"

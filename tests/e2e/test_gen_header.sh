@@ -71,7 +71,7 @@ run "$UPTRKV" gen header examples/demo/demo_v2.yaml -o /nonexistent/dir/x.h
 [ $rc = 2 ] && grep -q "write /nonexistent/dir/x.h" "$tmp/err" && ok "unwritable output: exit 2" || bad "unwritable: exit $rc"
 
 # ---- BPF --------------------------------------------------------------------
-BPF_FLAGS="-g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -Wno-unused-function"
+BPF_FLAGS="-g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$BPF_ARCH -Wall -Werror -Wno-unused-function"
 VMLINUX=$BUILD/bpf/vmlinux.h
 if [ ! -f "$VMLINUX" ]; then
 	VMLINUX=$tmp/vmlinux.h

@@ -89,7 +89,7 @@ int BPF_PROG(on_enter, struct pt_regs *regs, long id)
 }
 EOF
 # shellcheck disable=SC2086
-"$CLANG" -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I"$X" $CFLAGS_PC \
+"$CLANG" -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$BPF_ARCH -Wall -Werror -I"$X" $CFLAGS_PC \
 	-c "$X/hello.bpf.c" -o "$X/hello.bpf.o" || fail "BPF object from the installed headers"
 cat > "$X/app.c" <<'EOF'
 #include <signal.h>
