@@ -69,7 +69,9 @@ BPF_OBJ   := $(patsubst %.bpf.c,$(BUILD)/bpf/%.bpf.o,$(notdir $(BPF_SRC)))
 # load; the demo loads its programs through `uptrkv rollout` instead.
 SKEL_SRC  := $(wildcard bpf/*.bpf.c tests/bpf/*.bpf.c)
 SKELS     := $(patsubst %.bpf.c,$(BUILD)/bpf/%.skel.h,$(notdir $(SKEL_SRC)))
-LIB_SKELS := $(filter $(BUILD)/bpf/uptrkv_%,$(SKELS))
+# The ones libuptrkv embeds: the product's own programs (every one in bpf/
+# but the benchmark programs, which are about to move beside tests/bench/).
+LIB_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(wildcard bpf/uptrkv_*.bpf.c))
 VMLINUX_H := $(BUILD)/bpf/vmlinux.h
 
 CMD_SRC   := $(sort $(wildcard cmd/*.c))
