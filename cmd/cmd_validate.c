@@ -43,7 +43,7 @@ const struct argp validate_argp = {
 	       "Example:\n"
 	       "  uptrkv validate examples/demo/demo_v1.yaml examples/demo/demo_v2.yaml\n"
 	       "  uptrkv validate examples/demo/demo_v2.yaml --object build/bpf/demo_v2.bpf.o\n"
-	       "  uptrkv validate -p manifests/*.yaml",
+	       "  uptrkv validate -p examples/demo/*.yaml",
 };
 
 static __u64 manifest_bytes(const struct uptrkv_manifest *m)

@@ -16,7 +16,7 @@
 #include "unit/helpers.h"
 #include "uptrkv.h"
 
-static char top[PATH_MAX];	/* source tree: manifests/ lives here */
+static char top[PATH_MAX];	/* source tree: examples/demo/ lives here */
 
 
 static struct uptrkv_manifest *demo(int v)
