@@ -14,8 +14,8 @@ CC        ?= gcc
 BPFTOOL   ?= bpftool
 # clang-14 builds nothing: test_clang_check proves that uptrkv.bpf.h stops it.
 DEPS_PKGS := clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev \
-	     libyaml-dev libcmocka-dev pkg-config jq ansible-core pandoc man-db \
-	     clang-14
+	     libyaml-dev libcmocka-dev pkg-config python3 python3-yaml ansible-core \
+	     pandoc man-db clang-14
 # What building and checking the Debian package (debian/) needs besides.
 DEB_PKGS  := debhelper dpkg-dev lintian
 
@@ -46,10 +46,13 @@ PKG_CONFIG ?= pkg-config
 LIB_PC_DEPS := libbpf libelf zlib yaml-0.1
 LDLIBS    := $(shell $(PKG_CONFIG) --libs $(LIB_PC_DEPS)) -lpthread
 
+# The BPF target arch from the host's (bpf_tracing.h needs it to read
+# pt_regs); scripts/bpf-arch.sh maps uname -m as libbpf-bootstrap does.
+BPF_ARCH  ?= $(shell scripts/bpf-arch.sh)
 # bpf/ includes nothing from lib/ (no -Ilib here): what both sides share
 # is in these headers, beside the BPF ones, and lib/ includes them.
 BPF_ABI_HDRS := bpf/uptrkv_layout.h bpf/uptrkv_admin_abi.h bpf/uptrkv_bind.h
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
 	      -Wno-unused-function -I$(BUILD)/bpf -Ibpf
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))
@@ -62,15 +65,24 @@ LIB_SOVER   := $(firstword $(subst ., ,$(LIB_VERSION)))
 LIB_SO      := $(BUILD)/libuptrkv.so.$(LIB_VERSION)
 LIB_MAP     := lib/libuptrkv.map
 
-BPF_SRC   := $(sort $(wildcard bpf/*.bpf.c))
-BPF_OBJ   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
-# Skeletons for the programs libuptrkv embeds (uptrkv_*) and the tests use.
-SKEL_SRC  := $(filter bpf/uptrkv_%.bpf.c bpf/test_%.bpf.c bpf/bench_%.bpf.c,$(BPF_SRC))
-SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(SKEL_SRC))
-LIB_SKELS := $(filter $(BUILD)/bpf/uptrkv_%,$(SKELS))
+# BPF programs, one folder per audience: the product (bpf/, with the
+# benchmark programs until they move beside tests/bench), the demo
+# (examples/demo/) and the tests (tests/bpf/). Every object and skeleton
+# lands in $(BUILD)/bpf/ whichever folder its source is in, so manifests and
+# tests name one place.
+BPF_DIRS  := bpf examples/demo tests/bpf
+BPF_SRC   := $(sort $(foreach d,$(BPF_DIRS),$(wildcard $(d)/*.bpf.c)))
+BPF_OBJ   := $(patsubst %.bpf.c,$(BUILD)/bpf/%.bpf.o,$(notdir $(BPF_SRC)))
+# Skeletons for the programs libuptrkv embeds and the tests and benches
+# load; the demo loads its programs through `uptrkv rollout` instead.
+SKEL_SRC  := $(wildcard bpf/*.bpf.c tests/bpf/*.bpf.c)
+SKELS     := $(patsubst %.bpf.c,$(BUILD)/bpf/%.skel.h,$(notdir $(SKEL_SRC)))
+# The ones libuptrkv embeds: the product's own programs (every one in bpf/
+# but the benchmark programs, which are about to move beside tests/bench/).
+LIB_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(wildcard bpf/uptrkv_*.bpf.c))
 VMLINUX_H := $(BUILD)/bpf/vmlinux.h
 
-CMD_SRC   := $(filter-out cmd/demo_workload.c,$(sort $(wildcard cmd/*.c)))
+CMD_SRC   := $(sort $(wildcard cmd/*.c))
 CMD_OBJ   := $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(CMD_SRC))
 UPTRKV    := $(BUILD)/uptrkv
 # `uptrkv --version` names the revision it was built from; "unknown" outside git.
@@ -112,7 +124,16 @@ $(VMLINUX_H):
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) $(wildcard bpf/*.h) | check-clang
+BPF_DEPS := $(VMLINUX_H) $(wildcard bpf/*.h)
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_DEPS) | check-clang
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.bpf.o: examples/demo/%.bpf.c $(BPF_DEPS) $(wildcard examples/demo/*.h) | check-clang
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c $(BPF_DEPS) $(wildcard tests/bpf/*.h) | check-clang
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -121,8 +142,8 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) $(wildcard bpf/*.h) | check-clang
 # which the uptrkv just built (host compiler, so it comes first) generates
 # from MANIFEST; the header puts the layout record in the object. Test
 # objects not listed here stay unbound on purpose.
-BOUND := demo_v1:manifests/demo_v1.yaml demo_v2:manifests/demo_v2.yaml \
-	 demo_v3:manifests/demo_v3.yaml demo_bad_verifier:manifests/demo_v2.yaml \
+BOUND := demo_v1:examples/demo/demo_v1.yaml demo_v2:examples/demo/demo_v2.yaml \
+	 demo_v3:examples/demo/demo_v3.yaml demo_bad_verifier:examples/demo/demo_v2.yaml \
 	 mixed_v1:tests/e2e/manifests/mixed_v1.yaml mixed_v2:tests/e2e/manifests/mixed_v2.yaml \
 	 test_rw_l0:tests/e2e/manifests/rw_l0.yaml test_rw_l1:tests/e2e/manifests/rw_l1.yaml \
 	 test_rw_l2:tests/e2e/manifests/rw_l2.yaml \
@@ -178,7 +199,22 @@ $(UPTRKV): $(CMD_OBJ) $(LIB_A)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $(LDFLAGS_SAN) -o $@ $^ $(LDLIBS)
 
-$(DEMO_WL): $(BUILD)/cmd/demo_workload.o $(LIB_A)
+# The demo app: built as a user would build theirs, against the headers
+# `uptrkv gen header` writes from each demo manifest (one prefix per
+# version, since the workload reads keys that only some versions have).
+DEMO_HDRS := $(foreach v,1 2 3,$(BUILD)/examples/demo/demo_v$(v)_app.h)
+.SECONDARY: $(DEMO_HDRS)
+$(BUILD)/examples/demo/demo_v%_app.h: examples/demo/demo_v%.yaml $(UPTRKV)
+	@mkdir -p $(@D)
+	$(call msg,GEN,$@)
+	$(Q)$(UPTRKV) gen header $< --prefix demo_v$* -o $@
+
+$(BUILD)/examples/demo/%.o: examples/demo/%.c $(DEMO_HDRS) $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/examples/demo -c $< -o $@
+
+$(DEMO_WL): $(BUILD)/examples/demo/demo_workload.o $(LIB_A)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $(LDFLAGS_SAN) -o $@ $^ $(LDLIBS)
 
@@ -187,7 +223,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A) $(wildcard tests/unit/*.h)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_A) $(LDLIBS) -lcmocka $(LDFLAGS_SAN)
 
-$(BUILD)/tests/e2e/%: tests/e2e/%.c $(LIB_A) $(SKELS) $(wildcard tests/e2e/*.h)
+$(BUILD)/tests/e2e/%: tests/e2e/%.c $(LIB_A) $(SKELS) $(wildcard tests/e2e/*.h) tests/check.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_A) $(LDLIBS) $(LDFLAGS_SAN)
@@ -300,7 +336,7 @@ bench: deps-check
 
 demo: deps-check
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(BUILD) scripts/demo.sh
+	@BUILD=$(BUILD) examples/demo/demo.sh
 
 clean:
-	rm -rf build
+	rm -rf $(BUILD)

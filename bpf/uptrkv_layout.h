@@ -43,8 +43,8 @@
 #define UPTRKV_SMALL_MAX	8u
 
 /*
- * Meta entry, 32 bits. The RFC's 12-bit size field cannot hold 4096, so the
- * size gets 13 bits and the offset is kept in 8-byte units (9 bits).
+ * Meta entry, 32 bits. A 12-bit size field cannot hold 4096 (the largest
+ * value), so the size gets 13 bits and the offset is kept in 8-byte units (9 bits).
  *
  *   bit  31     valid
  *   bit  30     forward: the value is not here yet (below)
@@ -207,7 +207,7 @@ enum uptrkv_step {
 	} name SEC(".maps")
 
 /*
- * The FWD trap (kernel-facts): a struct reached only through a __uptr
+ * The FWD trap (docs/store.md): a struct reached only through a __uptr
  * pointer is emitted as FWD in BTF, and the kernel then ignores the uptr
  * field. Untagged references, once per object, keep the pointees complete.
  */

@@ -97,14 +97,40 @@ void print_help(const struct argp *argp, unsigned int flags, const char *prog);
  * ARGP_NO_EXIT, argp_error returns, so the parser must return an error. */
 #define cmd_arg_error(state, ...) ({ argp_error(state, __VA_ARGS__); EINVAL; })
 
-/*
- * Parses a command's arguments. argp_parse with the global child options
- * added; returns 0 or EXIT_USAGE after argp printed the reason.
- */
-int cmd_parse(const struct argp *argp, int argc, char **argv, void *input);
+/* A command's positional arguments, as cmd_parse() fills them: v[0..n),
+ * pointers into argv. */
+struct cmd_args {
+	char **v;
+	int n;
+};
 
-/* Prints manifest diagnostics as file:line:col: msg (or into JSON). */
+/*
+ * Parses the arguments of the command that runs: its options into input
+ * (through its NAME_argp), the global options, and its positional
+ * arguments into args, checked against its row in cmd/commands.h. Returns
+ * 0, or EXIT_USAGE after argp printed the reason. --help prints the
+ * command's help and exits 0.
+ */
+int cmd_parse(int argc, char **argv, void *input, struct cmd_args *args);
+
+/* Prints manifest diagnostics on stderr, one per line, as
+ * FILE:LINE:COL: MESSAGE (FILE: MESSAGE for a problem with no position). */
 void print_diags(const struct uptrkv_diags *d);
+/* The same, as the "errors" array of a JSON document: {line, col, message}. */
+void json_diags(struct jw *w, const struct uptrkv_diags *d);
+
+/*
+ * The one manifest loader of every command. A manifest that does not load
+ * gets every problem on stderr (print_diags), and then:
+ *   keep == NULL: the command's error, code invalid_manifest, naming the
+ *                 file: "CMD: FILE: invalid manifest (N errors)", or
+ *                 "CMD: FILE: cannot read: WHY";
+ *   keep != NULL: no error; the problems stay in keep for the caller's
+ *                 JSON document (with --json, then, none go to stderr).
+ * Returns 0 or the negative errno of uptrkv_manifest__load().
+ */
+int cmd_manifest_load(const char *cmd, const char *path, struct uptrkv_manifest **m,
+		      struct uptrkv_diags *keep);
 
 /* A plan as a table with a summary line (text), or as the fields of the
  * diff JSON document: changes[], unchanged, compatible, bytes... (cmd/plan_print.c) */
@@ -120,16 +146,11 @@ void binding_warnings(const struct uptrkv_binding *b, const char *object, char *
 __attribute__((format(printf, 3, 4)))
 void p_err_binding(const struct uptrkv_binding *b, const char *object, const char *fmt, ...);
 
-int do_validate(int argc, char **argv);
-int do_diff(int argc, char **argv);
-int do_gen(int argc, char **argv);
-int do_rollout(int argc, char **argv);
-int do_rollback(int argc, char **argv);
-int do_status(int argc, char **argv);
-int do_undeploy(int argc, char **argv);
-int do_dump(int argc, char **argv);
-int do_history(int argc, char **argv);
-int do_help(int argc, char **argv);
-int do_version(int argc, char **argv);
+/* Each command's parser and handler, from the command table. */
+#define CMD(name, ...)							\
+	extern const struct argp name##_argp;				\
+	int do_##name(int argc, char **argv);
+#include "commands.h"
+#undef CMD
 
 #endif

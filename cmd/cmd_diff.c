@@ -9,8 +9,7 @@
 #define DEPLOYED_PREFIX "deployed:"
 
 struct diff_args {
-	const char *old, *new;
-	int nr;
+	const char *old, *new;	/* the positional arguments */
 	const char *object;	/* --object: must be bound to NEW */
 	const char *old_object;	/* --old-object: OLD's object, for globals and maps */
 };
@@ -36,24 +35,14 @@ static error_t diff_parse(int key, char *arg, struct argp_state *state)
 	case OPT_OLD_OBJECT:
 		a->old_object = arg;
 		return 0;
-	case ARGP_KEY_ARG:
-		if (a->nr == 0)
-			a->old = arg;
-		else if (a->nr == 1)
-			a->new = arg;
-		else
-			return cmd_arg_error(state, "too many arguments: expected OLD NEW");
-		a->nr++;
-		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 }
 
-static const struct argp diff_argp = {
+const struct argp diff_argp = {
 	.options = diff_opts,
 	.parser = diff_parse,
-	.args_doc = "OLD NEW",
 	.doc = "Show the change plan between two manifests, key by key. OLD and "
 	       "NEW are manifest files, or deployed:NAME for the manifest that is "
 	       "live now.\v"
@@ -64,9 +53,9 @@ static const struct argp diff_argp = {
 	       "resize: reset, a version that does not increase, or with --object a FILE "
 	       "not built for NEW: code object_mismatch).\n\n"
 	       "Examples:\n"
-	       "  uptrkv diff manifests/demo_v1.yaml manifests/demo_v2.yaml\n"
-	       "  uptrkv diff deployed:demo manifests/demo_v3.yaml --json\n"
-	       "  uptrkv diff deployed:demo manifests/demo_v3.yaml --object build/bpf/demo_v3.bpf.o",
+	       "  uptrkv diff examples/demo/demo_v1.yaml examples/demo/demo_v2.yaml\n"
+	       "  uptrkv diff deployed:demo examples/demo/demo_v3.yaml --json\n"
+	       "  uptrkv diff deployed:demo examples/demo/demo_v3.yaml --object build/bpf/demo_v3.bpf.o",
 };
 
 static int load_deployed(const char *name, struct uptrkv_manifest **m)
@@ -134,23 +123,9 @@ static void add_objstate(const struct diff_args *a, const struct uptrkv_manifest
 
 static int load_operand(const char *arg, struct uptrkv_manifest **m)
 {
-	struct uptrkv_diags d = {};
-	int err;
-
 	if (!strncmp(arg, DEPLOYED_PREFIX, strlen(DEPLOYED_PREFIX)))
 		return load_deployed(arg + strlen(DEPLOYED_PREFIX), m);
-	err = uptrkv_manifest__load(arg, NULL, m, &d);
-	if (err) {
-		/* Every problem on stderr; the one-line error (JSON too) names the file. */
-		print_diags(&d);
-		if (err == -EINVAL)
-			p_err(CODE_INVALID_MANIFEST, "diff: %s: invalid manifest (%zu error%s)", arg, d.n,
-			      d.n == 1 ? "" : "s");
-		else
-			p_err(err == -ENOENT ? CODE_NOT_FOUND : CODE_INVALID_MANIFEST, "diff: %s: %s", arg, d.n ? d.v[0].msg : strerror(-err));
-	}
-	uptrkv_diags__free(&d);
-	return err;
+	return cmd_manifest_load("diff", arg, m, NULL);
 }
 
 struct diff_bind {
@@ -224,19 +199,18 @@ int do_diff(int argc, char **argv)
 {
 	struct uptrkv_manifest *old = NULL, *new = NULL;
 	struct diff_args a = {};
+	struct cmd_args pos;
 	struct diff_bind db = {};
 	struct uptrkv_plan *p = NULL;
 	struct uptrkv_error e = {};
 	struct jw *w;
 	int err, ret = EXIT_USAGE;
 
-	err = cmd_parse(&diff_argp, argc, argv, &a);
+	err = cmd_parse(argc, argv, &a, &pos);
 	if (err)
 		return err;
-	if (a.nr != 2) {
-		p_err(CODE_USAGE, "diff: expected two manifests, OLD and NEW; see 'uptrkv diff --help'");
-		return EXIT_USAGE;
-	}
+	a.old = pos.v[0];
+	a.new = pos.v[1];
 	if (load_operand(a.old, &old) || load_operand(a.new, &new))
 		goto out;
 	err = uptrkv_plan__new(old, new, &p, &e);

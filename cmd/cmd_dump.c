@@ -27,8 +27,7 @@ enum {
 };
 
 struct dump_args {
-	const char *pid_arg;
-	int nr_args;
+	const char *pid_arg;	/* the positional argument */
 	const char *deployment;
 	const char **keys;
 	size_t nr_keys;
@@ -94,21 +93,14 @@ static error_t dump_parse(int key, char *arg, struct argp_state *state)
 		if (parse_int(arg, 1, 1000, &a->tries))
 			return cmd_arg_error(state, "--tries: expected 1..1000, got '%s'", arg);
 		return 0;
-	case ARGP_KEY_ARG:
-		if (a->nr_args++ == 0)
-			a->pid_arg = arg;
-		else
-			return cmd_arg_error(state, "too many arguments: expected one PID");
-		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 }
 
-static const struct argp dump_argp = {
+const struct argp dump_argp = {
 	.options = dump_opts,
 	.parser = dump_parse,
-	.args_doc = "PID",
 	.doc = "Show every key of every registered thread of a live process (or only "
 	       "that thread, if PID is a thread id): id, name, type, size and value, "
 	       "read from every deployment whose store holds the process. Names and "
@@ -388,7 +380,6 @@ static void report(const struct uptrkv_error *e)
 static int dump_bare(const struct dump_args *a, __u32 pid, const struct uptrkv_dump_opts *o)
 {
 	struct uptrkv_manifest *m = NULL;
-	struct uptrkv_diags diags = {};
 	struct uptrkv_error e = {};
 	struct uptrkv_dump *d = NULL;
 	int fd, err;
@@ -405,15 +396,9 @@ static int dump_bare(const struct dump_args *a, __u32 pid, const struct uptrkv_d
 		      strerror(-err));
 		return EXIT_USAGE;
 	}
-	if (a->manifest) {
-		err = uptrkv_manifest__load(a->manifest, NULL, &m, &diags);
-		if (err) {
-			print_diags(&diags);
-			p_err(CODE_INVALID_MANIFEST, "dump: --manifest %s: %s", a->manifest,
-			      err == -EINVAL ? "invalid manifest" : strerror(-err));
-			err = -EINVAL;
-			goto out;
-		}
+	if (a->manifest && cmd_manifest_load("dump", a->manifest, &m, NULL)) {
+		err = -EINVAL;
+		goto out;
 	}
 	err = uptrkv_dump__store(fd, m, pid, o, &d, &e);
 	if (err) {
@@ -427,7 +412,6 @@ static int dump_bare(const struct dump_args *a, __u32 pid, const struct uptrkv_d
 out:
 	uptrkv_dump__free(d);
 	uptrkv_manifest__free(m);
-	uptrkv_diags__free(&diags);
 	close(fd);
 	return exit_status(err);
 }
@@ -472,18 +456,15 @@ static int dump_deployments(__u32 pid, const struct uptrkv_dump_opts *o)
 int do_dump(int argc, char **argv)
 {
 	struct dump_args a = {};
+	struct cmd_args pos;
 	UPTRKV_OPTS(uptrkv_dump_opts, o);
 	__u32 pid;
 	int ret;
 
-	ret = cmd_parse(&dump_argp, argc, argv, &a);
+	ret = cmd_parse(argc, argv, &a, &pos);
 	if (ret)
 		goto out;
-	if (!a.pid_arg) {
-		p_err(CODE_USAGE, "dump: expected a PID; see 'uptrkv dump --help'");
-		ret = EXIT_USAGE;
-		goto out;
-	}
+	a.pid_arg = pos.v[0];
 	if (parse_pid(a.pid_arg, &pid)) {
 		p_err(CODE_USAGE, "dump: '%s' is not a PID", a.pid_arg);
 		ret = EXIT_USAGE;

@@ -14,10 +14,9 @@
 #include "cmd.h"
 
 struct gen_args {
-	const char *what, *manifest;
+	const char *what, *manifest;	/* the positional arguments */
 	const char *output;		/* NULL or "-": stdout */
 	const char *prefix;		/* C prefix; default from the deployment name */
-	int nr;
 };
 
 enum { OPT_PREFIX = 0x200 };
@@ -40,24 +39,14 @@ static error_t gen_parse(int key, char *arg, struct argp_state *state)
 	case OPT_PREFIX:
 		a->prefix = arg;
 		return 0;
-	case ARGP_KEY_ARG:
-		if (a->nr == 0)
-			a->what = arg;
-		else if (a->nr == 1)
-			a->manifest = arg;
-		else
-			return cmd_arg_error(state, "too many arguments: expected header MANIFEST");
-		a->nr++;
-		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 }
 
-static const struct argp gen_argp = {
+const struct argp gen_argp = {
 	.options = gen_opts,
 	.parser = gen_parse,
-	.args_doc = "header MANIFEST",
 	.doc = "Write a C header for BPF programs and applications: PREFIX_KEY_<NAME> "
 	       "and PREFIX_SIZE_<NAME> per key, PREFIX_VERSION, PREFIX_LAYOUT_HASH, and "
 	       "typed accessors prefix_get_<name>/prefix_put_<name> (and "
@@ -65,8 +54,8 @@ static const struct argp gen_argp = {
 	       "applications link libuptrkv.\v"
 	       "Exit status: 0 written, 2 bad manifest or usage.\n\n"
 	       "Examples:\n"
-	       "  uptrkv gen header manifests/demo_v2.yaml -o demo.h\n"
-	       "  uptrkv gen header manifests/demo_v2.yaml --prefix app > app_keys.h",
+	       "  uptrkv gen header examples/demo/demo_v2.yaml -o demo.h\n"
+	       "  uptrkv gen header examples/demo/demo_v2.yaml --prefix app > app_keys.h",
 };
 
 /* ------------------------------------------------------------------ */
@@ -278,11 +267,6 @@ static void gen_constants(struct gen *g)
 	}
 }
 
-/*
- * One key's BPF accessors: macros over uptrkv_get/put/ptr, which take
- * either handle (struct uptrkv_task_store * or struct uptrkv_ctx *). A
- * local of the key's type keeps the type check a function parameter gave.
- */
 /* The names of key k's id and size constants. */
 static void const_names(const struct gen *g, const struct uptrkv_key *k, char key[256],
 			char size[256])
@@ -294,6 +278,11 @@ static void const_names(const struct gen *g, const struct uptrkv_key *k, char ke
 	snprintf(size, 256, "%s_SIZE_%s", g->up, kn);
 }
 
+/*
+ * One key's BPF accessors: macros over uptrkv_get/put/ptr, which take
+ * either handle (struct uptrkv_task_store * or struct uptrkv_ctx *). A
+ * local of the key's type keeps the type check a function parameter gave.
+ */
 static void gen_bpf_accessors(struct gen *g, const struct uptrkv_key *k)
 {
 	const char *ty = c_type(k->type), *lo = g->lo;
@@ -503,8 +492,8 @@ static const char *sha_hex(const struct uptrkv_manifest *m, char hex[UPTRKV_LAYO
 int do_gen(int argc, char **argv)
 {
 	struct uptrkv_manifest *m = NULL;
-	struct uptrkv_diags d = {};
 	struct gen_args a = {};
+	struct cmd_args pos;
 	char name[UPTRKV_DEPLOY_NAME_MAX + 1];
 	char shahex[UPTRKV_LAYOUT_HEX_LEN];
 	char *buf = NULL;
@@ -513,10 +502,12 @@ int do_gen(int argc, char **argv)
 	FILE *f = NULL;
 	int err, ret = EXIT_USAGE;
 
-	err = cmd_parse(&gen_argp, argc, argv, &a);
+	err = cmd_parse(argc, argv, &a, &pos);
 	if (err)
 		return err;
-	if (a.nr != 2 || strcmp(a.what, "header")) {
+	a.what = pos.v[0];
+	a.manifest = pos.v[1];
+	if (strcmp(a.what, "header")) {
 		p_err(CODE_USAGE, "gen: expected 'header MANIFEST'; see 'uptrkv gen --help'");
 		return EXIT_USAGE;
 	}
@@ -528,13 +519,8 @@ int do_gen(int argc, char **argv)
 		p_err(CODE_USAGE, "gen header: --json needs -o FILE (the header would mix with the JSON)");
 		return EXIT_USAGE;
 	}
-	err = uptrkv_manifest__load(a.manifest, NULL, &m, &d);
-	if (err) {
-		print_diags(&d);
-		p_err(err == -EINVAL ? CODE_INVALID_MANIFEST : CODE_NOT_FOUND, "gen header: %s: %s", a.manifest,
-		      err == -EINVAL ? "invalid manifest" : strerror(-err));
+	if (cmd_manifest_load("gen header", a.manifest, &m, NULL))
 		goto out;
-	}
 	lower(m->name, name, sizeof(name));
 	if (!a.prefix && !valid_prefix(name)) {
 		p_err(CODE_USAGE, "gen header: deployment name '%s' does not start a C identifier: give --prefix",
@@ -580,7 +566,6 @@ int do_gen(int argc, char **argv)
 	ret = EXIT_OK;
 out:
 	free(buf);
-	uptrkv_diags__free(&d);
 	uptrkv_manifest__free(m);
 	return ret;
 }

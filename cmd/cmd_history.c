@@ -111,31 +111,7 @@ static void text_history(const char *name, const struct uptrkv_history *h)
 	       name);
 }
 
-struct history_args {
-	const char *name;
-};
-
-static error_t history_parse(int key, char *arg, struct argp_state *state)
-{
-	struct history_args *a = state->input;
-
-	switch (key) {
-	case ARGP_KEY_ARG:
-		if (a->name)
-			return cmd_arg_error(state, "one deployment name at a time");
-		a->name = arg;
-		return 0;
-	case ARGP_KEY_END:
-		if (!a->name)
-			return cmd_arg_error(state, "no deployment name given");
-		return 0;
-	}
-	return ARGP_ERR_UNKNOWN;
-}
-
-static const struct argp history_argp = {
-	.parser = history_parse,
-	.args_doc = "NAME",
+const struct argp history_argp = {
 	.doc = "Show the revisions deployment NAME keeps: each rollout and rollback, with the "
 	       "version, layout hash, the sha256 of the object (a copy of which is kept, so "
 	       "'rollback --to-version' works without the file), when (UTC), who (user and uid), "
@@ -147,24 +123,26 @@ static const struct argp history_argp = {
 
 int do_history(int argc, char **argv)
 {
-	struct history_args a = {};
+	struct cmd_args pos;
+	const char *name;
 	struct uptrkv_history h;
 	struct uptrkv_error e = {};
 	int ret;
 
-	if (cmd_parse(&history_argp, argc, argv, &a))
+	if (cmd_parse(argc, argv, NULL, &pos))
 		return EXIT_USAGE;
+	name = pos.v[0];
 	ret = need_bpffs();
 	if (ret)
 		return ret;
-	if (uptrkv_deploy__history(env.bpffs, a.name, &h, &e)) {
+	if (uptrkv_deploy__history(env.bpffs, name, &h, &e)) {
 		p_lib_err(&e);
 		return EXIT_FAIL;
 	}
 	if (env.json)
-		json_history(a.name, &h);
+		json_history(name, &h);
 	else
-		text_history(a.name, &h);
+		text_history(name, &h);
 	uptrkv_history__free(&h);
 	return EXIT_OK;
 }

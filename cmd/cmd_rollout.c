@@ -315,9 +315,8 @@ static int report_failure(const struct uptrkv_error *e, const struct uptrkv_roll
 
 /* ---- arguments: one operand (MANIFEST or NAME) and --dry-run ---- */
 
-struct one_arg {
-	const char *what;	/* "manifest" or "deployment name" */
-	const char *arg;
+/* The options of rollout, rollback and undeploy. */
+struct rollout_args {
 	bool dry_run;
 	bool allow_unbound;
 	bool skip_corrupt;
@@ -372,9 +371,9 @@ static int parse_count(struct argp_state *state, const char *opt, const char *ar
 	return 0;
 }
 
-static error_t one_arg_parse(int key, char *arg, struct argp_state *state)
+static error_t rollout_parse(int key, char *arg, struct argp_state *state)
 {
-	struct one_arg *a = state->input;
+	struct rollout_args *a = state->input;
 
 	switch (key) {
 	case OPT_DRY_RUN: a->dry_run = true; return 0;
@@ -384,25 +383,15 @@ static error_t one_arg_parse(int key, char *arg, struct argp_state *state)
 		return parse_count(state, "--history-limit", arg, UPTRKV_HISTORY_MAX, &a->history_limit);
 	case OPT_TO_VERSION:
 		return parse_count(state, "--to-version", arg, UINT32_MAX, &a->to_version);
-	case ARGP_KEY_ARG:
-		if (a->arg)
-			return cmd_arg_error(state, "one %s at a time", a->what);
-		a->arg = arg;
-		return 0;
-	case ARGP_KEY_END:
-		if (!a->arg)
-			return cmd_arg_error(state, "no %s given", a->what);
-		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;
 }
 
 /* ---- rollout ---- */
 
-static const struct argp rollout_argp = {
+const struct argp rollout_argp = {
 	.options = rollout_opts,
-	.parser = one_arg_parse,
-	.args_doc = "MANIFEST",
+	.parser = rollout_parse,
 	.doc = "Deploy or upgrade to MANIFEST: load and verify the new object against the live "
 	       "maps, migrate every live store, switch every program atomically, reclaim the old "
 	       "space, record the deployment.\v"
@@ -415,38 +404,24 @@ static const struct argp rollout_argp = {
 	       "running, unchanged), 2 usage or manifest error. With --json a refusal is "
 	       "{\"error\",\"code\",\"plan\"}.\n\n"
 	       "Examples:\n"
-	       "  uptrkv rollout manifests/demo_v1.yaml\n"
-	       "  uptrkv rollout manifests/demo_v2.yaml --dry-run\n"
-	       "  uptrkv rollout manifests/demo_v2.yaml -j",
+	       "  uptrkv rollout examples/demo/demo_v1.yaml\n"
+	       "  uptrkv rollout examples/demo/demo_v2.yaml --dry-run\n"
+	       "  uptrkv rollout examples/demo/demo_v2.yaml -j",
 };
-
-static int load_manifest(const char *path, struct uptrkv_manifest **m)
-{
-	struct uptrkv_diags diags = {};
-	int err;
-
-	err = uptrkv_manifest__load(path, NULL, m, &diags);
-	if (err) {
-		if (diags.n)
-			print_diags(&diags);
-		p_err(CODE_INVALID_MANIFEST, "%s: invalid manifest (%zu problem%s)", path, diags.n, diags.n == 1 ? "" : "s");
-	}
-	uptrkv_diags__free(&diags);
-	return err;
-}
 
 int do_rollout(int argc, char **argv)
 {
-	struct one_arg a = { .what = "manifest" };
+	struct rollout_args a = {};
+	struct cmd_args pos;
 	struct uptrkv_rollout_result r = {};
 	struct uptrkv_rollout_opts o;
 	struct uptrkv_manifest *m = NULL;
 	struct uptrkv_error e = {};
 	int ret;
 
-	if (cmd_parse(&rollout_argp, argc, argv, &a))
+	if (cmd_parse(argc, argv, &a, &pos))
 		return EXIT_USAGE;
-	if (load_manifest(a.arg, &m))
+	if (cmd_manifest_load("rollout", pos.v[0], &m, NULL))
 		return EXIT_USAGE;
 	if (prepare_bpffs(a.dry_run)) {
 		uptrkv_manifest__free(m);
@@ -468,10 +443,9 @@ int do_rollout(int argc, char **argv)
 
 /* ---- rollback and undeploy ---- */
 
-static const struct argp rollback_argp = {
+const struct argp rollback_argp = {
 	.options = rollback_opts,
-	.parser = one_arg_parse,
-	.args_doc = "NAME",
+	.parser = rollout_parse,
 	.doc = "Return deployment NAME to its previously deployed version, or to version N of its "
 	       "history, with the same guarantees as a rollout. The version in the other slot is "
 	       "switched back to as it is (its programs are still loaded and verified); any other "
@@ -486,13 +460,14 @@ static const struct argp rollback_argp = {
 
 int do_rollback(int argc, char **argv)
 {
-	struct one_arg a = { .what = "deployment name" };
+	struct rollout_args a = {};
+	struct cmd_args pos;
 	struct uptrkv_rollout_result r = {};
 	struct uptrkv_rollout_opts o;
 	struct uptrkv_error e = {};
 	int ret;
 
-	if (cmd_parse(&rollback_argp, argc, argv, &a))
+	if (cmd_parse(argc, argv, &a, &pos))
 		return EXIT_USAGE;
 	ret = need_bpffs();
 	if (ret)
@@ -500,7 +475,7 @@ int do_rollback(int argc, char **argv)
 	init_opts(&o, a.dry_run, a.allow_unbound);
 	o.to_version = a.to_version;
 	o.skip_corrupt = a.skip_corrupt;
-	if (uptrkv_rollback(a.arg, &o, &r, &e))
+	if (uptrkv_rollback(pos.v[0], &o, &r, &e))
 		ret = report_failure(&e, &r, "rollback", NULL);
 	else {
 		print_result(&r, "rolled back", NULL);
@@ -510,9 +485,8 @@ int do_rollback(int argc, char **argv)
 	return ret;
 }
 
-static const struct argp undeploy_argp = {
-	.parser = one_arg_parse,
-	.args_doc = "NAME",
+const struct argp undeploy_argp = {
+	.parser = rollout_parse,
 	.doc = "Detach every program of deployment NAME and remove its pins. Applications that "
 	       "still hold the store map keep their stores until they close it.\v"
 	       "Exit status: 0 removed, 1 not deployed or failed.\n\nExample:\n  uptrkv undeploy demo",
@@ -520,18 +494,21 @@ static const struct argp undeploy_argp = {
 
 int do_undeploy(int argc, char **argv)
 {
-	struct one_arg a = { .what = "deployment name" };
+	struct rollout_args a = {};
+	struct cmd_args pos;
+	const char *name;
 	struct uptrkv_rollout_opts o;
 	struct uptrkv_error e = {};
 	int ret;
 
-	if (cmd_parse(&undeploy_argp, argc, argv, &a))
+	if (cmd_parse(argc, argv, &a, &pos))
 		return EXIT_USAGE;
+	name = pos.v[0];
 	ret = need_bpffs();
 	if (ret)
 		return ret;
 	init_opts(&o, false, false);
-	if (uptrkv_undeploy(a.arg, &o, &e)) {
+	if (uptrkv_undeploy(name, &o, &e)) {
 		p_lib_err(&e);
 		return EXIT_FAIL;
 	}
@@ -539,11 +516,11 @@ int do_undeploy(int argc, char **argv)
 		struct jw *w = json_begin();
 
 		jw_start_object(w);
-		jw_string_field(w, "name", a.arg);
+		jw_string_field(w, "name", name);
 		jw_string_field(w, "result", "undeployed");
 		jw_end_object(w);
 	} else {
-		printf("%s: undeployed\n", a.arg);
+		printf("%s: undeployed\n", name);
 	}
 	return EXIT_OK;
 }

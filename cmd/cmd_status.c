@@ -118,25 +118,7 @@ static void text_status(const struct uptrkv_status *st)
 	       st->step ? ": the next rollout or rollback finishes or undoes it" : "");
 }
 
-struct status_args {
-	char *name;
-};
-
-static error_t status_parse(int key, char *arg, struct argp_state *state)
-{
-	struct status_args *a = state->input;
-
-	if (key != ARGP_KEY_ARG)
-		return ARGP_ERR_UNKNOWN;
-	if (a->name)
-		return cmd_arg_error(state, "at most one deployment name");
-	a->name = arg;
-	return 0;
-}
-
-static const struct argp status_argp = {
-	.parser = status_parse,
-	.args_doc = "[NAME]",
+const struct argp status_argp = {
 	.doc = "Show deployments: version, object, programs and how they are attached, live "
 	       "stores and bytes used, and the version a rollback would return to.\v"
 	       "Exit status: 0, or 1 if NAME is not deployed, 2 if --bpffs is not a mounted "
@@ -165,30 +147,32 @@ static int show(const char *name, struct jw *w)
 
 int do_status(int argc, char **argv)
 {
-	struct status_args a = {};
+	struct cmd_args pos;
+	char *name;
 	struct uptrkv_error e = {};
 	char **names = NULL;
 	size_t n = 0;
 	struct jw *w;
 	int ret = EXIT_OK;
 
-	if (cmd_parse(&status_argp, argc, argv, &a))
+	if (cmd_parse(argc, argv, NULL, &pos))
 		return EXIT_USAGE;
+	name = pos.n ? pos.v[0] : NULL;
 	ret = need_bpffs();
 	if (ret)
 		return ret;
-	if (a.name) {
-		names = &a.name;
+	if (name) {
+		names = &name;
 		n = 1;
 	} else if (uptrkv_deploy__list(env.bpffs, &names, &n, &e)) {
 		p_lib_err(&e);
 		return EXIT_FAIL;
 	}
-	if (a.name && env.json) {
+	if (name && env.json) {
 		/* Fail before opening the document, so the error is the document. */
 		struct uptrkv_deploy *d;
 
-		if (uptrkv_deploy__open(env.bpffs, a.name, &d, &e)) {
+		if (uptrkv_deploy__open(env.bpffs, name, &d, &e)) {
 			p_lib_err(&e);
 			return EXIT_FAIL;
 		}
@@ -209,7 +193,7 @@ int do_status(int argc, char **argv)
 		jw_end_array(w);
 		jw_end_object(w);
 	}
-	if (!a.name)
+	if (!name)
 		uptrkv_strv__free(names, n);
 	return ret;
 }

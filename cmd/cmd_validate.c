@@ -6,8 +6,6 @@
 #include "cmd.h"
 
 struct validate_args {
-	char **paths;
-	int nr_paths;
 	const char *object;	/* --object: check its layout record too */
 };
 
@@ -28,19 +26,14 @@ static error_t validate_parse(int key, char *arg, struct argp_state *state)
 	case OPT_OBJECT:
 		a->object = arg;
 		return 0;
-	case ARGP_KEY_ARGS:
-		a->paths = state->argv + state->next;
-		a->nr_paths = state->argc - state->next;
-		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 }
 
-static const struct argp validate_argp = {
+const struct argp validate_argp = {
 	.options = validate_opts,
 	.parser = validate_parse,
-	.args_doc = "MANIFEST...",
 	.doc = "Check manifests without touching the kernel. Every problem is "
 	       "reported as FILE:LINE:COLUMN: MESSAGE on stderr (or in the JSON "
 	       "document with --json).\v"
@@ -48,9 +41,9 @@ static const struct argp validate_argp = {
 	       "each), 2 if any is invalid or unreadable, or FILE is not bound to it (code "
 	       "object_mismatch).\n\n"
 	       "Example:\n"
-	       "  uptrkv validate manifests/demo_v1.yaml manifests/demo_v2.yaml\n"
-	       "  uptrkv validate manifests/demo_v2.yaml --object build/bpf/demo_v2.bpf.o\n"
-	       "  uptrkv validate -p manifests/*.yaml",
+	       "  uptrkv validate examples/demo/demo_v1.yaml examples/demo/demo_v2.yaml\n"
+	       "  uptrkv validate examples/demo/demo_v2.yaml --object build/bpf/demo_v2.bpf.o\n"
+	       "  uptrkv validate -p examples/demo/*.yaml",
 };
 
 static __u64 manifest_bytes(const struct uptrkv_manifest *m)
@@ -60,20 +53,6 @@ static __u64 manifest_bytes(const struct uptrkv_manifest *m)
 	for (size_t i = 0; i < m->nr_keys; i++)
 		sum += uptrkv_alloc_size(m->keys[i].size);
 	return sum;
-}
-
-static void json_diags(struct jw *w, const struct uptrkv_diags *d, size_t from)
-{
-	jw_name(w, "errors");
-	jw_start_array(w);
-	for (size_t i = from; i < d->n; i++) {
-		jw_start_object(w);
-		jw_int_field(w, "line", d->v[i].line);
-		jw_int_field(w, "col", d->v[i].col);
-		jw_string_field(w, "message", d->v[i].msg);
-		jw_end_object(w);
-	}
-	jw_end_array(w);
 }
 
 /* The --object check of a valid manifest; prints what it found. */
@@ -110,7 +89,7 @@ static bool validate_one(const char *path, const char *object, struct jw *w)
 	bool ok;
 	int err;
 
-	err = uptrkv_manifest__load(path, NULL, &m, &d);
+	err = cmd_manifest_load("validate", path, &m, &d);
 	if (!err)
 		p_debug("%s: object %s, layout hash 0x%08x", path, m->object, m->layout_hash);
 	if (w) {
@@ -124,16 +103,11 @@ static bool validate_one(const char *path, const char *object, struct jw *w)
 			jw_uint_field(w, "bytes", manifest_bytes(m));
 			jw_hash_field(w, "layout_hash", m->layout_hash);
 		}
-		json_diags(w, &d, 0);
+		json_diags(w, &d);
 	} else if (!err) {
 		printf("%s: valid (%s v%u, %zu key%s, %llu bytes per task)\n", path, m->name,
 		       m->version, m->nr_keys, m->nr_keys == 1 ? "" : "s",
 		       (unsigned long long)manifest_bytes(m));
-	} else {
-		print_diags(&d);
-		/* An error without a diagnostic (no memory) still gets a line. */
-		if (!d.n)
-			fprintf(stderr, "%s: %s\n", path, strerror(-err));
 	}
 	ok = !err && (!object || check_object(m, object, w));
 	if (w)
@@ -146,17 +120,14 @@ static bool validate_one(const char *path, const char *object, struct jw *w)
 int do_validate(int argc, char **argv)
 {
 	struct validate_args a = {};
+	struct cmd_args paths;
 	bool all_valid = true;
 	struct jw *w;
 	int err;
 
-	err = cmd_parse(&validate_argp, argc, argv, &a);
+	err = cmd_parse(argc, argv, &a, &paths);
 	if (err)
 		return err;
-	if (!a.nr_paths) {
-		p_err(CODE_USAGE, "validate: no manifest given; see 'uptrkv validate --help'");
-		return EXIT_USAGE;
-	}
 
 	w = json_begin();
 	if (w) {
@@ -164,8 +135,8 @@ int do_validate(int argc, char **argv)
 		jw_name(w, "manifests");
 		jw_start_array(w);
 	}
-	for (int i = 0; i < a.nr_paths; i++)
-		all_valid &= validate_one(a.paths[i], a.object, w);
+	for (int i = 0; i < paths.n; i++)
+		all_valid &= validate_one(paths.v[i], a.object, w);
 	if (w) {
 		jw_end_array(w);
 		jw_bool_field(w, "valid", all_valid);

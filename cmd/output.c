@@ -117,6 +117,14 @@ void p_lib_err(const struct uptrkv_error *e)
 	p_err(error_code(e, NULL), "%s", e->msg[0] ? e->msg : strerror(e->err < 0 ? -e->err : e->err));
 }
 
+/* One line on stderr: prefix, the message, a newline. */
+static void note(const char *prefix, const char *fmt, va_list ap)
+{
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void p_info(const char *fmt, ...)
 {
 	va_list ap;
@@ -124,9 +132,7 @@ void p_info(const char *fmt, ...)
 	if (env.quiet)
 		return;
 	va_start(ap, fmt);
-	fputs("uptrkv: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	note("uptrkv: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -137,9 +143,7 @@ void p_debug(const char *fmt, ...)
 	if (!env.verbose)
 		return;
 	va_start(ap, fmt);
-	fputs("uptrkv: debug: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	note("uptrkv: debug: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -169,6 +173,55 @@ void print_diags(const struct uptrkv_diags *d)
 		else
 			fprintf(stderr, "%s: %s\n", g->file ? g->file : "-", g->msg);
 	}
+}
+
+void json_diags(struct jw *w, const struct uptrkv_diags *d)
+{
+	jw_name(w, "errors");
+	jw_start_array(w);
+	for (size_t i = 0; i < d->n; i++) {
+		jw_start_object(w);
+		jw_int_field(w, "line", d->v[i].line);
+		jw_int_field(w, "col", d->v[i].col);
+		jw_string_field(w, "message", d->v[i].msg);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+}
+
+/* A load that failed: every problem on stderr, unless they go in the
+ * caller's JSON document. One with no diagnostic (no memory) still gets a
+ * line. */
+static void report_diags(const char *path, int err, const struct uptrkv_diags *d, bool kept)
+{
+	if (kept && env.json)
+		return;
+	print_diags(d);
+	if (!d->n)
+		fprintf(stderr, "%s: %s\n", path, strerror(-err));
+}
+
+int cmd_manifest_load(const char *cmd, const char *path, struct uptrkv_manifest **m,
+		      struct uptrkv_diags *keep)
+{
+	struct uptrkv_diags own = {}, *d = keep ? keep : &own;
+	int err;
+
+	err = uptrkv_manifest__load(path, NULL, m, d);
+	if (!err)
+		return 0;
+	report_diags(path, err, d, keep);
+	if (keep)
+		return err;
+	/* The one-line error (the JSON document too) names the file. */
+	if (err == -EINVAL && d->n)
+		p_err(CODE_INVALID_MANIFEST, "%s: %s: invalid manifest (%zu error%s)", cmd, path,
+		      d->n, d->n == 1 ? "" : "s");
+	else
+		p_err(CODE_INVALID_MANIFEST, "%s: %s: %s", cmd, path,
+		      d->n ? d->v[0].msg : strerror(-err));
+	uptrkv_diags__free(&own);
+	return err;
 }
 
 /*

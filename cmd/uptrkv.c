@@ -26,41 +26,33 @@ struct cmd_env env = { .bpffs = UPTRKV_DEFAULT_BPFFS, .timeout_ms = -1 };
 
 const char *argp_program_bug_address = "<uptrkv developers>";
 
+/* A row of the command table (cmd/commands.h says what each field is). */
 struct cmd {
 	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *synopsis;
+	const char *args;
+	int min_args, max_args;
+	const char *noun;
+	const char *summary;
 	const char *example;
+	const struct argp *argp;
+	int (*fn)(int argc, char **argv);
 };
 
-/* One row per command: dispatch, prefixes, "did you mean" and help. */
 static const struct cmd cmds[] = {
-	{ "validate", do_validate, "validate MANIFEST...",
-	  "uptrkv validate manifests/demo_v2.yaml" },
-	{ "diff", do_diff, "diff OLD NEW",
-	  "uptrkv diff manifests/demo_v1.yaml manifests/demo_v2.yaml --json" },
-	{ "rollout", do_rollout, "rollout MANIFEST [--dry-run]",
-	  "uptrkv rollout manifests/demo_v2.yaml" },
-	{ "rollback", do_rollback, "rollback NAME [--to-version N]",
-	  "uptrkv rollback demo --to-version 1" },
-	{ "history", do_history, "history NAME",
-	  "uptrkv history demo -j" },
-	{ "status", do_status, "status [NAME]",
-	  "uptrkv status -j" },
-	{ "dump", do_dump, "dump PID [--deployment NAME] [--key ID|NAME]...",
-	  "uptrkv dump $(pidof app) --key rx_bytes" },
-	{ "gen", do_gen, "gen header MANIFEST [-o FILE]",
-	  "uptrkv gen header manifests/demo_v2.yaml -o demo.h" },
-	{ "undeploy", do_undeploy, "undeploy NAME",
-	  "uptrkv undeploy demo" },
-	{ "help", do_help, "help [COMMAND]",
-	  "uptrkv help rollout" },
-	{ "version", do_version, "version",
-	  "uptrkv version -j" },
+#define CMD(n, a, lo, hi, noun, sum, ex) \
+	{ #n, a, lo, hi, noun, sum, ex, &n##_argp, do_##n },
+#include "commands.h"
+#undef CMD
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
+/* The command that runs: cmd_parse() parses by its row. */
+static const struct cmd *cur_cmd;
+
 enum { OPT_BPFFS = 0x100, OPT_TIMEOUT, OPT_PROGRESS };
+
+#define STR_(x)	#x
+#define STR(x)	STR_(x)
 
 /* The longest --timeout: a day, so the milliseconds fit an int. */
 #define TIMEOUT_MAX_S	86400
@@ -73,7 +65,7 @@ static const struct argp_option global_opts[] = {
 	{ "bpffs", OPT_BPFFS, "DIR", 0, "bpffs root (default /sys/fs/bpf). It must be a mounted "
 	  "bpffs; only rollout mounts one if missing", -1 },
 	{ "timeout", OPT_TIMEOUT, "SECONDS", 0, "How long to wait for another command's lock on "
-	  "the deployment (default 10; 0: do not wait)", -1 },
+	  "the deployment (default " STR(UPTRKV_LOCK_TIMEOUT_S) "; 0: do not wait)", -1 },
 	{ "progress", OPT_PROGRESS, "MODE", 0, "Rollout progress on stderr: auto (on a terminal), "
 	  "plain (one line per phase, for CI logs), json (one object per line), none", -1 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 },
@@ -198,18 +190,92 @@ static int parse_args(const struct argp *a, int argc, char **argv, unsigned int 
 	return err ? EXIT_USAGE : 0;
 }
 
-int cmd_parse(const struct argp *argp, int argc, char **argv, void *input)
+/* What cmd_parse() hands argp: the command's row, its own options'
+ * input, and where the positional arguments go. */
+struct args_fill {
+	const struct cmd *c;
+	void *input;
+	struct cmd_args *args;
+};
+
+/* "a PID" for a lone ARG, else the spec as usage shows it: "OLD NEW". */
+static const char *args_phrase(const struct cmd *c, char *buf, size_t sz)
 {
-	struct argp a = *argp;
+	if (c->max_args == 1 && c->min_args == 1)
+		snprintf(buf, sz, "a %s", c->args);
+	else
+		snprintf(buf, sz, "%s", c->args);
+	return buf;
+}
+
+/* The positional arguments, as the row declares them: all of them at once
+ * (ARGP_KEY_ARGS), counted here so no command counts its own. */
+static error_t fill_args(struct args_fill *f, int key, struct argp_state *state)
+{
+	const struct cmd *c = f->c;
+	char want[64];
+
+	if (key == ARGP_KEY_ARGS) {
+		f->args->v = state->argv + state->next;
+		f->args->n = state->argc - state->next;
+		state->next = state->argc;
+		if (c->max_args >= 0 && f->args->n > c->max_args)
+			return c->max_args ? cmd_arg_error(state, "too many arguments: expected %s",
+							   args_phrase(c, want, sizeof(want)))
+					   : cmd_arg_error(state, "takes no arguments");
+		return 0;
+	}
+	/* ARGP_KEY_END */
+	if (!f->args->n && c->min_args)
+		return cmd_arg_error(state, "no %s given: expected %s", c->noun,
+				     args_phrase(c, want, sizeof(want)));
+	if (f->args->n < c->min_args)
+		return cmd_arg_error(state, "too few arguments: expected %s",
+				     args_phrase(c, want, sizeof(want)));
+	return 0;
+}
+
+/* Positional arguments are filled here; every other key goes to the
+ * command's own parser, with its own input. */
+static error_t cmd_parser(int key, char *arg, struct argp_state *state)
+{
+	struct args_fill *f = state->input;
+	error_t err;
+
+	if (key == ARGP_KEY_ARGS || key == ARGP_KEY_END) {
+		err = fill_args(f, key, state);
+		if (err)
+			return err;
+	}
+	if (key == ARGP_KEY_ARG || key == ARGP_KEY_ARGS || !f->c->argp->parser)
+		return ARGP_ERR_UNKNOWN;
+	state->input = f->input;
+	err = f->c->argp->parser(key, arg, state);
+	state->input = f;
+	return err;
+}
+
+int cmd_parse(int argc, char **argv, void *input, struct cmd_args *args)
+{
+	const struct cmd *c = cur_cmd;
+	struct args_fill f = { .c = c, .input = input, .args = args };
+	struct argp a = {
+		.options = c->argp->options,
+		.parser = cmd_parser,
+		.args_doc = c->args[0] ? c->args : NULL,
+		.doc = c->argp->doc,
+		.children = global_children,
+	};
 	unsigned int help;
 
-	a.children = global_children;
+	args->v = NULL;
+	args->n = 0;
 	help = help_flags(argc, argv);
 	if (help) {
 		print_help(&a, help, argv[0]);
 		exit(EXIT_OK);
 	}
-	return parse_args(&a, argc, argv, 0, input);
+	return parse_args(&a, argc, argv, 0, &f);
 }
 
 #define VLOG_BEGIN	"-- BEGIN PROG LOAD LOG --\n"
@@ -332,44 +398,45 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return n;
 }
 
-static char doc[] =
-	"uptrkv -- roll out BPF programs whose shared data layout changes\v"
-	"Commands:\n"
-	"  validate MANIFEST...      check manifests; exit 0 valid, 2 invalid\n"
-	"  diff OLD NEW              change plan between two manifests; OLD or NEW\n"
-	"                            may be deployed:NAME. Exit 0 same, 1 can be\n"
-	"                            rolled out, 2 error, 3 cannot be rolled out\n"
-	"  rollout MANIFEST          deploy or upgrade: preflight, migrate, switch,\n"
-	"                            reclaim; --dry-run changes nothing\n"
-	"  rollback NAME             return to the previous version, or to any\n"
-	"                            version kept in the history (--to-version N)\n"
-	"  history NAME              the revisions kept: version, layout, object\n"
-	"                            sha256, when, who, host, outcome\n"
-	"  status [NAME]             deployments, versions, programs, live stores\n"
-	"  dump PID                  every key of every registered thread of PID\n"
-	"  gen header MANIFEST       C header with key ids, sizes and typed accessors\n"
-	"  undeploy NAME             detach the programs and remove the pins\n"
-	"  help [COMMAND]            this help, or a command's\n"
-	"  version                   uptrkv's and libbpf's versions, the git revision\n"
-	"\n"
-	"Examples:\n"
-	"  uptrkv validate manifests/demo_v2.yaml\n"
-	"  uptrkv diff manifests/demo_v1.yaml manifests/demo_v2.yaml\n"
-	"  uptrkv diff deployed:demo manifests/demo_v3.yaml -j\n"
-	"  uptrkv rollout manifests/demo_v2.yaml --dry-run\n"
-	"  uptrkv rollout manifests/demo_v2.yaml\n"
-	"  uptrkv status demo -p\n"
-	"  uptrkv dump 4242 --key rx_bytes\n"
-	"  uptrkv rollback demo\n"
-	"  uptrkv rollback demo --to-version 1\n"
-	"  uptrkv history demo\n"
-	"  uptrkv gen header manifests/demo_v2.yaml -o demo.h\n"
-	"\n"
-	"A command may be shortened to any unambiguous prefix ('uptrkv st').\n"
-	"Run 'uptrkv help COMMAND' for a command's options. Errors go to stderr\n"
-	"as 'uptrkv: <what failed>: <why>'; with --json, as {\"error\": \"...\",\n"
-	"\"code\": \"...\"} on stdout. Exit status: 0 done or nothing to do, 1 failed\n"
-	"or refused, 2 usage, input or manifest error (diff: 3 cannot be rolled out).";
+/* uptrkv's own help, around the list of commands the table gives. */
+#define DOC_HEAD "uptrkv -- roll out BPF programs whose shared data layout changes"
+#define DOC_TAIL \
+	"A command may be shortened to any unambiguous prefix ('uptrkv st').\n" \
+	"Run 'uptrkv help COMMAND' for a command's options. Errors go to stderr\n" \
+	"as 'uptrkv: <what failed>: <why>'; with --json, as {\"error\": \"...\",\n" \
+	"\"code\": \"...\"} on stdout. Exit status: 0 done or nothing to do, 1 failed\n" \
+	"or refused, 2 usage, input or manifest error (diff: 3 cannot be rolled out)."
+
+/* "diff OLD NEW": a command as usage shows it. */
+static const char *synopsis(const struct cmd *c, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s%s%s", c->name, c->args[0] ? " " : "", c->args);
+	return buf;
+}
+
+/* The text after the options in `uptrkv --help`: every command with its
+ * summary, then their examples, from the table. The caller frees it. */
+static char *main_doc(void)
+{
+	char *text = NULL, syn[64];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "%s\vCommands:\n", DOC_HEAD);
+	for (size_t i = 0; i < NR_CMDS; i++)
+		fprintf(f, "  %-25s %s\n", synopsis(&cmds[i], syn, sizeof(syn)), cmds[i].summary);
+	fprintf(f, "\nExamples:\n");
+	for (size_t i = 0; i < NR_CMDS; i++)
+		fprintf(f, "  %s\n", cmds[i].example);
+	fprintf(f, "\n%s", DOC_TAIL);
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
 
 /* The command line as the history records it: words joined by spaces,
  * quoted when they hold anything a shell would split or expand. */
@@ -425,10 +492,10 @@ static error_t main_parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp main_argp = {
+static struct argp main_argp = {
 	.parser = main_parse,
 	.args_doc = "COMMAND [ARGS...]",
-	.doc = doc,
+	.doc = DOC_HEAD,	/* main() puts the list of commands after it */
 	.children = global_children,
 };
 
@@ -437,9 +504,12 @@ static void json_commands(struct jw *w)
 	jw_name(w, "commands");
 	jw_start_array(w);
 	for (size_t i = 0; i < NR_CMDS; i++) {
+		char syn[64];
+
 		jw_start_object(w);
 		jw_string_field(w, "name", cmds[i].name);
-		jw_string_field(w, "synopsis", cmds[i].synopsis);
+		jw_string_field(w, "synopsis", synopsis(&cmds[i], syn, sizeof(syn)));
+		jw_string_field(w, "summary", cmds[i].summary);
 		jw_string_field(w, "example", cmds[i].example);
 		jw_end_object(w);
 	}
@@ -582,59 +652,44 @@ static int run_cmd(const struct cmd *c, int argc, char **argv)
 	/* argv[0] becomes "uptrkv CMD" so argp's messages name the command. */
 	snprintf(prog, sizeof(prog), "uptrkv %s", c->name);
 	argv[0] = prog;
+	cur_cmd = c;
 	return c->fn(argc, argv);
 }
 
-struct help_args {
-	const char *command;
-};
-
-static error_t help_parse(int key, char *arg, struct argp_state *state)
-{
-	struct help_args *a = state->input;
-
-	if (key != ARGP_KEY_ARG)
-		return ARGP_ERR_UNKNOWN;
-	if (a->command)
-		return cmd_arg_error(state, "one command at a time");
-	a->command = arg;
-	return 0;
-}
-
-static const struct argp help_argp = {
-	.parser = help_parse,
-	.args_doc = "[COMMAND]",
+const struct argp help_argp = {
 	.doc = "Show uptrkv's help, or COMMAND's (its options, exit statuses and examples).\v"
 	       "Examples:\n  uptrkv help\n  uptrkv help rollout\n  uptrkv help st -j",
 };
 
 int do_help(int argc, char **argv)
 {
-	struct help_args a = {};
 	char *sub[] = { NULL, "--help", NULL };
+	struct cmd_args pos;
 	const struct cmd *c;
 
-	if (cmd_parse(&help_argp, argc, argv, &a))
+	if (cmd_parse(argc, argv, NULL, &pos))
 		return EXIT_USAGE;
-	if (!a.command) {
+	if (!pos.n) {
 		print_help(&main_argp, ARGP_HELP_STD_HELP, "uptrkv");
 		return EXIT_OK;
 	}
-	c = find_cmd(a.command);
+	c = find_cmd(pos.v[0]);
 	if (!c)
 		return EXIT_USAGE;
 	/* The command's own parser prints its help and exits 0. */
 	return run_cmd(c, 2, sub);
 }
 
-static const struct argp version_argp = {
+const struct argp version_argp = {
 	.doc = "Show uptrkv's version, the git revision it was built from, and libbpf's "
 	       "version.\vExample:\n  uptrkv version -j",
 };
 
 int do_version(int argc, char **argv)
 {
-	if (cmd_parse(&version_argp, argc, argv, NULL))
+	struct cmd_args pos;
+
+	if (cmd_parse(argc, argv, NULL, &pos))
 		return EXIT_USAGE;
 	return show_version();
 }
@@ -658,11 +713,14 @@ static int command_index(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct main_args a = { .cmd_index = -1 };
+	char *doc = main_doc();
 	const struct cmd *c;
 	int ret, end;
 
 	/* argp names the program by argv[0]: "uptrkv", not the path it ran from. */
 	argv[0] = "uptrkv";
+	if (doc)
+		main_argp.doc = doc;
 	prescan_json(argc, argv);
 	end = command_index(argc, argv);
 	if (help_flags(end ? end : argc, argv)) {

@@ -459,7 +459,6 @@ void uptrkv_gcarry__free(struct uptrkv_gcarry *c)
 
 /* ---- the snapshot, pinned until the catch-up ---- */
 
-#define UPTRKV_PIN_CARRY	"carry"
 #define CARRY_MAGIC		0x59524143u	/* "CARY" */
 
 struct carry_hdr {

@@ -37,12 +37,12 @@ bool uptrkv_type__widens(enum uptrkv_type from, enum uptrkv_type to)
 	return !uptrkv_type__is_signed(from) || uptrkv_type__is_signed(to);
 }
 
-static bool int_size_ok(__u32 n)
+bool uptrkv_int_size_ok(__u32 n)
 {
 	return n == 1 || n == 2 || n == 4 || n == 8;
 }
 
-static __u64 read_uint(const void *src, __u32 n)
+__u64 uptrkv_read_uint(const void *src, __u32 n)
 {
 	__u8 u8; __u16 u16; __u32 u32; __u64 u64 = 0;
 
@@ -54,16 +54,12 @@ static __u64 read_uint(const void *src, __u32 n)
 	}
 }
 
-static __s64 read_sint(const void *src, __u32 n)
+__s64 uptrkv_read_sint(const void *src, __u32 n)
 {
-	__s8 s8; __s16 s16; __s32 s32; __s64 s64 = 0;
+	unsigned int shift = 64 - 8 * (uptrkv_int_size_ok(n) ? n : 8);
 
-	switch (n) {
-	case 1: memcpy(&s8, src, 1); return s8;
-	case 2: memcpy(&s16, src, 2); return s16;
-	case 4: memcpy(&s32, src, 4); return s32;
-	default: memcpy(&s64, src, 8); return s64;
-	}
+	/* The value's top bit moved to bit 63, then back: sign-extended. */
+	return (__s64)(uptrkv_read_uint(src, n) << shift) >> shift;
 }
 
 /* The low n bytes of v, as an integer of n bytes in host order. */
@@ -92,9 +88,10 @@ int uptrkv_convert_over(__u8 *dst, __u32 dst_size, const __u8 *src, __u32 src_si
 	bool sint = conv == UPTRKV_ENT_CONV_SEXT;
 
 	if (sint || conv == UPTRKV_ENT_CONV_UINT) {
-		if (src_size >= dst_size || !int_size_ok(src_size) || !int_size_ok(dst_size))
+		if (src_size >= dst_size || !uptrkv_int_size_ok(src_size) || !uptrkv_int_size_ok(dst_size))
 			return -EINVAL;
-		write_uint(dst, dst_size, sint ? (__u64)read_sint(src, src_size) : read_uint(src, src_size));
+		write_uint(dst, dst_size, sint ? (__u64)uptrkv_read_sint(src, src_size)
+					       : uptrkv_read_uint(src, src_size));
 		return 0;
 	}
 	copy_bytes(dst, dst_size, src, src_size, conv == UPTRKV_ENT_CONV_STRING);
@@ -116,10 +113,10 @@ int uptrkv_convert_value(void *dst, __u32 dst_size, const void *src, __u32 src_s
 		return 0;
 	case UPTRKV_CONV_UINT:
 	case UPTRKV_CONV_SINT:
-		if (!int_size_ok(src_size) || !int_size_ok(dst_size))
+		if (!uptrkv_int_size_ok(src_size) || !uptrkv_int_size_ok(dst_size))
 			return -EINVAL;
-		write_uint(dst, dst_size, conv == UPTRKV_CONV_SINT ? (__u64)read_sint(src, src_size)
-								   : read_uint(src, src_size));
+		write_uint(dst, dst_size, conv == UPTRKV_CONV_SINT ? (__u64)uptrkv_read_sint(src, src_size)
+								   : uptrkv_read_uint(src, src_size));
 		return 0;
 	case UPTRKV_CONV_RESET:
 		return 0;

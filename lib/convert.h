@@ -33,4 +33,11 @@ int uptrkv_convert_value(void *dst, __u32 dst_size, const void *src, __u32 src_s
 int uptrkv_convert_over(__u8 *dst, __u32 dst_size, const __u8 *src, __u32 src_size,
 			enum uptrkv_ent_conv conv);
 
+/* An integer size uptrkv converts: 1, 2, 4 or 8 bytes. */
+bool uptrkv_int_size_ok(__u32 n);
+/* The integer of n (uptrkv_int_size_ok) bytes at src, in host order, zero-
+ * or sign-extended; any other n reads 8 bytes. */
+__u64 uptrkv_read_uint(const void *src, __u32 n);
+__s64 uptrkv_read_sint(const void *src, __u32 n);
+
 #endif

@@ -204,28 +204,28 @@ static int map_ctl(struct uptrkv_deploy *d, struct uptrkv_error *e)
 	return 0;
 }
 
-static struct uptrkv_deploy *deploy_alloc(const char *bpffs, const char *name, struct uptrkv_error *e)
+/* A handle with no map open yet. Returns 0 or the error, whether or not
+ * the caller asked for its detail (e may be NULL). */
+static int deploy_alloc(const char *bpffs, const char *name, struct uptrkv_deploy **out,
+			struct uptrkv_error *e)
 {
 	struct uptrkv_deploy *d;
 
-	if (!uptrkv_deploy_name_ok(name)) {
-		uptrkv_err(e, -EINVAL, "deployment '%s': name must match [a-z0-9_-]{1,32}",
-			   name ? name : "");
-		return NULL;
-	}
+	*out = NULL;
+	if (!uptrkv_deploy_name_ok(name))
+		return uptrkv_err(e, -EINVAL, "deployment '%s': name must match [a-z0-9_-]{1,32}",
+				  name ? name : "");
 	d = calloc(1, sizeof(*d));
-	if (!d) {
-		uptrkv_err(e, -ENOMEM, "deployment %s: out of memory", name);
-		return NULL;
-	}
+	if (!d)
+		return uptrkv_err(e, -ENOMEM, "deployment %s: out of memory", name);
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->dir_fd = d->store_fd = d->ctl_fd = d->state_fd = d->sync_fd = -1;
 	if (uptrkv_deploy_dir(d->dir, sizeof(d->dir), bpffs, name)) {
-		uptrkv_err(e, -ENAMETOOLONG, "deployment %s: bpffs path too long", name);
 		free(d);
-		return NULL;
+		return uptrkv_err(e, -ENAMETOOLONG, "deployment %s: bpffs path too long", name);
 	}
-	return d;
+	*out = d;
+	return 0;
 }
 
 int uptrkv_deploy__open(const char *bpffs, const char *name, struct uptrkv_deploy **out,
@@ -235,9 +235,9 @@ int uptrkv_deploy__open(const char *bpffs, const char *name, struct uptrkv_deplo
 	int err;
 
 	*out = NULL;
-	d = deploy_alloc(bpffs, name, e);
-	if (!d)
-		return e ? e->err : -EINVAL;
+	err = deploy_alloc(bpffs, name, &d, e);
+	if (err)
+		return err;
 	d->dir_fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d->dir_fd < 0) {
 		err = errno == ENOENT ? uptrkv_err(e, -ENOENT, "deployment %s: not deployed (no %s)",
@@ -464,15 +464,16 @@ int uptrkv_deploy__create(const char *bpffs, const char *name, struct uptrkv_dep
 {
 	char root[PATH_MAX];
 	struct uptrkv_deploy *d;
-	int err = -ENOENT;
+	int err;
 
 	*out = NULL;
-	d = deploy_alloc(bpffs, name, e);
-	if (!d)
-		return e ? e->err : -EINVAL;
+	err = deploy_alloc(bpffs, name, &d, e);
+	if (err)
+		return err;
 	snprintf(root, sizeof(root), "%s/%s", bpffs, UPTRKV_DEPLOY_SUBDIR);
 	/* Another uptrkv may remove an empty root between the two mkdirs
 	 * (its last deployment undeployed): make it again. */
+	err = -ENOENT;
 	for (int try = 0; try < 3 && err == -ENOENT; try++) {
 		err = mkdir_p(root, 0700);
 		if (err) {

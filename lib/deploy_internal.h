@@ -6,9 +6,6 @@
 #include <limits.h>
 #include "internal.h"
 
-#define UPTRKV_PIN_SYNC		"sync"
-#define UPTRKV_PIN_MAPS		"maps"
-
 /* state map: per slot, one record page then the manifest text. */
 #define UPTRKV_STATE_PAGE	4096u
 #define UPTRKV_STATE_SLOT_PAGES	64u	/* 256 KiB per slot: record + text */

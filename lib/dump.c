@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "convert.h"
 
 #define DUMP_TRIES_DEFAULT	8
 
@@ -613,36 +613,20 @@ out:
 
 /* ---------------------------------------------------------- formatting */
 
+/* The integer types' values, read as the conversions read them (lib/convert.c);
+ * 0 for a type that is not an integer. */
 __u64 uptrkv_value__u64(enum uptrkv_type t, const void *v)
 {
-	__u8 u8;
-	__u16 u16;
-	__u32 u32;
-	__u64 u64 = 0;
+	__u32 w = uptrkv_type__width(t);
 
-	switch (uptrkv_type__width(t)) {
-	case 1: memcpy(&u8, v, 1); return u8;
-	case 2: memcpy(&u16, v, 2); return u16;
-	case 4: memcpy(&u32, v, 4); return u32;
-	case 8: memcpy(&u64, v, 8); return u64;
-	default: return 0;
-	}
+	return uptrkv_int_size_ok(w) ? uptrkv_read_uint(v, w) : 0;
 }
 
 __s64 uptrkv_value__s64(enum uptrkv_type t, const void *v)
 {
-	__s8 s8;
-	__s16 s16;
-	__s32 s32;
-	__s64 s64 = 0;
+	__u32 w = uptrkv_type__width(t);
 
-	switch (uptrkv_type__width(t)) {
-	case 1: memcpy(&s8, v, 1); return s8;
-	case 2: memcpy(&s16, v, 2); return s16;
-	case 4: memcpy(&s32, v, 4); return s32;
-	case 8: memcpy(&s64, v, 8); return s64;
-	default: return 0;
-	}
+	return uptrkv_int_size_ok(w) ? uptrkv_read_sint(v, w) : 0;
 }
 
 /* snprintf that keeps counting past the end of buf. */

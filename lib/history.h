@@ -15,9 +15,6 @@
 #include "deploy_internal.h"
 #include "sha256.h"
 
-#define UPTRKV_PIN_HISTORY	"history"
-#define UPTRKV_PIN_BLOBS	"blobs"
-
 #define UPTRKV_HIST_MAGIC	0x54534855u	/* "UHST" */
 #define UPTRKV_HIST_FORMAT	1u
 #define UPTRKV_HIST_VALUE	4096u

@@ -9,6 +9,7 @@
  */
 #include <bpf/bpf.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -17,7 +18,130 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "hook.h"
+#include "version.h"
 #include "uptrkv_entry.skel.h"
+
+/* ---- which hook a SEC() names ---- */
+
+struct sec_prefix {
+	const char *prefix;
+	enum uptrkv_attach_kind kind;
+	enum bpf_prog_type type;
+	enum bpf_attach_type eat;
+	bool retprobe;
+};
+
+static const struct sec_prefix sec_prefixes[] = {
+	{ "tp_btf/", UPTRKV_AK_TRACE, BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP },
+	{ "fentry/", UPTRKV_AK_TRACE, BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY },
+	{ "fexit/", UPTRKV_AK_TRACE, BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT },
+	{ "fmod_ret/", UPTRKV_AK_TRACE, BPF_PROG_TYPE_TRACING, BPF_MODIFY_RETURN },
+	{ "lsm/", UPTRKV_AK_LSM, BPF_PROG_TYPE_LSM, BPF_LSM_MAC },
+	{ "raw_tp/", UPTRKV_AK_RAW_TP, BPF_PROG_TYPE_RAW_TRACEPOINT, 0 },
+	{ "raw_tracepoint/", UPTRKV_AK_RAW_TP, BPF_PROG_TYPE_RAW_TRACEPOINT, 0 },
+	{ "uprobe/", UPTRKV_AK_UPROBE, BPF_PROG_TYPE_KPROBE, 0, false },
+	{ "uretprobe/", UPTRKV_AK_UPROBE, BPF_PROG_TYPE_KPROBE, 0, true },
+	{ "tp/", UPTRKV_AK_TP, BPF_PROG_TYPE_TRACEPOINT, 0 },
+	{ "tracepoint/", UPTRKV_AK_TP, BPF_PROG_TYPE_TRACEPOINT, 0 },
+	{ "cgroup_skb/ingress", UPTRKV_AK_CGROUP, BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_INGRESS },
+	{ "cgroup_skb/egress", UPTRKV_AK_CGROUP, BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS },
+};
+
+static int parse_uprobe(const char *rest, struct uptrkv_hook_spec *h, struct uptrkv_error *e);
+
+/* XDP, cgroup and bare uprobe hooks: the SEC() has no target, the
+ * manifest's attach: gives it. */
+static int parse_targeted(const char *attach, struct uptrkv_hook_spec *h, struct uptrkv_error *e)
+{
+	const char *want = h->kind == UPTRKV_AK_XDP ? "xdp:" :
+			   h->kind == UPTRKV_AK_CGROUP ? "cgroup:" : "uprobe:";
+
+	if (!attach)
+		return uptrkv_err(e, -EINVAL, "SEC(\"%s\") needs a target: list the program as "
+				  "{name: NAME, attach: %sTARGET} in the manifest", h->sec, want);
+	if (strncmp(attach, want, strlen(want)))
+		return uptrkv_err(e, -EINVAL, "SEC(\"%s\"): attach '%s' is not %s...", h->sec,
+				  attach, want);
+	if (h->kind == UPTRKV_AK_UPROBE)
+		return parse_uprobe(attach + strlen(want), h, e);
+	snprintf(h->target, sizeof(h->target), "%s", attach + strlen(want));
+	return 0;
+}
+
+/* "uprobe/PATH:FUNC[+OFF]" */
+static int parse_uprobe(const char *rest, struct uptrkv_hook_spec *h, struct uptrkv_error *e)
+{
+	const char *colon = strrchr(rest, ':');
+	char *plus;
+
+	if (!colon || colon == rest || !colon[1])
+		return uptrkv_err(e, -EOPNOTSUPP,
+				  "SEC(\"%s\"): a uprobe needs BINARY:FUNCTION to be attached by uptrkv",
+				  h->sec);
+	snprintf(h->path, sizeof(h->path), "%.*s", (int)(colon - rest), rest);
+	snprintf(h->target, sizeof(h->target), "%s", colon + 1);
+	plus = strchr(h->target, '+');
+	if (plus) {
+		*plus = '\0';
+		h->offset = strtoul(plus + 1, NULL, 0);
+	}
+	return 0;
+}
+
+int uptrkv_hook_spec__parse(const char *sec, const char *attach, struct uptrkv_hook_spec *h,
+			    struct uptrkv_error *e)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->sec, sizeof(h->sec), "%s", sec);
+	if (!strcmp(sec, "uprobe") || !strcmp(sec, "uretprobe")) {
+		h->kind = UPTRKV_AK_UPROBE;
+		h->type = BPF_PROG_TYPE_KPROBE;
+		h->retprobe = sec[1] == 'r';
+		return parse_targeted(attach, h, e);
+	}
+	if (!strcmp(sec, "xdp")) {
+		h->kind = UPTRKV_AK_XDP;
+		h->type = BPF_PROG_TYPE_XDP;
+		h->eat = BPF_XDP;
+		return parse_targeted(attach, h, e);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(sec_prefixes); i++) {
+		const struct sec_prefix *p = &sec_prefixes[i];
+		size_t n = strlen(p->prefix);
+
+		if (strncmp(sec, p->prefix, n))
+			continue;
+		h->kind = p->kind;
+		h->type = p->type;
+		h->eat = p->eat;
+		h->retprobe = p->retprobe;
+		if (p->kind == UPTRKV_AK_CGROUP && !sec[n])
+			return parse_targeted(attach, h, e);
+		if (p->kind == UPTRKV_AK_UPROBE && !sec[n] && attach)
+			return parse_targeted(attach, h, e);
+		if (!sec[n] || p->kind == UPTRKV_AK_CGROUP)
+			continue;
+		if (p->kind == UPTRKV_AK_UPROBE)
+			return parse_uprobe(sec + n, h, e);
+		snprintf(h->target, sizeof(h->target), "%s", sec + n);
+		return 0;
+	}
+	return uptrkv_err(e, -EOPNOTSUPP,
+			  "SEC(\"%s\"): uptrkv attaches tp_btf/, raw_tp/, uprobe/BIN:FUNC, fentry/, "
+			  "fexit/, lsm/, tp/, xdp and cgroup_skb/ programs", sec);
+}
+
+bool uptrkv_sec__sleepable(const char *sec)
+{
+	size_t n = strcspn(sec, "/");
+
+	/* libbpf's sleepable kinds: "fentry.s/...", "lsm.s/...", "uprobe.s", ...
+	 * and "syscall". It sets BPF_F_SLEEPABLE only at load, so the name is
+	 * all there is to go by before. */
+	return (n >= 3 && sec[n - 2] == '.' && sec[n - 1] == 's') || !strcmp(sec, "syscall");
+}
+
+/* ---- the hooks of a deployment ---- */
 
 static int hook_path(char *buf, size_t sz, struct uptrkv_deploy *d, const char *hook,
 		     const char *leaf)
@@ -154,12 +278,12 @@ static int create_hook(struct uptrkv_deploy *d, const struct uptrkv_vprog *p, co
 		err = uptrkv_errno(e, -errno, "create %s", dir);
 		goto out;
 	}
-	hook_path(path, sizeof(path), d, p->hook, "disp");
+	hook_path(path, sizeof(path), d, p->hook, UPTRKV_PIN_HOOK_DISP);
 	if (bpf_obj_pin(disp_fd, path)) {
 		err = uptrkv_errno(e, -errno, "pin %s", path);
 		goto out;
 	}
-	hook_path(path, sizeof(path), d, p->hook, "link");
+	hook_path(path, sizeof(path), d, p->hook, UPTRKV_PIN_HOOK_LINK);
 	err = pin_link(link, path, e);
 out:
 	if (err && !access(dir, F_OK))
@@ -179,7 +303,7 @@ int uptrkv_hook__ensure(struct uptrkv_deploy *d, const struct uptrkv_vprog *p,
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return uptrkv_errno(e, -errno, "create %s", dir);
 	hook_path(dir, sizeof(dir), d, p->hook, NULL);
-	hook_path(path, sizeof(path), d, p->hook, "link");
+	hook_path(path, sizeof(path), d, p->hook, UPTRKV_PIN_HOOK_LINK);
 	if (!access(path, F_OK))
 		return 0;
 	/* A folder without a link is what a crash mid-create leaves. */
@@ -194,7 +318,7 @@ int uptrkv_hook__set(struct uptrkv_deploy *d, const char *hook, __u32 slot, int 
 	char path[PATH_MAX];
 	int fd, err = 0;
 
-	hook_path(path, sizeof(path), d, hook, "disp");
+	hook_path(path, sizeof(path), d, hook, UPTRKV_PIN_HOOK_DISP);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return uptrkv_errno(e, -errno, "hook %s: open %s", hook, path);

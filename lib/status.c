@@ -27,7 +27,8 @@ static void read_hook(struct uptrkv_deploy *d, const char *name, struct uptrkv_s
 	int fd;
 
 	snprintf(h->name, sizeof(h->name), "%s", name);
-	uptrkv_pin_path(path, sizeof(path), d->dir, "%s/%s/link", UPTRKV_PIN_HOOKS, name);
+	uptrkv_pin_path(path, sizeof(path), d->dir, "%s/%s/%s", UPTRKV_PIN_HOOKS, name,
+			UPTRKV_PIN_HOOK_LINK);
 	fd = bpf_obj_get(path);
 	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		h->link_id = info.id;
@@ -36,7 +37,8 @@ static void read_hook(struct uptrkv_deploy *d, const char *name, struct uptrkv_s
 	}
 	if (fd >= 0)
 		close(fd);
-	uptrkv_pin_path(path, sizeof(path), d->dir, "%s/%s/disp", UPTRKV_PIN_HOOKS, name);
+	uptrkv_pin_path(path, sizeof(path), d->dir, "%s/%s/%s", UPTRKV_PIN_HOOKS, name,
+			UPTRKV_PIN_HOOK_DISP);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return;

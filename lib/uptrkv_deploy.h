@@ -2,15 +2,19 @@
 /*
  * Deployments in bpffs, rollout and rollback. Included through uptrkv.h.
  *
- * A deployment NAME lives in <bpffs>/uptrkv/NAME/:
+ * A deployment NAME lives in <bpffs>/uptrkv/NAME/, and the UPTRKV_PIN_*
+ * names below are the only place its pins are named:
  *   store           the task-storage map (uptrkv_task_store values)
  *   ctl             mmapable ARRAY, one struct uptrkv_ctl: gen, per-slot
  *                   layout hash and version, rollout journal
  *   state           ARRAY of 4 KiB blobs: the manifest recorded per slot
+ *   types           ARRAY: per slot, each key's type (apps of another layout)
  *   sync            ARRAY_OF_MAPS; updating it waits for an RCU grace period
  *   maps/MAP        the object's other maps, shared by every version
- *   hook-N/...      per hook: dispatcher prog array, entry link
+ *   hooks/HOOK/disp the hook's two-slot prog array (lib/hook.c)
+ *   hooks/HOOK/link the hook's entry program's link
  *   slot-S/PROG     the programs of the version deployed in slot S
+ *   carry           the globals' snapshot, kept until the catch-up (lib/carry.c)
  *   history         HASH: one record per revision kept (lib/history.c)
  *   blobs           HASH: manifest texts and objects, content-addressed
  * The active slot is UPTRKV_SLOT(ctl.gen).
@@ -26,13 +30,25 @@
 
 #define UPTRKV_DEFAULT_BPFFS	"/sys/fs/bpf"
 #define UPTRKV_DEPLOY_SUBDIR	"uptrkv"
-#define UPTRKV_LOCK_TIMEOUT_MS	10000	/* default wait for another command's lock */
+/* The default wait for another command's lock, in seconds (--timeout). */
+#define UPTRKV_LOCK_TIMEOUT_S	10
+#define UPTRKV_LOCK_TIMEOUT_MS	(UPTRKV_LOCK_TIMEOUT_S * 1000)
+
 #define UPTRKV_PIN_STORE	"store"
 #define UPTRKV_PIN_CTL		"ctl"
 #define UPTRKV_PIN_STATE	"state"
 /* Per slot, each key's type (uptrkv_type + 1; 0: no such key), for apps
  * built for another layout (docs/store.md). Written at every rollout. */
 #define UPTRKV_PIN_TYPES	"types"
+#define UPTRKV_PIN_SYNC		"sync"
+#define UPTRKV_PIN_MAPS		"maps"
+#define UPTRKV_PIN_HOOKS	"hooks"
+#define UPTRKV_PIN_HOOK_DISP	"disp"
+#define UPTRKV_PIN_HOOK_LINK	"link"
+#define UPTRKV_PIN_SLOT_FMT	"slot-%u"
+#define UPTRKV_PIN_CARRY	"carry"
+#define UPTRKV_PIN_HISTORY	"history"
+#define UPTRKV_PIN_BLOBS	"blobs"
 
 #define UPTRKV_MAX_PROGS	16	/* programs per deployment */
 #define UPTRKV_HOOK_NAME_MAX	96	/* a hook's folder name, with its NUL */

@@ -29,114 +29,6 @@ static int libbpf_err(struct uptrkv_error *e, int err, const char *fmt, ...)
 	return uptrkv_err(e, err, "%.380s: %s", what, why);
 }
 
-struct sec_prefix {
-	const char *prefix;
-	enum uptrkv_attach_kind kind;
-	enum bpf_prog_type type;
-	enum bpf_attach_type eat;
-	bool retprobe;
-};
-
-static const struct sec_prefix sec_prefixes[] = {
-	{ "tp_btf/", UPTRKV_AK_TRACE, BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP },
-	{ "fentry/", UPTRKV_AK_TRACE, BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY },
-	{ "fexit/", UPTRKV_AK_TRACE, BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT },
-	{ "fmod_ret/", UPTRKV_AK_TRACE, BPF_PROG_TYPE_TRACING, BPF_MODIFY_RETURN },
-	{ "lsm/", UPTRKV_AK_LSM, BPF_PROG_TYPE_LSM, BPF_LSM_MAC },
-	{ "raw_tp/", UPTRKV_AK_RAW_TP, BPF_PROG_TYPE_RAW_TRACEPOINT, 0 },
-	{ "raw_tracepoint/", UPTRKV_AK_RAW_TP, BPF_PROG_TYPE_RAW_TRACEPOINT, 0 },
-	{ "uprobe/", UPTRKV_AK_UPROBE, BPF_PROG_TYPE_KPROBE, 0, false },
-	{ "uretprobe/", UPTRKV_AK_UPROBE, BPF_PROG_TYPE_KPROBE, 0, true },
-	{ "tp/", UPTRKV_AK_TP, BPF_PROG_TYPE_TRACEPOINT, 0 },
-	{ "tracepoint/", UPTRKV_AK_TP, BPF_PROG_TYPE_TRACEPOINT, 0 },
-	{ "cgroup_skb/ingress", UPTRKV_AK_CGROUP, BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_INGRESS },
-	{ "cgroup_skb/egress", UPTRKV_AK_CGROUP, BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS },
-};
-
-static int parse_uprobe(const char *rest, struct uptrkv_hook_spec *h, struct uptrkv_error *e);
-
-/* XDP, cgroup and bare uprobe hooks: the SEC() has no target, the
- * manifest's attach: gives it. */
-static int parse_targeted(const char *attach, struct uptrkv_hook_spec *h, struct uptrkv_error *e)
-{
-	const char *want = h->kind == UPTRKV_AK_XDP ? "xdp:" :
-			   h->kind == UPTRKV_AK_CGROUP ? "cgroup:" : "uprobe:";
-
-	if (!attach)
-		return uptrkv_err(e, -EINVAL, "SEC(\"%s\") needs a target: list the program as "
-				  "{name: NAME, attach: %sTARGET} in the manifest", h->sec, want);
-	if (strncmp(attach, want, strlen(want)))
-		return uptrkv_err(e, -EINVAL, "SEC(\"%s\"): attach '%s' is not %s...", h->sec,
-				  attach, want);
-	if (h->kind == UPTRKV_AK_UPROBE)
-		return parse_uprobe(attach + strlen(want), h, e);
-	snprintf(h->target, sizeof(h->target), "%s", attach + strlen(want));
-	return 0;
-}
-
-/* "uprobe/PATH:FUNC[+OFF]" */
-static int parse_uprobe(const char *rest, struct uptrkv_hook_spec *h, struct uptrkv_error *e)
-{
-	const char *colon = strrchr(rest, ':');
-	char *plus;
-
-	if (!colon || colon == rest || !colon[1])
-		return uptrkv_err(e, -EOPNOTSUPP,
-				  "SEC(\"%s\"): a uprobe needs BINARY:FUNCTION to be attached by uptrkv",
-				  h->sec);
-	snprintf(h->path, sizeof(h->path), "%.*s", (int)(colon - rest), rest);
-	snprintf(h->target, sizeof(h->target), "%s", colon + 1);
-	plus = strchr(h->target, '+');
-	if (plus) {
-		*plus = '\0';
-		h->offset = strtoul(plus + 1, NULL, 0);
-	}
-	return 0;
-}
-
-int uptrkv_hook_spec__parse(const char *sec, const char *attach, struct uptrkv_hook_spec *h,
-			    struct uptrkv_error *e)
-{
-	memset(h, 0, sizeof(*h));
-	snprintf(h->sec, sizeof(h->sec), "%s", sec);
-	if (!strcmp(sec, "uprobe") || !strcmp(sec, "uretprobe")) {
-		h->kind = UPTRKV_AK_UPROBE;
-		h->type = BPF_PROG_TYPE_KPROBE;
-		h->retprobe = sec[1] == 'r';
-		return parse_targeted(attach, h, e);
-	}
-	if (!strcmp(sec, "xdp")) {
-		h->kind = UPTRKV_AK_XDP;
-		h->type = BPF_PROG_TYPE_XDP;
-		h->eat = BPF_XDP;
-		return parse_targeted(attach, h, e);
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(sec_prefixes); i++) {
-		const struct sec_prefix *p = &sec_prefixes[i];
-		size_t n = strlen(p->prefix);
-
-		if (strncmp(sec, p->prefix, n))
-			continue;
-		h->kind = p->kind;
-		h->type = p->type;
-		h->eat = p->eat;
-		h->retprobe = p->retprobe;
-		if (p->kind == UPTRKV_AK_CGROUP && !sec[n])
-			return parse_targeted(attach, h, e);
-		if (p->kind == UPTRKV_AK_UPROBE && !sec[n] && attach)
-			return parse_targeted(attach, h, e);
-		if (!sec[n] || p->kind == UPTRKV_AK_CGROUP)
-			continue;
-		if (p->kind == UPTRKV_AK_UPROBE)
-			return parse_uprobe(sec + n, h, e);
-		snprintf(h->target, sizeof(h->target), "%s", sec + n);
-		return 0;
-	}
-	return uptrkv_err(e, -EOPNOTSUPP,
-			  "SEC(\"%s\"): uptrkv attaches tp_btf/, raw_tp/, uprobe/BIN:FUNC, fentry/, "
-			  "fexit/, lsm/, tp/, xdp and cgroup_skb/ programs", sec);
-}
-
 /*
  * "tp_btf/sys_enter" -> "tp_btf-sys_enter": one bpffs folder per hook.
  * bpffs refuses dots in names, so only [A-Za-z0-9_-] are kept.
@@ -375,16 +267,6 @@ int uptrkv_version__set_config(struct bpf_object *obj, const struct uptrkv_manif
 		err = uptrkv_errno(e, err, "set .rodata");
 	free(data);
 	return err;
-}
-
-bool uptrkv_sec__sleepable(const char *sec)
-{
-	size_t n = strcspn(sec, "/");
-
-	/* libbpf's sleepable kinds: "fentry.s/...", "lsm.s/...", "uprobe.s", ...
-	 * and "syscall". It sets BPF_F_SLEEPABLE only at load, so the name is
-	 * all there is to go by before. */
-	return (n >= 3 && sec[n - 2] == '.' && sec[n - 1] == 's') || !strcmp(sec, "syscall");
 }
 
 /* Whether a program that will be loaded could run sleepable. uptrkv only
@@ -648,7 +530,8 @@ int uptrkv_version__open_pinned(struct uptrkv_deploy *d, __u32 slot, struct uptr
 		memcpy(vp->name, rec.progs[i].name, sizeof(vp->name));
 		memcpy(vp->hook, rec.progs[i].hook, sizeof(vp->hook));
 		vp->name[sizeof(vp->name) - 1] = vp->hook[sizeof(vp->hook) - 1] = '\0';
-		uptrkv_pin_path(path, sizeof(path), d->dir, "slot-%u/%s", slot, vp->name);
+		uptrkv_pin_path(path, sizeof(path), d->dir, UPTRKV_PIN_SLOT_FMT "/%s", slot,
+			vp->name);
 		vp->fd = bpf_obj_get(path);
 		if (vp->fd < 0) {
 			err = uptrkv_errno(e, -errno, "deployment %s: version %u's program %s is gone (%s)",
@@ -678,7 +561,7 @@ static int pin_programs(struct uptrkv_version *v, struct uptrkv_deploy *d, struc
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 
-	uptrkv_pin_path(dir, sizeof(dir), d->dir, "slot-%u", v->slot);
+	uptrkv_pin_path(dir, sizeof(dir), d->dir, UPTRKV_PIN_SLOT_FMT, v->slot);
 	/* The previous occupant of this slot is two versions old: unreachable. */
 	if (!access(dir, F_OK))
 		uptrkv_deploy__remove_dir(dir, NULL);

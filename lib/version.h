@@ -6,28 +6,7 @@
 #include <bpf/libbpf.h>
 #include "deploy_internal.h"
 #include "globals.h"
-
-/* How a hook is attached; parsed from the program's SEC(). */
-enum uptrkv_attach_kind {
-	UPTRKV_AK_TRACE,	/* tp_btf, fentry, fexit, fmod_ret */
-	UPTRKV_AK_LSM,
-	UPTRKV_AK_RAW_TP,
-	UPTRKV_AK_UPROBE,
-	UPTRKV_AK_TP,		/* needs tracefs */
-	UPTRKV_AK_XDP,		/* target from the manifest: xdp:IFNAME */
-	UPTRKV_AK_CGROUP,	/* target from the manifest: cgroup:/PATH */
-};
-
-struct uptrkv_hook_spec {
-	enum uptrkv_attach_kind kind;
-	enum bpf_prog_type type;
-	enum bpf_attach_type eat;
-	char sec[256];		/* the SEC() string, e.g. "tp_btf/sys_enter" */
-	char target[256];	/* tracepoint, function, interface or cgroup path */
-	char path[256];		/* uprobe binary */
-	bool retprobe;
-	size_t offset;
-};
+#include "hook.h"
 
 struct uptrkv_vprog {
 	char name[UPTRKV_NAME_MAX];
@@ -46,13 +25,6 @@ struct uptrkv_version {
 	int store_fd;		/* the object's store map (owned by obj) */
 	const struct uptrkv_plan *plan;	/* while loading: maps not to reuse */
 };
-
-/* Parses a SEC() string, with the manifest's attach target (NULL if none)
- * for XDP and cgroup programs. -EOPNOTSUPP for types uptrkv cannot attach. */
-/* Whether programs of SEC(sec) run sleepable ("*.s/...", "syscall"). */
-bool uptrkv_sec__sleepable(const char *sec);
-int uptrkv_hook_spec__parse(const char *sec, const char *attach, struct uptrkv_hook_spec *h,
-			    struct uptrkv_error *e);
 
 /* What a rollout's plan says about the object's maps (NULL: reuse every
  * shared map that is pinned, create every .bss/.data afresh). */

@@ -14,18 +14,7 @@
 #include <bpf/libbpf.h>
 #include "dump_reg.h"
 #include "test_dump.skel.h"
-
-static int fails;
-
-#define CHECK(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);			\
-			fputc('\n', stderr);				\
-			fails++;					\
-		}							\
-	} while (0)
+#include "check.h"
 
 static double now(void)
 {
@@ -458,10 +447,5 @@ out:
 	uptrkv_admin__close(a);
 	test_dump__destroy(skel);
 	free(s);
-	if (fails) {
-		fprintf(stderr, "%d checks failed\n", fails);
-		return 1;
-	}
-	printf("admin: all checks passed\n");
-	return 0;
+	return check_summary("admin");
 }

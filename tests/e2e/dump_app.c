@@ -2,7 +2,7 @@
 /*
  * Workload for the dump tests. Its threads register stores through
  * lib/store.c (or, for foreign headers, tests/e2e/dump_reg.h), write keys of
- * every type, let a BPF program (bpf/test_dump.bpf.c) add to one of them,
+ * every type, let a BPF program (tests/bpf/test_dump.bpf.c) add to one of them,
  * and the process reports its own view so the test can compare it with
  * what `uptrkv dump` reads from outside.
  *

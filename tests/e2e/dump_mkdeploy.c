@@ -5,7 +5,7 @@
  *   dump_mkdeploy BPFFS MANIFEST [GEN]
  *
  * The folder, ctl, state and sync maps come from uptrkv_deploy__create; the
- * store map from bpf/test_dump.bpf.c, pinned as the deployment's store; the
+ * store map from tests/bpf/test_dump.bpf.c, pinned as the deployment's store; the
  * manifest is recorded in slot UPTRKV_SLOT(GEN) and ctl gets its layout, so
  * uptrkv_store__open(deploy_dir) registers threads in that slot.
  */

@@ -19,20 +19,13 @@
 #include <bpf/libbpf.h>
 #include "uptrkv.h"
 #include "test_store_bad.skel.h"
+#include "check.h"
 
 #define LAYOUT 0xabcd1234u
 #define MAGIC_V 0xdeadbeefcafef00dull
 
 static struct test_store_bad *skel;
 static struct uptrkv_store *store;
-static int failures;
-
-#define CHECK(cond, fmt, ...) do {						\
-	if (!(cond)) {								\
-		fprintf(stderr, "FAIL %s:%d: %s: " fmt "\n", __FILE__, __LINE__, #cond, ##__VA_ARGS__); \
-		failures++;							\
-	}									\
-} while (0)
 
 static void trigger(void)
 {
@@ -252,6 +245,5 @@ int main(int argc, char **argv)
 
 	uptrkv_store__close(store);
 	test_store_bad__destroy(skel);
-	printf("%s: %d failures\n", failures ? "FAIL" : "PASS", failures);
-	return failures ? 1 : 0;
+	return check_summary("store_bad");
 }

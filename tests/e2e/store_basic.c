@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * End-to-end: several threads register stores and put keys; a real tp_btf
- * program (bpf/test_store.bpf.c) reads them on the thread's getppid() and
+ * program (tests/bpf/test_store.bpf.c) reads them on the thread's getppid() and
  * writes others back. Checks both directions, 1-byte and 4096-byte values,
  * variable sizes, BPF delete, growth past one page, -ENOSPC at 32 KiB and
  * reuse after delete.
@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include "uptrkv.h"
 #include "test_store.skel.h"
+#include "check.h"
 
 #define K_IN_U8		1
 #define K_OUT_U8	2
@@ -40,15 +41,6 @@
 
 static struct uptrkv_store *store;
 static struct test_store *skel;
-static int failures;
-
-#define CHECK(cond, fmt, ...) do {						\
-	if (!(cond)) {								\
-		fprintf(stderr, "FAIL %s:%d: %s: " fmt "\n", __FILE__, __LINE__, #cond, ##__VA_ARGS__); \
-		__atomic_fetch_add(&failures, 1, __ATOMIC_RELAXED);		\
-		return (void *)1;						\
-	}									\
-} while (0)
 
 static void trigger(void)
 {
@@ -82,77 +74,77 @@ static void *worker(void *arg)
 	int r;
 
 	if (!big || !out)
-		CHECK(0, "malloc");
+		CHECK_OR_RETURN(0, (void *)1, "malloc");
 	r = uptrkv_thread__register(store, &o, &t, &err);
-	CHECK(r == 0, "register: %s", err.msg);
+	CHECK_OR_RETURN(r == 0, (void *)1, "register: %s", err.msg);
 
 	/* Default of a key created at register. */
 	r = uptrkv_thread__get(t, K_IN_U8, &v8, 1);
-	CHECK(r == 1 && v8 == u8_def, "r=%d v8=%u", r, v8);
+	CHECK_OR_RETURN(r == 1 && v8 == u8_def, (void *)1, "r=%d v8=%u", r, v8);
 
 	/* Growth past one page: two 4096-byte values need two more pages. */
 	free0 = uptrkv_thread__free_bytes(t);
-	CHECK(free0 < 4096, "free0=%u", free0);
+	CHECK_OR_RETURN(free0 < 4096, (void *)1, "free0=%u", free0);
 	fill(big, 4096, idx);
-	CHECK(uptrkv_thread__put(t, K_IN_BIG, big, 4096) == 0, "put big");
+	CHECK_OR_RETURN(uptrkv_thread__put(t, K_IN_BIG, big, 4096) == 0, (void *)1, "put big");
 	memset(out, 0, 4096);
-	CHECK(uptrkv_thread__put(t, K_OUT_BIG, out, 4096) == 0, "put out big");
-	CHECK(uptrkv_thread__free_bytes(t) == free0, "free=%u", uptrkv_thread__free_bytes(t));
+	CHECK_OR_RETURN(uptrkv_thread__put(t, K_OUT_BIG, out, 4096) == 0, (void *)1, "put out big");
+	CHECK_OR_RETURN(uptrkv_thread__free_bytes(t) == free0, (void *)1, "free=%u", uptrkv_thread__free_bytes(t));
 
 	v8 = (__u8)(10 + idx);
-	CHECK(uptrkv_thread__put(t, K_IN_U8, &v8, 1) == 0, "put u8");
+	CHECK_OR_RETURN(uptrkv_thread__put(t, K_IN_U8, &v8, 1) == 0, (void *)1, "put u8");
 	v64 = 0x100000000ull * (idx + 1) + 7;
-	CHECK(uptrkv_thread__put(t, K_IN_U64, &v64, 8) == 0, "put u64");
+	CHECK_OR_RETURN(uptrkv_thread__put(t, K_IN_U64, &v64, 8) == 0, (void *)1, "put u64");
 	fill(str, STR_LEN, idx + 100);
-	CHECK(uptrkv_thread__put(t, K_IN_STR, str, STR_LEN) == 0, "put str");
+	CHECK_OR_RETURN(uptrkv_thread__put(t, K_IN_STR, str, STR_LEN) == 0, (void *)1, "put str");
 	memset(str_out, 0, STR_LEN);
-	CHECK(uptrkv_thread__put(t, K_OUT_STR, str_out, STR_LEN) == 0, "put str out");
+	CHECK_OR_RETURN(uptrkv_thread__put(t, K_OUT_STR, str_out, STR_LEN) == 0, (void *)1, "put str out");
 	fill(big, var_size, idx + 200);
-	CHECK(uptrkv_thread__put(t, K_IN_VAR, big, var_size) == 0, "put var");
+	CHECK_OR_RETURN(uptrkv_thread__put(t, K_IN_VAR, big, var_size) == 0, (void *)1, "put var");
 	memset(out, 0, var_size);
-	CHECK(uptrkv_thread__put(t, K_OUT_VAR, out, var_size) == 0, "put var out");
+	CHECK_OR_RETURN(uptrkv_thread__put(t, K_OUT_VAR, out, var_size) == 0, (void *)1, "put var out");
 	v32 = 1000 * idx;
-	CHECK(uptrkv_thread__put(t, K_PTR_U32, &v32, 4) == 0, "put ptr");
-	CHECK(uptrkv_thread__put(t, K_VICTIM, str, 16) == 0, "put victim");
+	CHECK_OR_RETURN(uptrkv_thread__put(t, K_PTR_U32, &v32, 4) == 0, (void *)1, "put ptr");
+	CHECK_OR_RETURN(uptrkv_thread__put(t, K_VICTIM, str, 16) == 0, (void *)1, "put victim");
 	v32 = K_VICTIM;
-	CHECK(uptrkv_thread__put(t, K_DEL_REQ, &v32, 4) == 0, "put del req");
+	CHECK_OR_RETURN(uptrkv_thread__put(t, K_DEL_REQ, &v32, 4) == 0, (void *)1, "put del req");
 
 	trigger();
 
 	/* BPF -> user: every OUT key. */
 	r = uptrkv_thread__get(t, K_RESULT, &result, 8);
-	CHECK(r == 8 && result == ALL_STEPS, "result=0x%llx (r=%d); last_ret[0..13]=%d %d %d %d %d %d %d %d %d %d %d %d %d %d",
+	CHECK_OR_RETURN(r == 8 && result == ALL_STEPS, (void *)1, "result=0x%llx (r=%d); last_ret[0..13]=%d %d %d %d %d %d %d %d %d %d %d %d %d %d",
 	      (unsigned long long)result, r, skel->bss->last_ret[0], skel->bss->last_ret[1],
 	      skel->bss->last_ret[2], skel->bss->last_ret[3], skel->bss->last_ret[4],
 	      skel->bss->last_ret[5], skel->bss->last_ret[6], skel->bss->last_ret[7],
 	      skel->bss->last_ret[8], skel->bss->last_ret[9], skel->bss->last_ret[10],
 	      skel->bss->last_ret[11], skel->bss->last_ret[12], skel->bss->last_ret[13]);
-	CHECK(uptrkv_thread__get(t, K_OUT_U8, &v8, 1) == 1 && v8 == (__u8)(11 + idx), "u8 out %u", v8);
-	CHECK(uptrkv_thread__get(t, K_OUT_U64, &v64, 8) == 8 &&
-	      v64 == (0x100000000ull * (idx + 1) + 7) * 3 + 1, "u64 out %llu", (unsigned long long)v64);
-	CHECK(uptrkv_thread__get(t, K_OUT_STR, str_out, STR_LEN) == STR_LEN, "get str");
+	CHECK_OR_RETURN(uptrkv_thread__get(t, K_OUT_U8, &v8, 1) == 1 && v8 == (__u8)(11 + idx), (void *)1, "u8 out %u", v8);
+	CHECK_OR_RETURN(uptrkv_thread__get(t, K_OUT_U64, &v64, 8) == 8 &&
+	      v64 == (0x100000000ull * (idx + 1) + 7) * 3 + 1, (void *)1, "u64 out %llu", (unsigned long long)v64);
+	CHECK_OR_RETURN(uptrkv_thread__get(t, K_OUT_STR, str_out, STR_LEN) == STR_LEN, (void *)1, "get str");
 	for (int i = 0; i < STR_LEN; i++)
-		CHECK(str_out[i] == (__u8)(str[i] + 1), "str byte %d", i);
-	CHECK(uptrkv_thread__get(t, K_OUT_BIG, out, 4096) == 4096, "get big");
+		CHECK_OR_RETURN(str_out[i] == (__u8)(str[i] + 1), (void *)1, "str byte %d", i);
+	CHECK_OR_RETURN(uptrkv_thread__get(t, K_OUT_BIG, out, 4096) == 4096, (void *)1, "get big");
 	fill(big, 4096, idx);
 	(*(__u64 *)big)++;
-	CHECK(!memcmp(out, big, 4096), "big out differs");
-	CHECK(uptrkv_thread__get(t, K_OUT_VAR, out, 4096) == (int)var_size, "get var");
+	CHECK_OR_RETURN(!memcmp(out, big, 4096), (void *)1, "big out differs");
+	CHECK_OR_RETURN(uptrkv_thread__get(t, K_OUT_VAR, out, 4096) == (int)var_size, (void *)1, "get var");
 	fill(big, var_size, idx + 200);
-	CHECK(!memcmp(out, big, var_size), "var out differs (size %u)", var_size);
-	CHECK(uptrkv_thread__get(t, K_PTR_U32, &v32, 4) == 4 && v32 == 1000 * idx + 1, "ptr %u", v32);
+	CHECK_OR_RETURN(!memcmp(out, big, var_size), (void *)1, "var out differs (size %u)", var_size);
+	CHECK_OR_RETURN(uptrkv_thread__get(t, K_PTR_U32, &v32, 4) == 4 && v32 == 1000 * idx + 1, (void *)1, "ptr %u", v32);
 	/* BPF deleted the victim. */
-	CHECK(uptrkv_thread__get(t, K_VICTIM, str, 16) == -ENOENT, "victim still there");
+	CHECK_OR_RETURN(uptrkv_thread__get(t, K_VICTIM, str, 16) == -ENOENT, (void *)1, "victim still there");
 
 	/* A second run sees user-side updates (no stale copy anywhere). */
 	v64 = 5;
-	CHECK(uptrkv_thread__put(t, K_IN_U64, &v64, 8) == 0, "put u64 again");
-	CHECK(uptrkv_thread__delete(t, K_DEL_REQ) == 0, "delete del req");
-	CHECK(uptrkv_thread__delete(t, K_DEL_REQ) == -ENOENT, "double delete");
+	CHECK_OR_RETURN(uptrkv_thread__put(t, K_IN_U64, &v64, 8) == 0, (void *)1, "put u64 again");
+	CHECK_OR_RETURN(uptrkv_thread__delete(t, K_DEL_REQ) == 0, (void *)1, "delete del req");
+	CHECK_OR_RETURN(uptrkv_thread__delete(t, K_DEL_REQ) == -ENOENT, (void *)1, "double delete");
 	trigger();
-	CHECK(uptrkv_thread__get(t, K_OUT_U64, &v64, 8) == 8 && v64 == 16, "u64 out %llu", (unsigned long long)v64);
-	CHECK(uptrkv_thread__get(t, K_PTR_U32, &v32, 4) == 4 && v32 == 1000 * idx + 2, "ptr %u", v32);
-	CHECK(uptrkv_thread__get(t, K_RESULT, &result, 8) == 8 && result == (ALL_STEPS & ~(1u << 6)),
+	CHECK_OR_RETURN(uptrkv_thread__get(t, K_OUT_U64, &v64, 8) == 8 && v64 == 16, (void *)1, "u64 out %llu", (unsigned long long)v64);
+	CHECK_OR_RETURN(uptrkv_thread__get(t, K_PTR_U32, &v32, 4) == 4 && v32 == 1000 * idx + 2, (void *)1, "ptr %u", v32);
+	CHECK_OR_RETURN(uptrkv_thread__get(t, K_RESULT, &result, 8) == 8 && result == (ALL_STEPS & ~(1u << 6)), (void *)1,
 	      "result 0x%llx", (unsigned long long)result);
 
 	/* Fill to the 32 KiB limit: -ENOSPC, never corruption. */
@@ -167,13 +159,13 @@ static void *worker(void *arg)
 				break;
 			n++;
 		}
-		CHECK(r == -ENOSPC, "fill ended with %d after %u keys", r, n);
+		CHECK_OR_RETURN(r == -ENOSPC, (void *)1, "fill ended with %d after %u keys", r, n);
 		/* live: 6 small keys, 2 x STR, 2 x BIG, 2 x VAR; at most one
 		 * page lost to fragmentation, nothing beyond 32 KiB. */
 		{
 			__u32 used = 6 * 8 + 2 * 24 + 2 * 4096 + 2 * ((var_size + 7) / 8 * 8);
 
-			CHECK(n * 512 + used <= 32768 && n * 512 + used + 4096 > 32768,
+			CHECK_OR_RETURN(n * 512 + used <= 32768 && n * 512 + used + 4096 > 32768, (void *)1,
 			      "%u 512-byte keys fit beside %u bytes", n, used);
 		}
 		/* Every value and the BPF-facing keys are intact. */
@@ -181,20 +173,20 @@ static void *worker(void *arg)
 			unsigned char got[512];
 
 			fill(val, sizeof(val), i);
-			CHECK(uptrkv_thread__get(t, i, got, sizeof(got)) == 512 && !memcmp(got, val, 512),
+			CHECK_OR_RETURN(uptrkv_thread__get(t, i, got, sizeof(got)) == 512 && !memcmp(got, val, 512), (void *)1,
 			      "key %u corrupted", i);
 		}
 		/* Reuse after delete: free one 512-byte key, put another. */
-		CHECK(uptrkv_thread__delete(t, 100 + n / 2) == 0, "delete");
+		CHECK_OR_RETURN(uptrkv_thread__delete(t, 100 + n / 2) == 0, (void *)1, "delete");
 		fill(val, sizeof(val), 999);
 		r = uptrkv_thread__put(t, 99, val, sizeof(val));
-		CHECK(r == 0, "reuse after delete: %d", r);
-		CHECK(uptrkv_thread__put(t, 98, val, sizeof(val)) == -ENOSPC, "full again");
+		CHECK_OR_RETURN(r == 0, (void *)1, "reuse after delete: %d", r);
+		CHECK_OR_RETURN(uptrkv_thread__put(t, 98, val, sizeof(val)) == -ENOSPC, (void *)1, "full again");
 		/* BPF still works on the full store. */
 		v64 = 1;
-		CHECK(uptrkv_thread__put(t, K_IN_U64, &v64, 8) == 0, "put");
+		CHECK_OR_RETURN(uptrkv_thread__put(t, K_IN_U64, &v64, 8) == 0, (void *)1, "put");
 		trigger();
-		CHECK(uptrkv_thread__get(t, K_OUT_U64, &v64, 8) == 8 && v64 == 4, "u64 out %llu",
+		CHECK_OR_RETURN(uptrkv_thread__get(t, K_OUT_U64, &v64, 8) == 8 && v64 == 4, (void *)1, "u64 out %llu",
 		      (unsigned long long)v64);
 		/* Fragmentation: delete every other 512-byte key, then a 4096-byte
 		 * value needs compaction. */
@@ -202,26 +194,26 @@ static void *worker(void *arg)
 			if (i != 100 + n / 2)
 				uptrkv_thread__delete(t, i);
 		r = uptrkv_thread__put(t, 97, big, 4096);
-		CHECK(r == 0, "put after fragmentation (compaction): %d", r);
+		CHECK_OR_RETURN(r == 0, (void *)1, "put after fragmentation (compaction): %d", r);
 		for (__u32 i = 101; i < 100 + n; i += 2) {
 			unsigned char got[512];
 
 			if (i == 100 + n / 2)
 				continue;
 			fill(val, sizeof(val), i);
-			CHECK(uptrkv_thread__get(t, i, got, sizeof(got)) == 512 && !memcmp(got, val, 512),
+			CHECK_OR_RETURN(uptrkv_thread__get(t, i, got, sizeof(got)) == 512 && !memcmp(got, val, 512), (void *)1,
 			      "key %u corrupted by compaction", i);
 		}
 		/* BPF reads through the moved entries. */
 		v64 = 2;
-		CHECK(uptrkv_thread__put(t, K_IN_U64, &v64, 8) == 0, "put");
+		CHECK_OR_RETURN(uptrkv_thread__put(t, K_IN_U64, &v64, 8) == 0, (void *)1, "put");
 		trigger();
-		CHECK(uptrkv_thread__get(t, K_OUT_U64, &v64, 8) == 8 && v64 == 7, "u64 out %llu",
+		CHECK_OR_RETURN(uptrkv_thread__get(t, K_OUT_U64, &v64, 8) == 8 && v64 == 7, (void *)1, "u64 out %llu",
 		      (unsigned long long)v64);
-		CHECK(uptrkv_thread__get(t, K_OUT_BIG, out, 4096) == 4096, "get big");
+		CHECK_OR_RETURN(uptrkv_thread__get(t, K_OUT_BIG, out, 4096) == 4096, (void *)1, "get big");
 		fill(big, 4096, idx);
 		(*(__u64 *)big)++;
-		CHECK(!memcmp(out, big, 4096), "big out differs after compaction");
+		CHECK_OR_RETURN(!memcmp(out, big, 4096), (void *)1, "big out differs after compaction");
 	}
 
 	uptrkv_thread__unregister(t);
@@ -269,11 +261,9 @@ int main(int argc, char **argv)
 	}
 	printf("BPF runs: %llu, runs without a store: %llu\n", (unsigned long long)skel->bss->runs,
 	       (unsigned long long)skel->bss->no_store);
-	if (skel->bss->runs < 4 * NR_THREADS)
-		failures++, fprintf(stderr, "FAIL: only %llu BPF runs\n", (unsigned long long)skel->bss->runs);
+	CHECK(skel->bss->runs >= 4 * NR_THREADS, "only %llu BPF runs", (unsigned long long)skel->bss->runs);
 	uptrkv_store__close(store);
 	bpf_map__unpin(skel->maps.uptrkv_store, path);
 	test_store__destroy(skel);
-	printf("%s: %d failures\n", failures ? "FAIL" : "PASS", failures);
-	return failures ? 1 : 0;
+	return check_summary("store_basic");
 }

@@ -21,6 +21,7 @@
 #include "uptrkv.h"
 #include "test_store_stress.skel.h"
 #include "test_store_stress_fast.skel.h"
+#include "check.h"
 
 #define K_A	1
 #define K_B	2
@@ -172,7 +173,6 @@ int main(int argc, char **argv)
 	struct uptrkv_error err = {};
 	pthread_t w, r, fr;
 	unsigned long long torn = 0, ok_total = 0;
-	int fail = 0;
 	double t0;
 
 	if (argc < 2) {
@@ -220,32 +220,20 @@ int main(int argc, char **argv)
 		       (unsigned long long)skel->bss->again[k], (unsigned long long)skel->bss->noent[k]);
 		torn += skel->bss->torn[k];
 		ok_total += skel->bss->ok[k];
-		if (!skel->bss->ok[k]) {
-			fprintf(stderr, "FAIL: no good BPF read of key %d\n", k);
-			fail = 1;
-		}
+		CHECK(skel->bss->ok[k], "no good BPF read of key %d", k);
 	}
 	printf("BPF found F in page 0 %llu times, elsewhere %llu; G in page 0 %llu, elsewhere %llu\n",
 	       (unsigned long long)skel->bss->f_page0, (unsigned long long)skel->bss->f_far,
 	       (unsigned long long)skel->bss->g_page0, (unsigned long long)skel->bss->g_far);
-	if (skel->bss->f_page0 || !skel->bss->f_far) {
-		fprintf(stderr, "FAIL: K_F is meant to be outside data page 0\n");
-		fail = 1;
-	}
+	CHECK(!skel->bss->f_page0 && skel->bss->f_far, "K_F is meant to be outside data page 0");
 	printf("BPF runs %llu (errors %llu, no store %llu), BPF writes of D %llu (busy %llu)\n",
 	       bpf_runs, bpf_run_errs, (unsigned long long)skel->bss->no_store,
 	       (unsigned long long)skel->bss->writes, (unsigned long long)skel->bss->busy);
 	printf("user: %llu rewrite rounds, %llu delete/create cycles, D reads ok %llu torn %llu eagain %llu other %llu, errors %llu\n",
 	       user_iters, e_cycles, user_d_ok, user_d_torn, user_d_again, user_d_other, user_errs);
-	if (torn) {
-		fprintf(stderr, "FAIL: BPF saw %llu torn values\n", torn);
-		fail = 1;
-	}
-	if (user_d_torn || user_d_other || user_errs || bpf_run_errs || !user_d_ok ||
-	    !skel->bss->writes || !ok_total || user_iters < 100) {
-		fprintf(stderr, "FAIL: user-side check\n");
-		fail = 1;
-	}
+	CHECK(!torn, "BPF saw %llu torn values", torn);
+	CHECK(!(user_d_torn || user_d_other || user_errs || bpf_run_errs || !user_d_ok ||
+		!skel->bss->writes || !ok_total || user_iters < 100), "user-side check");
 	{
 		static const int fk[] = { K_A, K_F, K_G };
 		unsigned long long ftorn = 0;
@@ -257,28 +245,18 @@ int main(int argc, char **argv)
 			       k, (unsigned long long)fast->bss->ok[k], (unsigned long long)fast->bss->torn[k],
 			       (unsigned long long)fast->bss->noent[k]);
 			ftorn += fast->bss->torn[k];
-			if (!fast->bss->ok[k]) {
-				fprintf(stderr, "FAIL: no good non-sleepable read of key %d\n", k);
-				fail = 1;
-			}
+			CHECK(fast->bss->ok[k], "no good non-sleepable read of key %d", k);
 		}
 		printf("tp_btf reader runs %llu; K_G through a pointer held %d us: ok %llu, wrong %llu, absent %llu\n",
 		       (unsigned long long)fast->bss->runs, 20,
 		       (unsigned long long)fast->bss->held_ok, (unsigned long long)fast->bss->held_bad,
 		       (unsigned long long)fast->bss->held_none);
 		ftorn += fast->bss->held_bad;
-		if (!fast->bss->held_ok) {
-			fprintf(stderr, "FAIL: no held read of key %d\n", K_G);
-			fail = 1;
-		}
-		if (ftorn) {
-			fprintf(stderr, "FAIL: the non-sleepable reader saw %llu wrong values\n", ftorn);
-			fail = 1;
-		}
+		CHECK(fast->bss->held_ok, "no held read of key %d", K_G);
+		CHECK(!ftorn, "the non-sleepable reader saw %llu wrong values", ftorn);
 	}
 	uptrkv_store__close(store);
 	test_store_stress_fast__destroy(fast);
 	test_store_stress__destroy(skel);
-	printf("%s\n", fail ? "FAIL" : "PASS");
-	return fail;
+	return check_summary("store_stress");
 }

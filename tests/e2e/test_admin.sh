@@ -4,11 +4,9 @@
 # memory of the threads that registered them; a non-store map is refused;
 # 1000 threads x 1024 keys written ("migrated") and snapshotted, timed.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build/san}
-[ "$(id -u)" = 0 ] || { echo "needs root (loads BPF programs)"; exit 77; }
+source "$(dirname "$0")/env.sh"
 bin=$BUILD/tests/e2e/admin_basic
-[ -x "$bin" ] || { echo "missing $bin: run make BUILD=$BUILD test-build"; exit 1; }
+need_built "$bin"
 # Fewer threads under ASan keeps the run short; the timing that matters is
 # measured on the optimised build (docs/benchmarks.md).
 "$bin" "${ADMIN_THREADS:-1000}"

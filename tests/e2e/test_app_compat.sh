@@ -1,6 +1,6 @@
 #!/bin/bash
 # Apps built for the previous layout keep working (root, real BPF, private
-# bpffs; lib.sh). tests/e2e/compat_app.c is built once against layout 1's
+# bpffs; env.sh). tests/e2e/compat_app.c is built once against layout 1's
 # generated header and runs without a pause through
 #   v1 -> v2 (note grows 8 -> 16, gone removed, fresh added)
 #      -> v3 (level retyped u32 -> u64)
@@ -10,7 +10,7 @@
 # defaults when a rollback returns or resets a key) and that nothing it
 # wrote is lost (its counter and its note read back its last write).
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 C=$tmp/compat
 mkdir -p "$C"
 for v in 1 2 3; do
@@ -23,11 +23,7 @@ U rollout "$C/v1.yaml" > /dev/null
 "$BUILD/tests/e2e/compat_app" "$bpffs" "$C/report.json" > "$C/app.out" 2> "$C/app.err" &
 APP=$!
 WORKLOAD_PIDS+=("$APP")
-for _ in $(seq 1 500); do
-	grep -q '^ready' "$C/app.out" 2>/dev/null && break
-	kill -0 "$APP" 2>/dev/null || { cat "$C/app.err"; fail "compat_app died"; }
-	sleep 0.01
-done
+wait_line 5 '^ready' "$C/app.out" "$APP" || { cat "$C/app.err"; fail "compat_app never got ready"; }
 sleep 0.3
 for step in "rollout $C/v2.yaml" "rollout $C/v3.yaml" "rollback compat" "rollback compat --to-version 1"; do
 	echo "== $step, the app running"

@@ -17,35 +17,18 @@
 #     is refused), needs --allow-unbound-object for a version rolled out
 #     without a record, and does not read the object file again.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 
 CLANG=$(for c in clang-21 clang-20 clang-19 clang-18 clang-17 clang-16 clang-15; do
 	command -v $c >/dev/null 2>&1 && { echo $c; break; }; done)
-[ -n "$CLANG" ] || { echo "SKIP: no clang >= 15"; exit 77; }
+[ -n "$CLANG" ] || skip "no clang >= 15"
 OBJ=$PWD/$BUILD/bpf
-# bpf_cc DIR OUT: bpf/demo_v2.bpf.c, with DIR/demo_v2.keys.h as its header.
+# bpf_cc DIR OUT: examples/demo/demo_v2.bpf.c, with DIR/demo_v2.keys.h as its header.
 bpf_cc() {
-	$CLANG -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -Wno-unused-function \
-		-I"$1" -I"$BUILD/bpf" -Ibpf -Ilib -c bpf/demo_v2.bpf.c -o "$2"
+	$CLANG -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$BPF_ARCH -Wall -Werror -Wno-unused-function \
+		-I"$1" -I"$BUILD/bpf" -Ibpf -Ilib -c examples/demo/demo_v2.bpf.c -o "$2"
 }
 
-# expect WANT_RC PATTERN cmd...: exit status, stderr matching PATTERN
-# (grep -E), and no sanitizer report.
-n=0
-expect() {
-	local want=$1 pat=$2 rc; shift 2
-	n=$((n + 1))
-	set +e
-	"$@" > "$tmp/x$n.out" 2> "$tmp/x$n.err"
-	rc=$?
-	set -e
-	if grep -qE 'Sanitizer|runtime error:' "$tmp/x$n.err"; then
-		cat "$tmp/x$n.err"; fail "[$*]: sanitizer report"
-	fi
-	[ "$rc" = "$want" ] || fail "[$*]: exit $rc, want $want: $(cat "$tmp/x$n.err" "$tmp/x$n.out")"
-	[ -z "$pat" ] || grep -qE -- "$pat" "$tmp/x$n.err" || fail "[$*]: stderr does not match '$pat': $(cat "$tmp/x$n.err")"
-	echo "  exit $rc: $(grep '^uptrkv' "$tmp/x$n.err" | tail -1 | cut -c1-240)"
-}
 # code FILE: the "code" of a JSON error document.
 code() { json "$1" 'j.get("code")'; }
 
@@ -69,11 +52,12 @@ unchanged() {
 refused() {
 	local what=$1 pat=$2 man=$3
 	expect 1 "$pat" U rollout "$man"
+	cp "$tmp/x.err" "$tmp/refused.err"	# the text refusal, for a closer look
 	unchanged "$what"
 	expect 1 "$pat" U rollout "$man" --dry-run
 	unchanged "$what (dry run)"
 	expect 1 "" U rollout "$man" -j
-	[ "$(code "$tmp/x$n.out")" = object_mismatch ] || fail "$what: JSON $(cat "$tmp/x$n.out")"
+	[ "$(code "$tmp/x.out")" = object_mismatch ] || fail "$what: JSON $(cat "$tmp/x.out")"
 	unchanged "$what (JSON)"
 }
 mk() {	# mk FILE OBJECT [NAME]: the v2 manifest with another object (and name)
@@ -98,9 +82,9 @@ h_obj=$(json "$tmp/hashes.json" 'j["manifests"][0]["object"]["layout_sha256"]')
 h_man=$(json "$tmp/hashes.json" 'j["manifests"][0]["object"]["manifest_layout_sha256"]')
 [ ${#h_obj} = 64 ] && [ ${#h_man} = 64 ] && [ "$h_obj" != "$h_man" ] || fail "hashes: $h_obj $h_man"
 refused "a stale object" "built for layout 0x${h_obj:0:16}.*key 4 'flags' u16.*manifest says 0x${h_man:0:16}.*key 4 'flags' u32" "$M/stale.yaml"
-grep -q "no key 5" "$tmp/x$((n - 2)).err" || fail "the message does not name the removed key 5"
-[ "$(json "$tmp/x$n.out" 'j["object"]["layout_sha256"]')" = "$h_obj" ] || fail "JSON: full object hash"
-[ "$(json "$tmp/x$n.out" 'j["object"]["manifest_layout_sha256"]')" = "$h_man" ] || fail "JSON: full manifest hash"
+grep -q "no key 5" "$tmp/refused.err" || fail "the message does not name the removed key 5"
+[ "$(json "$tmp/x.out" 'j["object"]["layout_sha256"]')" = "$h_obj" ] || fail "JSON: full object hash"
+[ "$(json "$tmp/x.out" 'j["object"]["manifest_layout_sha256"]')" = "$h_man" ] || fail "JSON: full manifest hash"
 
 echo "== b) a foreign object"
 mk "$M/foreign.yaml" "$OBJ/test_store.bpf.o"
@@ -129,17 +113,17 @@ chmod -R a+rX "$ci"
 chmod a+x "$tmp"
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 expect 0 "" nobody "$BUILD/uptrkv" validate "$ci/demo_v2.yaml" --object "$OBJ/demo_v2.bpf.o"
-grep -q "built for this layout (0x${h_man:0:16})" "$tmp/x$n.out" || fail "validate --object: $(cat "$tmp/x$n.out")"
+grep -q "built for this layout (0x${h_man:0:16})" "$tmp/x.out" || fail "validate --object: $(cat "$tmp/x.out")"
 expect 2 "built for layout 0x${h_obj:0:16}" nobody "$BUILD/uptrkv" validate "$ci/demo_v2.yaml" --object "$OBJ/demo_v1.bpf.o"
 expect 2 "" nobody "$BUILD/uptrkv" validate -j "$ci/demo_v2.yaml" --object "$OBJ/test_store.bpf.o"
-[ "$(json "$tmp/x$n.out" 'j["manifests"][0]["code"]')" = object_mismatch ] || fail "validate -j: $(cat "$tmp/x$n.out")"
+[ "$(json "$tmp/x.out" 'j["manifests"][0]["code"]')" = object_mismatch ] || fail "validate -j: $(cat "$tmp/x.out")"
 expect 2 "deployment 'other'" nobody "$BUILD/uptrkv" validate "$ci/demo_v2.yaml" --object "$ci/other.bpf.o"
 expect 2 "not_there" nobody "$BUILD/uptrkv" validate "$ci/noprog.yaml" --object "$OBJ/demo_v2.bpf.o"
 expect 1 "" nobody "$BUILD/uptrkv" diff "$ci/demo_v1.yaml" "$ci/demo_v2.yaml" --object "$OBJ/demo_v2.bpf.o"
-grep -q "built for the new layout" "$tmp/x$n.out" || fail "diff --object: $(cat "$tmp/x$n.out")"
+grep -q "built for the new layout" "$tmp/x.out" || fail "diff --object: $(cat "$tmp/x.out")"
 expect 3 "built for layout 0x${h_obj:0:16}" nobody "$BUILD/uptrkv" diff "$ci/demo_v1.yaml" "$ci/demo_v2.yaml" --object "$OBJ/demo_v1.bpf.o"
 expect 3 "" nobody "$BUILD/uptrkv" diff -j "$ci/demo_v1.yaml" "$ci/demo_v2.yaml" --object "$OBJ/test_store.bpf.o"
-[ "$(code "$tmp/x$n.out")" = object_mismatch ] || fail "diff -j: $(cat "$tmp/x$n.out")"
+[ "$(code "$tmp/x.out")" = object_mismatch ] || fail "diff -j: $(cat "$tmp/x.out")"
 unchanged "validate and diff"
 
 echo "== c) an object with no record: refused, then let through on request"
@@ -153,9 +137,9 @@ expect 0 "warning: object .*norecord.bpf.o carries no layout record" \
 	U rollout "$M/norecord.yaml" --dry-run --allow-unbound-object
 unchanged "a dry run with --allow-unbound-object"
 expect 0 "warning: .*carries no layout record" U rollout "$M/norecord.yaml" --allow-unbound-object -j
-[ "$(json "$tmp/x$n.out" 'j["result"]')" = upgraded ] || fail "not upgraded: $(cat "$tmp/x$n.out")"
-json "$tmp/x$n.out" 'j["warnings"][0]' | grep -q "no layout record" || fail "JSON warnings: $(cat "$tmp/x$n.out")"
-[ "$(json "$tmp/x$n.out" 'j["object"]["bound"]')" = False ] || fail "JSON object.bound"
+[ "$(json "$tmp/x.out" 'j["result"]')" = upgraded ] || fail "not upgraded: $(cat "$tmp/x.out")"
+json "$tmp/x.out" 'j["warnings"][0]' | grep -q "no layout record" || fail "JSON warnings: $(cat "$tmp/x.out")"
+[ "$(json "$tmp/x.out" 'j["object"]["bound"]')" = False ] || fail "JSON object.bound"
 [ "$(U status demo -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["deployments"][0]["version"])')" = 2 ] ||
 	fail "status is not v2"
 # The flag never lets a record of another layout through.

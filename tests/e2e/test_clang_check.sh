@@ -8,21 +8,18 @@
 #    error is ours, naming clang >= 15 and the uptr type tag;
 #  - with the build's clang (>= 15) it compiles.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build/san}
+needs_root=0
+source "$(dirname "$0")/env.sh"
 VMLINUX=$BUILD/bpf/vmlinux.h
-[ -e "$VMLINUX" ] || { echo "missing $VMLINUX: run 'make BUILD=$BUILD'"; exit 1; }
-command -v clang-14 >/dev/null || { echo "SKIP: no clang-14 to check the #error with"; exit 77; }
+need_built "$VMLINUX"
+command -v clang-14 >/dev/null || skip "no clang-14 to check the #error with"
 # The Makefile's choice: the newest clang >= 15.
 CLANG=$(for c in clang-21 clang-20 clang-19 clang-18 clang-17 clang-16 clang-15 clang; do
 	command -v $c >/dev/null 2>&1 || continue
 	v=$($c -dumpversion 2>/dev/null | cut -d. -f1)
 	[ -n "$v" ] && [ "$v" -ge 15 ] && { echo $c; break; }; done)
-[ -n "$CLANG" ] || { echo "SKIP: no clang >= 15"; exit 77; }
-tmp=$(mktemp -d /tmp/uptrkv-clang.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-FLAGS=(-g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I"$BUILD/bpf" -Ibpf -fsyntax-only)
+[ -n "$CLANG" ] || skip "no clang >= 15"
+FLAGS=(-g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$BPF_ARCH -I"$BUILD/bpf" -Ibpf -fsyntax-only)
 
 cat > "$tmp/plain.bpf.c" <<'C'
 #include "vmlinux.h"

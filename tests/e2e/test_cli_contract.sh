@@ -6,30 +6,10 @@
 # field, --timeout and the lock-wait message, --progress, -q, help, version,
 # prefixes, "did you mean", and a --bpffs that is not a bpffs.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
-command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
+source "$(dirname "$0")/env.sh"
 
-checks=0 fails=0
-ok() { checks=$((checks + 1)); echo "ok   $*"; }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL $*"; }
-# run CMD...: stdout in $tmp/out, stderr in $tmp/err, exit status in $rc
-run() { set +e; "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; set -e
-	! grep -qE 'Sanitizer|runtime error:' "$tmp/err" || { cat "$tmp/err"; fail "sanitizer report: $*"; }; }
-expect_rc() {	# WANT WHAT
-	if [ "$rc" = "$1" ]; then ok "$2: exit $rc"; else
-		bad "$2: exit $rc, want $1"; sed 's/^/    out: /' "$tmp/out"; sed 's/^/    err: /' "$tmp/err"; fi
-}
-# one_doc WHAT: stdout is exactly one JSON document
-one_doc() {
-	if [ "$(jq -s length "$tmp/out" 2>/dev/null)" = 1 ]; then ok "$1: one JSON document"; else
-		bad "$1: not one JSON document:"; sed 's/^/    /' "$tmp/out"; fi
-}
-jq_true() {	# FILTER WHAT
-	if jq -e "$1" "$tmp/out" >/dev/null 2>&1; then ok "$2"; else
-		bad "$2: jq '$1' is not true on:"; sed 's/^/    /' "$tmp/out"; fi
-}
 # err_doc CODE WHAT: the one document is an error with that code
-err_doc() { one_doc "$2"; jq_true ".error != \"\" and .code == \"$1\"" "$2: code $1"; }
+err_doc() { one_doc "$2"; json_true "j['error'] != '' and j['code'] == '$1'" "$2: code $1"; }
 UU="$BUILD/uptrkv"	# without --bpffs, for the argp and bpffs cases
 
 echo "== exit 2 and a usage document for every argp error"
@@ -48,19 +28,49 @@ run "$UU" --timeout soon status; expect_rc 2 "--timeout soon"
 run "$UU" -j --progress=loud status; expect_rc 2 "--progress=loud"; err_doc usage "--progress=loud"
 run "$UU" rollback; expect_rc 2 "rollback without a name"
 
+echo "== positional arguments: declared in the command table, counted by cmd_parse"
+run "$UU" status a b; expect_rc 2 "status with two names"
+grep -q "too many arguments: expected \[NAME\]" "$tmp/err" && ok "status a b: too many" || bad "status a b: $(cat "$tmp/err")"
+run "$UU" -j version extra; expect_rc 2 "version with an argument"; err_doc usage "version extra"
+run "$UU" -j diff "$M/demo_v1.yaml"; expect_rc 2 "diff with one operand"; err_doc usage "diff with one operand"
+json_true 'match("too few arguments: expected OLD NEW", j["error"])' "diff with one operand: says what it expects"
+run "$UU" -j rollout; expect_rc 2 "rollout without a manifest"; err_doc usage "rollout without a manifest"
+json_true 'match("no manifest given", j["error"])' "rollout without a manifest: says so"
+run "$UU" gen header "$M/demo_v1.yaml" extra; expect_rc 2 "gen header with three arguments"
+run "$UU" history a b; expect_rc 2 "history with two names"
+
+echo "== one manifest loader, one wording"
+for c in "rollout" "diff $M/demo_v1.yaml" "gen header -o $tmp/g.h"; do
+	run "$UU" -j $c tests/unit/manifests/bad_many.yaml
+	expect_rc 2 "$c: an invalid manifest"
+	grep -q "bad_many.yaml:4:10: version" "$tmp/err" && ok "$c: every problem on stderr" || bad "$c: $(cat "$tmp/err")"
+done
+for c in rollout "diff $M/demo_v1.yaml" "gen header -o $tmp/g.h"; do
+	run "$UU" -j $c tests/unit/manifests/bad_many.yaml
+	json_true 'j["code"] == "invalid_manifest" and match(": tests/unit/manifests/bad_many.yaml: invalid manifest \\(5 errors\\)$", j["error"])' "$c: the one wording"
+	run "$UU" -j $c "$tmp/missing.yaml"
+	json_true 'j["code"] == "invalid_manifest" and match("missing.yaml: cannot read: No such file", j["error"])' "$c: a missing manifest"
+done
+
 echo "== help, version, prefixes, did you mean"
 run "$UU" help; expect_rc 0 "help"; grep -q "^Usage: uptrkv " "$tmp/out" && ok "help: usage" || bad "help text"
 run "$UU" -j help; expect_rc 0 "help -j"; one_doc "help -j"
-jq_true '.command == "uptrkv" and (.help | test("Usage:")) and ([.commands[].name] | index("rollout") != null)' "help -j: commands"
+json_true 'j["command"] == "uptrkv" and match("Usage:", j["help"]) and "rollout" in [c["name"] for c in j["commands"]]' "help -j: commands"
+json_true 'all(c["summary"] and c["synopsis"].startswith(c["name"]) and c["example"].startswith("uptrkv " + c["name"]) for c in j["commands"])' "help -j: every command has its synopsis, summary and example"
+"$UU" help > "$tmp/help.txt"
+for c in $(json "$tmp/out" '" ".join(c["name"] for c in j["commands"])'); do
+	grep -qE "^  $c( |$)" "$tmp/help.txt" || bad "help: $c not listed"
+done
+ok "help lists every command of help -j"
 run "$UU" help roll; expect_rc 2 "help roll (ambiguous)"; grep -q "ambiguous command 'roll': could be rollout, rollback" "$tmp/err" && ok "ambiguous prefix named" || bad "ambiguous: $(cat "$tmp/err")"
-run "$UU" -j help st; expect_rc 0 "help st -j"; jq_true '.command == "uptrkv status" and (.help | test("Exit status"))' "help st -j: status's help"
+run "$UU" -j help st; expect_rc 0 "help st -j"; json_true 'j["command"] == "uptrkv status" and match("Exit status", j["help"])' "help st -j: status's help"
 run "$UU" status --help -j; expect_rc 0 "status --help -j"; one_doc "status --help -j"
 run "$UU" --version; expect_rc 0 "--version"
 grep -qE '^uptrkv [0-9.]+ \(git [^)]+\), libbpf v?[0-9]' "$tmp/out" && ok "--version: uptrkv, git, libbpf" || bad "--version: $(cat "$tmp/out")"
 run "$UU" -j --version; expect_rc 0 "-j --version"; one_doc "-j --version"
-jq_true '(.version | type) == "string" and (.git | length) > 0 and (.libbpf | length) > 0' "-j --version: fields"
-run "$UU" version -p; expect_rc 0 "version -p"; jq_true '.git and .libbpf' "version -p"
-run "$UU" --bpffs "$bpffs" st -j; expect_rc 0 "st = status"; jq_true '.deployments == []' "st -j: no deployments"
+json_true 'isinstance(j["version"], str) and len(j["git"]) > 0 and len(j["libbpf"]) > 0' "-j --version: fields"
+run "$UU" version -p; expect_rc 0 "version -p"; json_true 'j["git"] and j["libbpf"]' "version -p"
+run "$UU" --bpffs "$bpffs" st -j; expect_rc 0 "st = status"; json_true 'j["deployments"] == []' "st -j: no deployments"
 run "$UU" stauts; expect_rc 2 "stauts"
 grep -q "unknown command 'stauts': did you mean 'status'?" "$tmp/err" && ok "did you mean status" || bad "typo: $(cat "$tmp/err")"
 run "$UU" -j frobnicate; expect_rc 2 "unknown command"; err_doc usage "unknown command"
@@ -93,18 +103,18 @@ grep -q "^uptrkv: preflight: " "$tmp/err" && ok "plain: the preflight phase" || 
 start_workload main -t 2
 run U -j status demo
 expect_rc 0 "status -j"; one_doc "status -j"
-jq_true '.deployments[0] | (.layout_hash | test("^0x[0-9a-f]{8,16}$")) and (.deployed_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"))' \
+json_true 'match("^0x[0-9a-f]{8,16}$", j["deployments"][0]["layout_hash"]) and match("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$", j["deployments"][0]["deployed_at"])' \
 	"status: layout_hash hex string, deployed_at RFC 3339 UTC"
 run U -j status nosuch; expect_rc 1 "status nosuch"; err_doc not_found "status nosuch"
 run U -j history nosuch; expect_rc 1 "history nosuch"; err_doc not_found "history nosuch"
 
 echo "== layout hashes are hex strings everywhere"
-run U -j validate "$M/demo_v2.yaml"; jq_true '.manifests[0].layout_hash | test("^0x[0-9a-f]{8,16}$")' "validate: layout_hash"
+run U -j validate "$M/demo_v2.yaml"; json_true 'match("^0x[0-9a-f]{8,16}$", j["manifests"][0]["layout_hash"])' "validate: layout_hash"
 run U -j diff deployed:demo "$M/demo_v2.yaml"; expect_rc 1 "diff deployed:demo v2"
-jq_true '(.old_hash | test("^0x[0-9a-f]{8}")) and (.new_hash | test("^0x[0-9a-f]{8}"))' "diff: old_hash, new_hash"
-run U -j gen header "$M/demo_v2.yaml" -o "$tmp/h.h"; jq_true '.layout_hash | test("^0x[0-9a-f]{8}")' "gen header: layout_hash"
-run U -j history demo; jq_true '[.revisions[].layout_hash | test("^0x[0-9a-f]{8}")] | all' "history: layout_hash"
-jq_true '[.revisions[].when | test("^[0-9-]{10}T[0-9:]{8}Z$")] | all' "history: when RFC 3339 UTC"
+json_true 'match("^0x[0-9a-f]{8}", j["old_hash"]) and match("^0x[0-9a-f]{8}", j["new_hash"])' "diff: old_hash, new_hash"
+run U -j gen header "$M/demo_v2.yaml" -o "$tmp/h.h"; json_true 'match("^0x[0-9a-f]{8}", j["layout_hash"])' "gen header: layout_hash"
+run U -j history demo; json_true 'all(match("^0x[0-9a-f]{8}", r["layout_hash"]) for r in j["revisions"])' "history: layout_hash"
+json_true 'all(match("^[0-9-]{10}T[0-9:]{8}Z$", r["when"]) for r in j["revisions"])' "history: when RFC 3339 UTC"
 
 echo "== diff: 0 same, 1 can be rolled out, 2 error, 3 cannot be rolled out"
 sed -e 's/resize: truncate.*//' "$M/demo_v3.yaml" >"$tmp/v3_no_truncate.yaml"
@@ -118,17 +128,19 @@ run U rollout "$M/demo_v2.yaml" --progress=plain
 expect_rc 0 "rollout v2 --progress=plain"
 grep -qE "^uptrkv: migrate: ([0-9]+)/\1 stores$" "$tmp/err" && ok "plain: one count line for migrate" || bad "plain: $(cat "$tmp/err")"
 grep -q $'\r' "$tmp/err" && bad "plain progress has carriage returns" || ok "plain: no carriage returns"
-state_before=$(U -j status demo | jq -c '.deployments[0] | [.version, .generation, .programs]')
+# what a refusal must not change
+deployment_state() { U -j status demo >"$tmp/st.json" && json -c "$tmp/st.json" '[j["deployments"][0][k] for k in ("version", "generation", "programs")]'; }
+state_before=$(deployment_state)
 run U -j rollout "$tmp/v3_no_truncate.yaml" --dry-run
 expect_rc 1 "rollout --dry-run incompatible"; err_doc incompatible "rollout --dry-run incompatible"
-jq_true '.plan.compatible == false and ([.plan.changes[] | select(.refused)] | length) == 1' "refused dry run: the plan shows why"
+json_true 'j["plan"]["compatible"] == False and len([c for c in j["plan"]["changes"] if c.get("refused")]) == 1' "refused dry run: the plan shows why"
 run U -j rollout "$tmp/v3_no_truncate.yaml"; expect_rc 1 "rollout incompatible"; err_doc incompatible "rollout incompatible"
 sed "s|^object: .*|object: $PWD/$BUILD/bpf/demo_bad_verifier.bpf.o|; s/^version: 2/version: 5/" "$M/demo_v2.yaml" >"$tmp/bad_verifier.yaml"
 run U -j rollout "$tmp/bad_verifier.yaml"; expect_rc 1 "rollout: verifier rejects"; err_doc verifier "verifier"
 sed "s|^object: .*|object: $PWD/$BUILD/bpf/demo_v1.bpf.o|" "$M/demo_v3.yaml" >"$tmp/mismatch.yaml"
 run U -j rollout "$tmp/mismatch.yaml"; expect_rc 1 "rollout: object of another layout"; err_doc object_mismatch "object_mismatch"
 run U -j rollout "$tmp/missing.yaml"; expect_rc 2 "rollout: missing manifest"; err_doc invalid_manifest "missing manifest"
-[ "$(U -j status demo | jq -c '.deployments[0] | [.version, .generation, .programs]')" = "$state_before" ] &&
+[ "$(deployment_state)" = "$state_before" ] &&
 	ok "refusals changed nothing" || bad "refusals changed the deployment"
 run setpriv --reuid=65534 --regid=65534 --clear-groups "$BUILD/uptrkv" --bpffs "$bpffs" -j status demo
 expect_rc 1 "status as nobody"; err_doc permission "status as nobody"
@@ -144,12 +156,11 @@ echo "== --timeout and the lock-wait message"
 # A rollout that holds the lock for 2 s (paused at the switch).
 UPTRKV_TEST_PAUSE_AT=switch "$BUILD/uptrkv" --bpffs "$bpffs" rollout "$M/demo_v2.yaml" >"$tmp/holder.out" 2>"$tmp/holder.err" &
 holder=$!
-for _ in $(seq 1 500); do grep -q "paused at switch" "$tmp/holder.err" && break; sleep 0.01; done
-grep -q "paused at switch" "$tmp/holder.err" || fail "the holder never paused: $(cat "$tmp/holder.err")"
+wait_for 5 grep -q "paused at switch" "$tmp/holder.err" || fail "the holder never paused: $(cat "$tmp/holder.err")"
 run U -j --timeout 0 rollback demo
 expect_rc 1 "--timeout 0 while another holds the lock"; err_doc lock_timeout "--timeout 0"
 grep -q "waiting for the lock" "$tmp/err" && bad "--timeout 0 waited" || ok "--timeout 0 does not wait"
-run U --timeout 30 rollout "$M/demo_v2.yaml"
+run U --timeout "$(scaled 30)" rollout "$M/demo_v2.yaml"
 expect_rc 0 "--timeout 30 waits for the holder"
 grep -qE "^uptrkv: waiting for the lock on deployment demo held by pid $holder \(.*uptrkv .*rollout .*demo_v2.yaml\)$" "$tmp/err" &&
 	ok "the wait names the holder's pid and command" || bad "wait message: $(cat "$tmp/err")"
@@ -158,12 +169,7 @@ wait $holder || fail "the holder failed: $(cat "$tmp/holder.err")"
 echo "== --progress=json: one object per line on stderr"
 run U rollback demo --progress=json
 expect_rc 0 "rollback --progress=json"
-if [ -s "$tmp/err" ] && jq -e -s 'all(.phase | type == "string")' "$tmp/err" >/dev/null &&
-   [ "$(jq -c . "$tmp/err" | wc -l)" = "$(wc -l <"$tmp/err")" ]; then ok "progress json: one object per line"; else
-	bad "progress json: $(cat "$tmp/err")"; fi
+json_lines_true 'isinstance(j["phase"], str)' "progress json: one object per line" "$tmp/err"
 run U rollout "$M/demo_v2.yaml" --progress=none
 [ -s "$tmp/err" ] && bad "--progress=none: $(cat "$tmp/err")" || ok "--progress=none: quiet"
 
-echo
-echo "$((checks - fails)) passed, $fails failed"
-[ $fails = 0 ]

@@ -1,7 +1,7 @@
 #!/bin/bash
 # completion/uptrkv driven as bash drives it (COMP_WORDS, COMP_CWORD, then
 # _uptrkv, then COMPREPLY), against the uptrkv under test, root, real BPF,
-# private bpffs (lib.sh):
+# private bpffs (env.sh):
 #  - the commands offered are exactly those `uptrkv help -j` lists, and a
 #    prefix completes to its commands;
 #  - a command's options are exactly those its --help gives;
@@ -11,7 +11,7 @@
 #  - rollout offers manifests (*.yaml), gen offers "header", --progress its
 #    modes.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 # The completion runs "uptrkv" from PATH, as a user's shell would.
 mkdir -p "$tmp/bin"
 ln -s "$PWD/$BUILD/uptrkv" "$tmp/bin/uptrkv"
@@ -29,32 +29,33 @@ comp() {
 	_uptrkv || true
 	printf '%s\n' "${COMPREPLY[@]}" | sed '/^$/d' | sort > "$tmp/got"
 }
-# expect WHAT FILE: the candidates equal FILE's lines.
-expect() {
+# same WHAT FILE: the candidates equal FILE's lines.
+same() {
 	sort "$2" | diff -u - "$tmp/got" > "$tmp/diff" || fail "$1: wanted (-), got (+): $(cat "$tmp/diff")"
 	echo "ok   $1: $(tr '\n' ' ' < "$tmp/got")"
 }
 want() { printf '%s\n' "$@" > "$tmp/want"; }
 
-uptrkv help -j | jq -r '.commands[].name' > "$tmp/commands"
+uptrkv help -j > "$tmp/help.json"
+json "$tmp/help.json" "chr(10).join(c['name'] for c in j['commands'])" > "$tmp/commands"
 [ -s "$tmp/commands" ] || fail "uptrkv help -j lists no command"
 comp uptrkv ""
-expect "commands = uptrkv help -j" "$tmp/commands"
+same "commands = uptrkv help -j" "$tmp/commands"
 comp uptrkv -j --bpffs "$bpffs" ""
-expect "commands after global options" "$tmp/commands"
+same "commands after global options" "$tmp/commands"
 grep '^ro' "$tmp/commands" > "$tmp/want"
 comp uptrkv ro
-expect "prefix ro" "$tmp/want"
+same "prefix ro" "$tmp/want"
 
 for c in rollout dump validate; do
 	uptrkv "$c" --help | sed -nE 's/^ +(-[a-zA-Z], )?(--[a-z][a-z-]*).*/\2/p' > "$tmp/want"
 	echo --help >> "$tmp/want"
 	grep -qx -- --bpffs "$tmp/want" || fail "$c --help names no --bpffs: the option parsing here is wrong"
 	comp uptrkv "$c" --
-	expect "$c options = $c --help" "$tmp/want"
+	same "$c options = $c --help" "$tmp/want"
 done
 comp uptrkv rollout --dr
-want --dry-run; expect "rollout --dr" "$tmp/want"
+want --dry-run; same "rollout --dr" "$tmp/want"
 
 echo "== deployments from the bpffs on the line"
 U rollout "$M/demo_v1.yaml" -q > /dev/null
@@ -63,23 +64,23 @@ mount -t bpf bpf "$tmp/other"
 EXTRA_BPFFS+=("$tmp/other")
 want demo
 comp uptrkv --bpffs "$bpffs" rollback ""
-expect "rollback, --bpffs DIR" "$tmp/want"
+same "rollback, --bpffs DIR" "$tmp/want"
 comp uptrkv --bpffs = "$bpffs" status ""	# how readline splits --bpffs=DIR
-expect "status, --bpffs=DIR" "$tmp/want"
+same "status, --bpffs=DIR" "$tmp/want"
 comp uptrkv history --bpffs "$bpffs" ""
-expect "history, --bpffs after the command" "$tmp/want"
+same "history, --bpffs after the command" "$tmp/want"
 want deployed:demo
 comp uptrkv --bpffs "$bpffs" diff deployed:
 grep '^deployed:' "$tmp/got" > "$tmp/got2" || true; mv "$tmp/got2" "$tmp/got"
-expect "diff deployed:NAME" "$tmp/want"
+same "diff deployed:NAME" "$tmp/want"
 want demo	# as readline splits deployed:d at the colon
 comp uptrkv --bpffs "$bpffs" diff deployed : d
-expect "diff deployed : d" "$tmp/want"
+same "diff deployed : d" "$tmp/want"
 comp uptrkv --bpffs "$bpffs" diff deployed :
-expect "diff deployed :" "$tmp/want"
+same "diff deployed :" "$tmp/want"
 : > "$tmp/want"
 comp uptrkv --bpffs "$tmp/other" undeploy ""
-expect "undeploy on another bpffs: nothing" "$tmp/want"
+same "undeploy on another bpffs: nothing" "$tmp/want"
 
 echo "== dump: PIDs with a store"
 start_workload wl -t 2
@@ -94,13 +95,13 @@ mkdir -p "$tmp/m"
 touch "$tmp/m/a.yaml" "$tmp/m/b.yaml" "$tmp/m/c.txt"
 want "$tmp/m/a.yaml" "$tmp/m/b.yaml"
 comp uptrkv rollout "$tmp/m/"
-expect "rollout: manifests only" "$tmp/want"
+same "rollout: manifests only" "$tmp/want"
 comp uptrkv gen header "$tmp/m/"
-expect "gen header: manifests" "$tmp/want"
+same "gen header: manifests" "$tmp/want"
 want header
 comp uptrkv gen ""
-expect "gen" "$tmp/want"
+same "gen" "$tmp/want"
 want auto json none plain
 comp uptrkv rollout x.yaml --progress ""
-expect "--progress" "$tmp/want"
+same "--progress" "$tmp/want"
 echo "PASS"

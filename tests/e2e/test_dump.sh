@@ -11,31 +11,14 @@
 #  - consistency: a 4 KiB value rewritten without pause is never torn;
 #  - performance: 64 threads x 1024 keys, timed (< 1 s; 3 s under ASan).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build/san}
-UPTRKV=${UPTRKV:-$PWD/$BUILD/uptrkv}
+source "$(dirname "$0")/env.sh"
 E=$BUILD/tests/e2e
-[ "$(id -u)" = 0 ] || { echo "needs root (loads BPF programs)"; exit 77; }
-for b in "$UPTRKV" "$E/dump_app" "$E/dump_mkdeploy"; do
-	[ -x "$b" ] || { echo "missing $b: run make BUILD=$BUILD test-build"; exit 1; }
-done
-
-tmp=$(mktemp -d)
-fs=$tmp/bpffs
-mkdir "$fs"
-mount -t bpf bpf "$fs"
+need_built "$E/dump_app" "$E/dump_mkdeploy"
+fs=$bpffs
 app_pids=() app_fds=()
-cleanup() {
-	for p in "${app_pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	umount "$fs" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok: $*"; }
-U() { "$UPTRKV" --bpffs "$fs" "$@"; }
+# The apps end on SIGTERM, the way they are meant to, before env.sh's cleanup.
+stop_apps() { local p; for p in "${app_pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+at_exit stop_apps
 
 # spawn IN OUT ERR CMD...: runs CMD in the background with those files as
 # stdin, stdout and stderr, and without the write ends of the apps' stdin
@@ -60,11 +43,7 @@ start_app() {
 	APP_PID=$!
 	exec {APP_FD}>"$tmp/$name.in"
 	app_fds+=("$APP_FD")
-	for _ in $(seq 300); do
-		grep -q ready "$tmp/$name.out" 2>/dev/null && return 0
-		kill -0 "$APP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_line 30 ready "$tmp/$name.out" "$APP_PID" && return 0
 	cat "$tmp/$name.err" >&2
 	fail "dump_app $name did not get ready"
 }
@@ -181,7 +160,7 @@ for dt, vt in zip(d["threads"], v["threads"]):
 EOF
 ok "--key by name and by id"
 
-tid=$(jq '.threads[1].tid' "$tmp/view.json")
+tid=$(json "$tmp/view.json" 'j["threads"][1]["tid"]')
 U dump "$tid" -j >"$tmp/t.json"
 python3 - "$tmp/t.json" "$tmp/view.json" "$tid" <<'EOF'
 import json, sys
@@ -229,7 +208,7 @@ spawn /dev/null /dev/null /dev/null sleep 1000
 nostore=$!
 expect_exit 1 "no uptrkv store registered for PID $nostore" U dump "$nostore"
 rc=0; U dump "$nostore" --json >"$tmp/e.json" 2>/dev/null || rc=$?
-[ $rc = 1 ] && jq -e '.error | test("no uptrkv store registered")' "$tmp/e.json" >/dev/null ||
+[ $rc = 1 ] && [ "$(json "$tmp/e.json" 'match("no uptrkv store registered", j["error"])')" = True ] ||
 	fail "--json error document: rc $rc $(cat "$tmp/e.json")"
 ok "PID without a store: exit 1 (text and JSON)"
 
@@ -262,7 +241,7 @@ sed -e 's/^name: dumptest/name: dumptwo/' "$tmp/dumptest.yaml" >"$tmp/dumptwo.ya
 dir2=$("$E/dump_mkdeploy" "$fs" "$tmp/dumptwo.yaml")
 start_app two run "$dir2" "$tmp/view2.json" 2
 U dump "$APP_PID" -j >"$tmp/one.json"
-jq -e '.deployment == "dumptwo" and (.threads | length) == 2' "$tmp/one.json" >/dev/null ||
+[ "$(json "$tmp/one.json" 'j["deployment"] == "dumptwo" and len(j["threads"]) == 2')" = True ] ||
 	fail "one matching deployment: $(head -c 300 "$tmp/one.json")"
 stop_app "$APP_PID" "$APP_FD"
 ok "of several deployments only the one holding the PID is dumped"
@@ -280,8 +259,8 @@ for x, want in zip(d["deployments"], (1, 2)):
         assert [(k["name"], k["value"]) for k in t["keys"]] == [("c_u8", want)], t
 EOF
 U dump "$APP_PID" --deployment dumptwo -j >"$tmp/both2.json"
-jq -e '.deployment == "dumptwo" and ([.threads[].keys[0].value] == [2, 2])' "$tmp/both2.json" \
-	>/dev/null || fail "--deployment dumptwo: $(cat "$tmp/both2.json")"
+[ "$(json "$tmp/both2.json" 'j["deployment"] == "dumptwo" and [t["keys"][0]["value"] for t in j["threads"]] == [2, 2]')" = True ] ||
+	fail "--deployment dumptwo: $(cat "$tmp/both2.json")"
 stop_app "$APP_PID" "$APP_FD"
 ok "a process in two deployments: {pid, deployments: [...]}; --deployment gives the spec's shape"
 
@@ -348,6 +327,7 @@ stop_app "$APP_PID" "$APP_FD"
 # optimised build's (docs/benchmarks.md), the sanitised one gets headroom.
 limit=1000
 case "$UPTRKV" in *san*) limit=3000;; esac
+limit=$(scaled "$limit")	# a loaded machine: UPTRKV_TIMEOUT_FACTOR
 echo "dump 64 threads x 1024 keys: json ${jms} ms, text ${tms} ms, best of 3 ($(wc -c <"$tmp/p.json") bytes of JSON; limit ${limit} ms)"
 [ "$jms" -lt "$limit" ] && [ "$tms" -lt "$limit" ] || fail "dump took ${jms}/${tms} ms, limit $limit"
 ok "64 threads x 1024 keys dumped within ${limit} ms, every value checked"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # `uptrkv dump` of a real deployment while the demo workload and the demo
 # BPF programs run, across a rollout v1 -> v2 (root, real BPF, private
-# bpffs; tests/e2e/lib.sh). Values keep changing here, so the checks are
+# bpffs; tests/e2e/env.sh). Values keep changing here, so the checks are
 # those that hold at any instant:
 #  - the threads are exactly the workload's registered ones, the keys
 #    exactly the live manifest's (names, types, sizes), decoded from the
@@ -13,14 +13,14 @@
 #  - after the rollout dump follows the new active slot (generation & 1),
 #    version and names.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 
 U rollout "$M/demo_v1.yaml" >/dev/null
 start_workload wl -t 3
 read -r _ wl_pid tids <"$tmp/wl.out"
 
 # check_dump FILE MANIFEST VERSION: the dump against the manifest and the
-# workload's own rules (see cmd/demo_workload.c).
+# workload's own rules (see examples/demo/demo_workload.c).
 check_dump() {
 	python3 - "$1" "$2" "$3" "$wl_pid" $tids <<'EOF'
 import json, sys, yaml
@@ -58,30 +58,28 @@ EOF
 
 U dump "$wl_pid" -j >"$tmp/d1.json"
 check_dump "$tmp/d1.json" "$M/demo_v1.yaml" 1
-slot1=$(jq '.slot' "$tmp/d1.json")
-jq -e '.slot == .generation % 2' "$tmp/d1.json" >/dev/null || fail "v1 not read from the active slot"
+slot1=$(json "$tmp/d1.json" 'j["slot"]')
+[ "$(json "$tmp/d1.json" 'j["slot"] == j["generation"] % 2')" = True ] || fail "v1 not read from the active slot"
 # A thread id: that thread alone, by the same rules.
 tid=${tids%% *}
 U dump "$tid" --key comm --key 9 -j >"$tmp/t.json"
-jq -e --argjson t "$tid" '.pid == $t and ([.threads[].tid] == [$t]) and
-	([.threads[0].keys[].name] == ["comm", "version_seen"])' "$tmp/t.json" >/dev/null ||
+[ "$(json "$tmp/t.json" "j['pid'] == $tid and [t['tid'] for t in j['threads']] == [$tid] and
+	[k['name'] for k in j['threads'][0]['keys']] == ['comm', 'version_seen']")" = True ] ||
 	fail "dump of tid $tid: $(cat "$tmp/t.json")"
 U dump "$wl_pid" >"$tmp/d1.txt"
 grep -q "^PID $wl_pid: deployment demo, version 1" "$tmp/d1.txt" || fail "text header"
 
 U rollout "$M/demo_v2.yaml" >/dev/null
 # Each thread's next event is handled by v2, which sets version_seen to 2.
-for _ in $(seq 50); do
-	U dump "$wl_pid" -j >"$tmp/d2.json"
-	jq -e '[.threads[].keys[] | select(.id == 9) | .value] | unique == [2]' "$tmp/d2.json" \
-		>/dev/null && break
-	sleep 0.1
-done
+seen_v2() {
+	U dump "$wl_pid" -j >"$tmp/d2.json" &&
+	[ "$(json "$tmp/d2.json" '{k["value"] for t in j["threads"] for k in t["keys"] if k["id"] == 9} == {2}')" = True ]
+}
+wait_for 5 seen_v2 || true	# check_dump says what is wrong
 check_dump "$tmp/d2.json" "$M/demo_v2.yaml" 2
-jq -e --argjson s1 "$slot1" '.slot == .generation % 2 and .slot != $s1 and
-	([.threads[].keys[] | select(.id == 1) | .name] | unique) == ["syscalls"]
-	and ([.threads[].keys[] | select(.id == 9) | .value] | unique) == [2]' "$tmp/d2.json" \
-	>/dev/null || fail "after the rollout: $(head -c 400 "$tmp/d2.json")"
+[ "$(json "$tmp/d2.json" 'j["slot"] == j["generation"] % 2 and j["slot"] != '"$slot1"' and
+	{k["name"] for t in j["threads"] for k in t["keys"] if k["id"] == 1} == {"syscalls"}
+	and {k["value"] for t in j["threads"] for k in t["keys"] if k["id"] == 9} == {2}')" = True ] || fail "after the rollout: $(head -c 400 "$tmp/d2.json")"
 
 stop_workload 1 2
 # Counters dump saw never exceed what the workload did.

@@ -4,7 +4,7 @@
 # readable though no address space maps them any more; BPF programs keep
 # using them; the element and pages go away when the task exits.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 
 U rollout "$M/demo_v1.yaml" > /dev/null
 # After exec, the new image (python3) makes 5 getppid() calls, the demo
@@ -17,11 +17,9 @@ mkfifo "$tmp/exec.in"
 app=$!
 WORKLOAD_PIDS+=("$app")
 exec {app_in}> "$tmp/exec.in"
-for _ in $(seq 200); do grep -q registered "$tmp/exec.out" && break; sleep 0.01; done
-grep -q registered "$tmp/exec.out" || fail "exec_app did not register"
+wait_line 2 registered "$tmp/exec.out" "$app" || fail "exec_app did not register"
 # Until python3, exec'ed, has made its calls, however slow the machine.
-for _ in $(seq 600); do grep -q called "$tmp/exec.out" && break; sleep 0.05; done
-grep -q called "$tmp/exec.out" || fail "python3 never made its calls: $(cat "$tmp/exec.out")"
+wait_line 30 called "$tmp/exec.out" "$app" || fail "python3 never made its calls: $(cat "$tmp/exec.out")"
 case "$(cat /proc/$app/comm)" in python*) ;; *) fail "pid $app is $(cat /proc/$app/comm), not python3" ;; esac
 
 echo "== after exec: the store is still there, with the value written before"

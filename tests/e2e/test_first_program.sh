@@ -1,6 +1,6 @@
 #!/bin/bash
 # docs/first-program.md, run as written, so the guide cannot rot (root,
-# real BPF, private bpffs; lib.sh):
+# real BPF, private bpffs; env.sh):
 #  - `make install` into a temp DESTDIR with PREFIX=/usr/local, as the guide
 #    assumes; PATH, PKG_CONFIG_PATH/PKG_CONFIG_SYSROOT_DIR and the loader
 #    path point at it (in place of `sudo make install` and `ldconfig`);
@@ -10,7 +10,7 @@
 #    and names it.
 # It also checks that the guide has its blocks (a guide with none would pass).
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 GUIDE=docs/first-program.md
 root=$tmp/root
 W=$tmp/work

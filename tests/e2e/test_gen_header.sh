@@ -7,32 +7,23 @@
 #    libuptrkv that checks the constants and what each accessor passes to
 #    uptrkv_thread__get/put (through ld --wrap, so no kernel is needed).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-UPTRKV=${UPTRKV:-$PWD/$BUILD/uptrkv}
+needs_root=0	# the verifier load only when root
+source "$(dirname "$0")/env.sh"
 LIB=$PWD/$BUILD/libuptrkv.a
-[ -x "$UPTRKV" ] || { echo "no uptrkv binary at $UPTRKV"; exit 1; }
-[ -f "$LIB" ] || { echo "no $LIB"; exit 1; }
+need_built "$LIB"
 
 # clang >= 15, found the way the Makefile finds it (14 drops btf_type_tag)
 CLANG=${CLANG:-$(for c in clang-21 clang-20 clang-19 clang-18 clang-17 clang-16 clang-15 clang; do
 	command -v $c >/dev/null 2>&1 || continue
 	v=$($c -dumpversion 2>/dev/null | cut -d. -f1)
 	[ -n "$v" ] && [ "$v" -ge 15 ] && { echo $c; break; }; done)}
-[ -n "$CLANG" ] || { echo "SKIP: no clang >= 15"; exit 77; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-ok() { checks=$((checks + 1)); echo "ok   $*"; }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL $*"; }
-run() { "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
+[ -n "$CLANG" ] || skip "no clang >= 15"
 show() { sed 's/^/    /' "$tmp/err" | head -40; }
 
 # ---- generate ---------------------------------------------------------------
-run "$UPTRKV" gen header manifests/demo_v2.yaml -o "$tmp/demo.h"
+run "$UPTRKV" gen header examples/demo/demo_v2.yaml -o "$tmp/demo.h"
 [ $rc = 0 ] && [ -s "$tmp/demo.h" ] && ok "gen header demo_v2 -o" || { bad "gen header: exit $rc"; show; }
-run "$UPTRKV" gen header manifests/demo_v2.yaml
+run "$UPTRKV" gen header examples/demo/demo_v2.yaml
 cmp -s "$tmp/out" "$tmp/demo.h" && ok "gen header to stdout = -o" || bad "stdout and -o differ"
 ls "$tmp" | grep -q '\.tmp\.' && bad "temporary file left behind" || ok "no temporary file left"
 
@@ -64,23 +55,23 @@ grep -q '#define ALL_TYPES_DEFAULT_BIG_SIGNED (-9223372036854775808ll)' "$tmp/al
 run "$UPTRKV" gen header tests/unit/manifests/bad_many.yaml -o "$tmp/x.h"
 [ $rc = 2 ] && [ ! -e "$tmp/x.h" ] && grep -q "bad_many.yaml:4:10:" "$tmp/err" && ok "bad manifest: exit 2, nothing written" ||
 	{ bad "bad manifest: exit $rc"; show; }
-run "$UPTRKV" gen footer manifests/demo_v2.yaml
+run "$UPTRKV" gen footer examples/demo/demo_v2.yaml
 [ $rc = 2 ] && ok "gen footer: usage error" || bad "gen footer: exit $rc"
-run "$UPTRKV" gen header manifests/demo_v2.yaml --json
+run "$UPTRKV" gen header examples/demo/demo_v2.yaml --json
 [ $rc = 2 ] && grep -q "needs -o" "$tmp/out" && ok "--json without -o refused" || bad "--json without -o: exit $rc"
-run "$UPTRKV" gen header manifests/demo_v2.yaml --json -o "$tmp/j.h"
-[ $rc = 0 ] && command -v jq >/dev/null && jq -e '.name == "demo" and .version == 2 and .keys == 9' "$tmp/out" >/dev/null &&
+run "$UPTRKV" gen header examples/demo/demo_v2.yaml --json -o "$tmp/j.h"
+[ $rc = 0 ] && [ "$(json "$tmp/out" 'j["name"] == "demo" and j["version"] == 2 and j["keys"] == 9')" = True ] &&
 	ok "--json -o: summary document" || bad "--json -o: exit $rc: $(cat "$tmp/out")"
-sed 's/^name: demo/name: 9lives/' manifests/demo_v2.yaml >"$tmp/9lives.yaml"
+sed 's/^name: demo/name: 9lives/' examples/demo/demo_v2.yaml >"$tmp/9lives.yaml"
 run "$UPTRKV" gen header "$tmp/9lives.yaml"
 [ $rc = 2 ] && grep -q "give --prefix" "$tmp/err" && ok "name starting with a digit needs --prefix" || bad "9lives: exit $rc"
 run "$UPTRKV" gen header "$tmp/9lives.yaml" --prefix lives -o "$tmp/lives.h"
 [ $rc = 0 ] && grep -q '^#define LIVES_KEY_COMM 3$' "$tmp/lives.h" && ok "--prefix" || bad "--prefix: exit $rc"
-run "$UPTRKV" gen header manifests/demo_v2.yaml -o /nonexistent/dir/x.h
+run "$UPTRKV" gen header examples/demo/demo_v2.yaml -o /nonexistent/dir/x.h
 [ $rc = 2 ] && grep -q "write /nonexistent/dir/x.h" "$tmp/err" && ok "unwritable output: exit 2" || bad "unwritable: exit $rc"
 
 # ---- BPF --------------------------------------------------------------------
-BPF_FLAGS="-g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -Wno-unused-function"
+BPF_FLAGS="-g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$BPF_ARCH -Wall -Werror -Wno-unused-function"
 VMLINUX=$BUILD/bpf/vmlinux.h
 if [ ! -f "$VMLINUX" ]; then
 	VMLINUX=$tmp/vmlinux.h
@@ -393,7 +384,7 @@ fi
 if [ -x "$tmp/user" ]; then
 	obj=
 	[ "$(id -u)" = 0 ] && [ -f "$tmp/prog.bpf.o" ] && obj=$tmp/prog.bpf.o
-	run "$tmp/user" manifests/demo_v2.yaml $obj
+	run "$tmp/user" examples/demo/demo_v2.yaml $obj
 	if [ $rc = 0 ]; then
 		ok "user program: constants and accessors${obj:+, BPF object loaded}"
 	else
@@ -403,5 +394,3 @@ if [ -x "$tmp/user" ]; then
 fi
 
 echo
-echo "$((checks - fails)) passed, $fails failed"
-[ $fails = 0 ]

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Globals, config and shared maps carried over, end to end (root, real BPF,
-# private bpffs; lib.sh). Objects A, B and C (bpf/test_glob_common.h) of one
+# private bpffs; env.sh). Objects A, B and C (tests/bpf/test_glob_common.h) of one
 # layout count the getppid calls of one process (config: target_tgid):
 #  - a .bss counter (hits and widen_me) and a .data sum (1000 + 2 per call) keep counting through 12 rollouts and 2
 #    rollbacks while a process calls getppid as fast as it can: each must
@@ -20,7 +20,7 @@
 #  - diff (two objects, and deployed:NAME) and rollout --dry-run list
 #    globals and maps in text and JSON.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 E=$BUILD/tests/e2e
 G=$tmp/glob
 mkdir -p "$G"

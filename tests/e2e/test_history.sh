@@ -1,5 +1,5 @@
 #!/bin/bash
-# Revision history, end to end (root, real BPF, private bpffs; lib.sh):
+# Revision history, end to end (root, real BPF, private bpffs; env.sh):
 #  - v1 -> v2 -> v3 with the demo workload running, then `rollback
 #    --to-version 1` from the history's own copy of the manifest and object
 #    (the object file is deleted first): status shows v1 and rolled_back_at,
@@ -14,7 +14,7 @@
 #  - no empty uptrkv/ folder after a refused first deploy or the last undeploy;
 #  - u32 -> u64 and s16 -> s64 widenings keep every value, negative ones too.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 E=$BUILD/tests/e2e
 RFC3339='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
 
@@ -23,7 +23,7 @@ H=$tmp/hist
 mkdir -p "$H/objs"
 for v in 1 2 3; do
 	cp "$BUILD/bpf/demo_v$v.bpf.o" "$H/objs/"
-	sed "s|^object: .*|object: $H/objs/demo_v$v.bpf.o|" manifests/demo_v$v.yaml > "$H/demo_v$v.yaml"
+	sed "s|^object: .*|object: $H/objs/demo_v$v.bpf.o|" examples/demo/demo_v$v.yaml > "$H/demo_v$v.yaml"
 done
 sed -e 's/^version: 3/version: 4/' "$H/demo_v3.yaml" > "$H/demo_v4.yaml"
 
@@ -200,7 +200,7 @@ rc=0; U diff "$H/w3.yaml" "$H/w4.yaml" -j > "$tmp/wd.json" || rc=$?
   "[(2, 'retyped', 'copy', 'uint'), (5, 'retyped', 'copy', 'sint')]" ] || fail "diff: $(cat "$tmp/wd.json")"
 U diff "$H/w3.yaml" "$H/w4.yaml" > "$tmp/wd.txt" || true
 grep -q "s16 -> s64, value kept, sign-extended" "$tmp/wd.txt" || fail "diff text: $(cat "$tmp/wd.txt")"
-# dump_app's BPF writer (bpf/test_dump.bpf.c) adds through meta slot 0: the
+# dump_app's BPF writer (tests/bpf/test_dump.bpf.c) adds through meta slot 0: the
 # same layout as version 2 and then 3 makes slot 0 the live one.
 sed -e 's/^version: 3/version: 2/' "$H/w3.yaml" > "$H/w2.yaml"
 U rollout "$H/w2.yaml" > /dev/null
@@ -210,8 +210,7 @@ mkfifo "$tmp/app.in"
 app=$!
 WORKLOAD_PIDS+=("$app")
 exec {app_fd}> "$tmp/app.in"
-for _ in $(seq 300); do grep -q ready "$tmp/app.out" 2>/dev/null && break; sleep 0.1; done
-grep -q ready "$tmp/app.out" || { cat "$tmp/app.err"; fail "dump_app not ready"; }
+wait_line 30 ready "$tmp/app.out" "$app" || { cat "$tmp/app.err"; fail "dump_app not ready"; }
 U dump "$app" -j > "$tmp/w3.json"
 U rollout "$H/w4.yaml" -j > "$tmp/w4r.json" || fail "widening rollout: $(cat "$tmp/w4r.json")"
 U dump "$app" -j > "$tmp/w4.json"

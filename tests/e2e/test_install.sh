@@ -1,6 +1,6 @@
 #!/bin/bash
 # `make install` into a temp DESTDIR, then a program built outside the tree
-# from what was installed only (root, real BPF, private bpffs; lib.sh):
+# from what was installed only (root, real BPF, private bpffs; env.sh):
 #  - `make install DESTDIR=... PREFIX=/usr` from the BUILD under test: the
 #    man pages (one per command) and the bash completion too, and a .so
 #    that exports only uptrkv_ names;
@@ -11,12 +11,12 @@
 #  - the installed binary rolls it out; `uptrkv dump` reads the app's value;
 #  - `make uninstall` leaves no file behind.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 CLANG=$(for c in clang-21 clang-20 clang-19 clang-18 clang-17 clang-16 clang-15 clang; do
 	command -v $c >/dev/null 2>&1 || continue
 	v=$($c -dumpversion 2>/dev/null | cut -d. -f1)
 	[ -n "$v" ] && [ "$v" -ge 15 ] && { echo $c; break; }; done)
-[ -n "$CLANG" ] || { echo "SKIP: no clang >= 15"; exit 77; }
+[ -n "$CLANG" ] || skip "no clang >= 15"
 root=$tmp/root
 X=$tmp/example
 mkdir -p "$X"
@@ -42,7 +42,8 @@ for f in usr/bin/uptrkv usr/lib/libuptrkv.a usr/lib/libuptrkv.so.0 usr/lib/pkgco
 	grep -qx "./$f" "$tmp/installed" || fail "not installed: $f"
 done
 # A man page for every command, as the help lists them.
-for c in $("$BUILD/uptrkv" help -j | jq -r '.commands[].name'); do
+"$BUILD/uptrkv" help -j > "$tmp/help.json"
+for c in $(json "$tmp/help.json" "chr(10).join(c['name'] for c in j['commands'])"); do
 	grep -qx "./usr/share/man/man8/uptrkv-$c.8" "$tmp/installed" || fail "no man page installed for $c"
 done
 echo "ok   man pages for every command, uptrkv(8), uptrkv-manifest(5), bash completion"
@@ -104,7 +105,7 @@ int BPF_PROG(on_enter, struct pt_regs *regs, long id)
 }
 EOF
 # shellcheck disable=SC2086
-"$CLANG" -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I"$X" $CFLAGS_PC \
+"$CLANG" -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$BPF_ARCH -Wall -Werror -I"$X" $CFLAGS_PC \
 	-c "$X/hello.bpf.c" -o "$X/hello.bpf.o" || fail "BPF object from the installed headers"
 cat > "$X/app.c" <<'EOF'
 #include <signal.h>
@@ -152,12 +153,7 @@ IU rollout "$X/hello.yaml" > "$tmp/rollout.out" || fail "rollout: $(cat "$tmp/ro
 LD_LIBRARY_PATH=$root/usr/lib "$X/app" "$bpffs" > "$X/app.out" 2> "$X/app.err" &
 APP=$!
 WORKLOAD_PIDS+=("$APP")
-for _ in $(seq 1 500); do
-	grep -q '^ready' "$X/app.out" 2>/dev/null && break
-	kill -0 "$APP" 2>/dev/null || fail "app died: $(cat "$X/app.err")"
-	sleep 0.01
-done
-grep -q '^ready' "$X/app.out" || fail "app never got ready"
+wait_line 5 '^ready' "$X/app.out" "$APP" || fail "app never got ready: $(cat "$X/app.err")"
 sleep 0.2
 LD_LIBRARY_PATH=$root/usr/lib ldd "$X/app" | grep -q "libuptrkv.so.0 => $root/usr/lib/" ||
 	fail "the app does not use the installed libuptrkv.so.0"

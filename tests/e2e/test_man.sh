@@ -8,16 +8,14 @@
 #  - each command page says its own name and synopsis, and carries its
 #    section of docs/commands.md (the first line of text under the heading).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build/san}
+needs_root=0
+source "$(dirname "$0")/env.sh"
 MAN=$BUILD/man
-[ -e "$MAN/.stamp" ] || { echo "missing $MAN: run 'make man BUILD=$BUILD'"; exit 1; }
-command -v man >/dev/null || { echo "SKIP: no man (apt-get install man-db)"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d /tmp/uptrkv-man.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+need_built "$MAN/.stamp"
+command -v man >/dev/null || skip "no man (apt-get install man-db)"
 
-"$BUILD/uptrkv" help -j | jq -r '.commands[].name' | sort > "$tmp/commands"
+"$BUILD/uptrkv" help -j > "$tmp/help.json"
+json "$tmp/help.json" "chr(10).join(c['name'] for c in j['commands'])" | sort > "$tmp/commands"
 [ -s "$tmp/commands" ] || fail "uptrkv help -j lists no command"
 (cd "$MAN" && ls uptrkv-*.8) | sed 's/^uptrkv-//; s/\.8$//' | sort > "$tmp/pages"
 diff -u "$tmp/commands" "$tmp/pages" > "$tmp/diff" ||

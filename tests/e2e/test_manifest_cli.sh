@@ -1,30 +1,11 @@
 #!/bin/bash
 # uptrkv validate and uptrkv diff from the command line: output formats,
 # JSON documents, exit codes, and a few hundred mutated manifests.
-# Needs no kernel access. UPTRKV names the binary (tests/run.sh sets it).
+# Needs no kernel access but for deployed:NAME, checked only as root.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-UPTRKV=${UPTRKV:-$PWD/${BUILD:-build}/uptrkv}
-command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
-[ -x "$UPTRKV" ] || { echo "no uptrkv binary at $UPTRKV"; exit 1; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-ok() { checks=$((checks + 1)); echo "ok   $*"; }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL $*"; }
-# run NAME: runs the rest, keeping stdout, stderr and the exit status
-run() { "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
-expect_rc() {	# want what
-	if [ "$rc" = "$1" ]; then ok "$2: exit $rc"; else
-		bad "$2: exit $rc, want $1"; sed 's/^/    out: /' "$tmp/out"; sed 's/^/    err: /' "$tmp/err"; fi
-}
-# jq_true FILTER WHAT: the JSON on stdout satisfies FILTER
-jq_true() {
-	if jq -e "$1" "$tmp/out" >/dev/null 2>&1; then ok "$2"; else
-		bad "$2: jq '$1' is not true on:"; sed 's/^/    /' "$tmp/out"; fi
-}
-M=manifests U=tests/unit/manifests
+needs_root=0	# a live deployment only when root
+source "$(dirname "$0")/env.sh"
+M=examples/demo U=tests/unit/manifests	# M: the demo's own manifests
 
 # ---- validate -----------------------------------------------------------
 run "$UPTRKV" validate $M/demo_v1.yaml $M/demo_v2.yaml $M/demo_v3.yaml
@@ -73,66 +54,66 @@ grep -q "Example" "$tmp/out" && ok "validate --help shows an example" || bad "va
 
 run "$UPTRKV" validate --json $M/demo_v2.yaml $U/bad_many.yaml
 expect_rc 2 "validate --json with a bad file"
-jq_true '.manifests | length == 2' "validate json: two manifests"
-jq_true '.manifests[0] | .path == "manifests/demo_v2.yaml" and .valid == true and .errors == [] and .keys == 9 and .bytes == 4208' \
+json_true 'len(j["manifests"]) == 2' "validate json: two manifests"
+json_true 'j["manifests"][0]["path"] == "examples/demo/demo_v2.yaml" and j["manifests"][0]["valid"] == True and j["manifests"][0]["errors"] == [] and j["manifests"][0]["keys"] == 9 and j["manifests"][0]["bytes"] == 4208' \
 	"validate json: the valid one"
-jq_true '.manifests[1] | .valid == false and (.errors | length) == 5' "validate json: five errors"
-jq_true '.manifests[1].errors[0] == {"line":4,"col":10,"message":"version: expected an integer 1..4294967295, got 0"}' \
+json_true 'j["manifests"][1]["valid"] == False and len(j["manifests"][1]["errors"]) == 5' "validate json: five errors"
+json_true 'j["manifests"][1]["errors"][0] == {"line":4,"col":10,"message":"version: expected an integer 1..4294967295, got 0"}' \
 	"validate json: error object"
-jq_true '.valid == false' "validate json: overall valid"
+json_true 'j["valid"] == False' "validate json: overall valid"
 [ -s "$tmp/err" ] && bad "validate json: stderr not empty" || ok "validate json: nothing on stderr"
 run "$UPTRKV" validate -p $M/demo_v1.yaml
 expect_rc 0 "validate --pretty"
-[ "$(wc -l <"$tmp/out")" -gt 5 ] && jq_true '.valid' "validate --pretty: indented JSON" || bad "validate -p not pretty"
+[ "$(wc -l <"$tmp/out")" -gt 5 ] && json_true 'j["valid"]' "validate --pretty: indented JSON" || bad "validate -p not pretty"
 
 # ---- diff ---------------------------------------------------------------
 run "$UPTRKV" diff --json $M/demo_v1.yaml $M/demo_v2.yaml
 expect_rc 1 "diff v1 v2"
-jq_true '.old_version == 1 and .new_version == 2 and .compatible == true and .bytes_before == 128 and .bytes_after == 4208' \
+json_true 'j["old_version"] == 1 and j["new_version"] == 2 and j["compatible"] == True and j["bytes_before"] == 128 and j["bytes_after"] == 4208' \
 	"diff v1 v2: versions, compatible, bytes"
-jq_true '[.changes[] | [.id, .name, .change, .old_size, .new_size]] == [
+json_true '[[c.get(k) for k in ("id", "name", "change", "old_size", "new_size")] for c in j["changes"]] == [
 	[1, "syscalls", "renamed", 8, 8],
 	[3, "comm", "resized", 16, 32],
 	[4, "flags", "retyped", 2, 4],
-	[5, "legacy_counter", "removed", 4, null],
+	[5, "legacy_counter", "removed", 4, None],
 	[6, "blob", "resized", 64, 4096],
-	[7, "tx_bytes", "added", null, 8],
-	[8, "label", "added", null, 32]]' "diff v1 v2: changes"
-jq_true '.changes[0].old_name == "events" and .changes[0].renamed and .changes[2].action == "init" and .changes[2].old_type == "u16" and .changes[2].new_type == "u32"' \
+	[7, "tx_bytes", "added", None, 8],
+	[8, "label", "added", None, 32]]' "diff v1 v2: changes"
+json_true 'j["changes"][0]["old_name"] == "events" and j["changes"][0]["renamed"] and j["changes"][2]["action"] == "init" and j["changes"][2]["old_type"] == "u16" and j["changes"][2]["new_type"] == "u32"' \
 	"diff v1 v2: extra fields"
-jq_true '[.changes[] | .refused] | all(. == false)' "diff v1 v2: nothing refused"
-jq_true '.version_increases == true and .unchanged == 3' "diff v1 v2: version_increases, unchanged"
+json_true 'all(c["refused"] == False for c in j["changes"])' "diff v1 v2: nothing refused"
+json_true 'j["version_increases"] == True and j["unchanged"] == 3' "diff v1 v2: version_increases, unchanged"
 
 run "$UPTRKV" diff $M/demo_v2.yaml $M/demo_v3.yaml --json
 expect_rc 1 "diff v2 v3 (--json after the operands)"
-jq_true '.old_version == 2 and .new_version == 3 and .compatible and .bytes_before == 4208 and .bytes_after == 4312' \
+json_true 'j["old_version"] == 2 and j["new_version"] == 3 and j["compatible"] and j["bytes_before"] == 4208 and j["bytes_after"] == 4312' \
 	"diff v2 v3: header"
-jq_true '[.changes[] | [.id, .name, .change, .old_size, .new_size]] == [
+json_true '[[c.get(k) for k in ("id", "name", "change", "old_size", "new_size")] for c in j["changes"]] == [
 	[6, "blob", "resized", 4096, 128],
-	[8, "label", "removed", 32, null],
-	[10, "big", "added", null, 4096],
-	[11, "ratio", "added", null, 4]]' "diff v2 v3: changes"
+	[8, "label", "removed", 32, None],
+	[10, "big", "added", None, 4096],
+	[11, "ratio", "added", None, 4]]' "diff v2 v3: changes"
 
 run "$UPTRKV" diff -j $M/demo_v1.yaml $M/demo_v3.yaml
 expect_rc 1 "diff v1 v3"
-jq_true '[.changes[] | [.id, .change]] == [[1,"renamed"],[3,"resized"],[4,"retyped"],[5,"removed"],[6,"resized"],[7,"added"],[10,"added"],[11,"added"]] and .bytes_after == 4312' \
+json_true '[[c["id"], c["change"]] for c in j["changes"]] == [[1,"renamed"],[3,"resized"],[4,"retyped"],[5,"removed"],[6,"resized"],[7,"added"],[10,"added"],[11,"added"]] and j["bytes_after"] == 4312' \
 	"diff v1 v3: changes"
 
 run "$UPTRKV" diff -j $M/demo_v2.yaml $M/demo_v2.yaml
 expect_rc 0 "diff v2 v2 (no difference)"
-jq_true '.changes == [] and .compatible and .old_version == 2 and .new_version == 2 and .bytes_before == .bytes_after' \
+json_true 'j["changes"] == [] and j["compatible"] and j["old_version"] == 2 and j["new_version"] == 2 and j["bytes_before"] == j["bytes_after"]' \
 	"diff v2 v2: empty"
 
 run "$UPTRKV" diff -j $M/demo_v3.yaml $M/demo_v2.yaml
 expect_rc 3 "diff v3 v2 (version goes down)"
-jq_true '.version_increases == false and .compatible == true and (.changes | length) == 4' "diff v3 v2: flagged"
+json_true 'j["version_increases"] == False and j["compatible"] == True and len(j["changes"]) == 4' "diff v3 v2: flagged"
 
 # incompatible: shrink without truncate, a narrowing retype without reset
 sed -e 's/resize: truncate.*//' $M/demo_v3.yaml >"$tmp/v3_no_truncate.yaml"
 run "$UPTRKV" diff -j $M/demo_v2.yaml "$tmp/v3_no_truncate.yaml"
 expect_rc 3 "diff: shrink without truncate"
-jq_true '.compatible == false and ([.changes[] | select(.refused)] | length) == 1' "shrink: one refused change"
-jq_true '.changes[] | select(.id == 6) | .refused and (.why | test("needs resize: truncate"))' "shrink: why"
+json_true 'j["compatible"] == False and len([c for c in j["changes"] if c["refused"]]) == 1' "shrink: one refused change"
+json_true 'any(c["refused"] and match("needs resize: truncate", c["why"]) for c in j["changes"] if c["id"] == 6)' "shrink: why"
 run "$UPTRKV" diff $M/demo_v2.yaml "$tmp/v3_no_truncate.yaml"
 expect_rc 3 "diff text: shrink without truncate"
 grep -q "REFUSED: shrinks from 4096 to 128 bytes: needs resize: truncate" "$tmp/out" &&
@@ -142,12 +123,12 @@ grep -q "INCOMPATIBLE" "$tmp/out" && ok "diff text: summary says incompatible" |
 sed -e 's/    resize: reset.*//' $M/demo_v2.yaml >"$tmp/v2_no_reset.yaml"
 run "$UPTRKV" diff -j $M/demo_v1.yaml "$tmp/v2_no_reset.yaml"
 expect_rc 1 "diff: widening without reset"
-jq_true '.compatible == true and (.changes[] | select(.id == 4) | .change == "retyped" and .action == "copy" and .conversion == "uint" and (.refused | not))' "widening keeps the value"
+json_true 'j["compatible"] == True and any(c["change"] == "retyped" and c["action"] == "copy" and c["conversion"] == "uint" and not c["refused"] for c in j["changes"] if c["id"] == 4)' "widening keeps the value"
 # ... and u16 -> u8 is a narrowing: refused without reset
 sed -e '/name: flags/,/default: 1/ { s/size: 4/size: 1/; s/type: u32/type: u8/ }' "$tmp/v2_no_reset.yaml" >"$tmp/v2_narrow.yaml"
 run "$UPTRKV" diff -j $M/demo_v1.yaml "$tmp/v2_narrow.yaml"
 expect_rc 3 "diff: narrowing without reset"
-jq_true '.compatible == false and (.changes[] | select(.id == 4) | .change == "retyped" and .refused and .conversion == "reset" and (.why | test("only an integer widening keeps the value")))' "narrowing refused"
+json_true 'j["compatible"] == False and any(c["change"] == "retyped" and c["refused"] and c["conversion"] == "reset" and match("only an integer widening keeps the value", c["why"]) for c in j["changes"] if c["id"] == 4)' "narrowing refused"
 
 # the text table
 run "$UPTRKV" diff $M/demo_v1.yaml $M/demo_v2.yaml
@@ -165,7 +146,7 @@ head -8 "$tmp/out" | awk 'NR == 1 { c = index($0, "CHANGE"); n = index($0, "NOTE
 # errors
 run "$UPTRKV" diff -j $M/demo_v1.yaml $U/bad_many.yaml
 expect_rc 2 "diff with an invalid manifest"
-jq_true '.error | test("bad_many.yaml: invalid manifest \\(5 errors\\)")' "diff: error in JSON"
+json_true 'match(r"bad_many.yaml: invalid manifest \(5 errors\)", j["error"])' "diff: error in JSON"
 grep -q "bad_many.yaml:4:10: version" "$tmp/err" && ok "diff: diagnostics on stderr" || bad "diff: diagnostics"
 sed 's/^name: demo/name: other/' $M/demo_v2.yaml >"$tmp/other.yaml"
 run "$UPTRKV" diff $M/demo_v1.yaml "$tmp/other.yaml"
@@ -180,22 +161,20 @@ grep -q "bpffs $tmp/nobpffs: No such file" "$tmp/err" && ok "diff: deployed:NAME
 
 # deployed:NAME against a real deployment, in a private bpffs (root, and the
 # demo objects built in $BUILD/bpf)
-objs=$PWD/${BUILD:-build}/bpf
-if [ "$(id -u)" = 0 ] && [ -f "$objs/demo_v1.bpf.o" ]; then
-	mkdir "$tmp/fs"
-	trap 'timeout 30 "$UPTRKV" --bpffs "$tmp/fs" undeploy demo >/dev/null 2>&1; umount "$tmp/fs" 2>/dev/null; rm -rf "$tmp"' EXIT
+objs=$PWD/$BUILD/bpf
+if is_root && [ -f "$objs/demo_v1.bpf.o" ]; then
 	for v in 1 2; do
 		sed "s|^object: .*/demo_v$v.bpf.o|object: $objs/demo_v$v.bpf.o|" $M/demo_v$v.yaml >"$tmp/d$v.yaml"
 	done
-	run timeout 60 "$UPTRKV" --bpffs "$tmp/fs" rollout "$tmp/d1.yaml"
+	run timeout "$(scaled 60)" "$UPTRKV" --bpffs "$bpffs" rollout "$tmp/d1.yaml"
 	expect_rc 0 "rollout demo v1 into a private bpffs"
-	run "$UPTRKV" --bpffs "$tmp/fs" diff -j deployed:demo "$tmp/d2.yaml"
+	run "$UPTRKV" --bpffs "$bpffs" diff -j deployed:demo "$tmp/d2.yaml"
 	expect_rc 1 "diff deployed:demo v2"
-	jq_true '.old_version == 1 and .new_version == 2 and (.changes | length) == 7 and .bytes_before == 128' \
+	json_true 'j["old_version"] == 1 and j["new_version"] == 2 and len(j["changes"]) == 7 and j["bytes_before"] == 128' \
 		"diff deployed:demo v2: the recorded v1 is the old side"
-	run "$UPTRKV" --bpffs "$tmp/fs" diff deployed:demo "$tmp/d1.yaml"
+	run "$UPTRKV" --bpffs "$bpffs" diff deployed:demo "$tmp/d1.yaml"
 	expect_rc 0 "diff deployed:demo v1: no difference"
-	run timeout 30 "$UPTRKV" --bpffs "$tmp/fs" undeploy demo
+	run timeout "$(scaled 30)" "$UPTRKV" --bpffs "$bpffs" undeploy demo
 	expect_rc 0 "undeploy demo"
 else
 	echo "note: not root or no $objs/demo_v1.bpf.o: deployed:NAME against a live deployment not checked"
@@ -233,13 +212,13 @@ for f in "$tmp"/mut/*.yaml; do
 	0)	valid=$((valid + 1))
 		grep -q "^$f: valid (" "$tmp/out" || bad "$f: exit 0 without 'valid'"
 		run "$UPTRKV" diff -j "$f" "$f"
-		[ $rc = 0 ] && jq -e '.changes == []' "$tmp/out" >/dev/null || bad "$f: valid but diff with itself: exit $rc" ;;
+		[ $rc = 0 ] && [ "$(json "$tmp/out" 'j["changes"] == []')" = True ] || bad "$f: valid but diff with itself: exit $rc" ;;
 	2)	invalid=$((invalid + 1))
 		if [ ! -s "$tmp/err" ] || grep -qvE "^$f(:[0-9]+:[0-9]+)?: .+" "$tmp/err"; then
 			bad "$f: exit 2 without well-formed messages"; sed 's/^/    err: /' "$tmp/err"
 		fi
 		run "$UPTRKV" validate -j "$f"
-		[ $rc = 2 ] && jq -e '.manifests[0].valid == false and (.manifests[0].errors | length) > 0 and all(.manifests[0].errors[]; .message != "")' "$tmp/out" >/dev/null ||
+		[ $rc = 2 ] && [ "$(json "$tmp/out" 'j["manifests"][0]["valid"] == False and len(j["manifests"][0]["errors"]) > 0 and all(e["message"] != "" for e in j["manifests"][0]["errors"])')" = True ] ||
 			bad "$f: JSON validate disagrees" ;;
 	*)	bad "$f: exit $rc (crash?)"; head -20 "$tmp/err" | sed 's/^/    /' ;;
 	esac
@@ -248,5 +227,3 @@ done
 	bad "mutants: $valid valid, $invalid invalid: the mutations do not cover both outcomes"
 
 echo
-echo "$((checks - fails)) passed, $fails failed"
-[ $fails = 0 ]

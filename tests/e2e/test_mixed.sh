@@ -8,14 +8,14 @@
 # was sent (no event handled by no program, none by two), and every version
 # must have handled some.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 
 # The libc the sender (python3) really maps, for the uprobe.
 LIBC=$(python3 -c "print(next(l.split()[-1] for l in open('/proc/self/maps') if '/libc.so' in l or '/libc-' in l))")
 [ -f "$LIBC" ] || fail "cannot find the libc python3 uses"
 CGROUP=/sys/fs/cgroup/unified
 [ "$(stat -f -c %T "$CGROUP" 2>/dev/null)" = cgroup2fs ] || CGROUP=/sys/fs/cgroup
-[ "$(stat -f -c %T "$CGROUP" 2>/dev/null)" = cgroup2fs ] || { echo "SKIP: no cgroup v2 hierarchy"; exit 77; }
+[ "$(stat -f -c %T "$CGROUP" 2>/dev/null)" = cgroup2fs ] || skip "no cgroup v2 hierarchy"
 # The layouts the objects were built for (the Makefile generates their
 # headers from these files), with this machine's programs and targets.
 for v in 1 2; do

@@ -3,9 +3,9 @@
 # the workload's threads write continuously and the programs fire on every
 # event; idempotent re-run, dry run, refusals; serialised concurrent runs.
 # The workload checks after every single event that exactly one program
-# handled it and that no value was lost (cmd/demo_workload.c).
+# handled it and that no value was lost (examples/demo/demo_workload.c).
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 
 echo "== first deploy of v1"
 U rollout "$M/demo_v1.yaml" -j > "$tmp/r1.json"

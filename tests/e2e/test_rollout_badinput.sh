@@ -8,26 +8,9 @@
 # was (same pins, same programs, same generation, journal idle), and the
 # foreign pins are still there.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 
-# expect WANT_RC PATTERN cmd...: runs cmd, checks its exit status, that
-# stderr matches PATTERN (grep -E, case-insensitive) and has no sanitizer
-# report, and that the exit is not a crash.
-n=0
-expect() {
-	local want=$1 pat=$2 rc; shift 2
-	n=$((n + 1))
-	set +e
-	"$@" > "$tmp/x$n.out" 2> "$tmp/x$n.err"
-	rc=$?
-	set -e
-	if grep -qE 'Sanitizer|runtime error:|LeakSanitizer' "$tmp/x$n.err"; then
-		cat "$tmp/x$n.err"; fail "[$*]: sanitizer report"
-	fi
-	[ "$rc" = "$want" ] || fail "[$*]: exit $rc, want $want: $(cat "$tmp/x$n.err")"
-	grep -qiE -- "$pat" "$tmp/x$n.err" || fail "[$*]: stderr does not match '$pat': $(cat "$tmp/x$n.err")"
-	echo "  exit $rc: $(grep '^uptrkv' "$tmp/x$n.err" | tail -1 | cut -c1-200)"
-}
+EXPECT_ICASE=1	# expect: the messages' case is not what is checked
 
 # What must never change: every pin under bpffs, and the live deployment.
 state() {

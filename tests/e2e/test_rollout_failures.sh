@@ -17,16 +17,16 @@
 # the old layout's bytes (a half-built new slot would show as extra bytes).
 # CASES="a b c f d e" (the default) selects cases.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 CASES=${CASES:-a b c f d e g}
 POINTS=${POINTS:-preflight migrate switch switched reclaim}
 UPTRKV_BIN=$BUILD/uptrkv
 
 has_case() { [[ " $CASES " == *" $1 "* ]]; }
 
-# run NAME cmd...: runs a command with stdout/stderr in $tmp/NAME.{out,err},
+# run_as NAME cmd...: runs a command with stdout/stderr in $tmp/NAME.{out,err},
 # sets RC; a sanitizer report anywhere is a failure whatever the exit code.
-run() {
+run_as() {
 	local name=$1; shift
 	set +e
 	{ "$@" > "$tmp/$name.out" 2> "$tmp/$name.err"; } 2> /dev/null	# no "Killed" line
@@ -98,7 +98,7 @@ check_alive() { kill -0 "$WL_PID" 2>/dev/null || { cat "$tmp/$WL_NAME.err"; fail
 refused() {
 	local name=$1 manifest=$2
 	snap "$name.before"; pins "$name.before"
-	run "$name" U rollout "$manifest"
+	run_as "$name" U rollout "$manifest"
 	[ "$RC" = 1 ] || fail "$name: exit $RC, want 1: $(cat "$tmp/$name.err")"
 	echo "  exit 1: $(grep "^uptrkv:" "$tmp/$name.err" | tail -1)"
 	snap "$name.after"; pins "$name.after"
@@ -135,7 +135,7 @@ if has_case a; then
 	grep -q "outside of the allowed memory range" "$tmp/a.err" || fail "a: the tail lacks the verifier's reason"
 	[ "$(wc -l < "$tmp/a.err")" -lt 40 ] || fail "a: the whole log without -v ($(wc -l < "$tmp/a.err") lines)"
 	# The verifier's own words are there with -v.
-	run a-verbose U -v rollout "$M/bad_verifier.yaml"
+	run_as a-verbose U -v rollout "$M/bad_verifier.yaml"
 	[ "$RC" = 1 ] || fail "a (-v): exit $RC"
 	grep -qiE "invalid access to memory|outside of the allowed memory range|mem_size" "$tmp/a-verbose.err" ||
 		fail "a: -v shows no verifier log: $(tail -5 "$tmp/a-verbose.err")"
@@ -179,12 +179,7 @@ if has_case f; then
 		> "$tmp/f.out" 2> "$tmp/f.err" &
 	pid=$!
 	set -e
-	for _ in $(seq 1 2000); do
-		grep -q "paused at preflight" "$tmp/f.err" 2>/dev/null && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.01
-	done
-	grep -q "paused at preflight" "$tmp/f.err" || fail "f: never paused at preflight: $(cat "$tmp/f.err")"
+	wait_line 20 "paused at preflight" "$tmp/f.err" "$pid" || fail "f: never paused at preflight: $(cat "$tmp/f.err")"
 	kill -KILL "$BRIEF_PID"
 	wait "$BRIEF_PID" 2>/dev/null || true
 	set +e; wait "$pid"; RC=$?; set -e
@@ -211,7 +206,7 @@ kill_run() {
 	local p=$1 v=$2 old=$(($2 - 1)) gen name=kill-$1-v$2
 	snap "$name.before"
 	gen=$(json "$tmp/$name.before.st.json" 'j["deployments"][0]["generation"]')
-	run "$name" env UPTRKV_TEST_KILL_AT="$p" "$UPTRKV_BIN" --bpffs "$bpffs" rollout "$M/demo_v$v.yaml" -j
+	run_as "$name" env UPTRKV_TEST_KILL_AT="$p" "$UPTRKV_BIN" --bpffs "$bpffs" rollout "$M/demo_v$v.yaml" -j
 	[ "$RC" = 137 ] || fail "$name: exit $RC, want 137 (killed): $(cat "$tmp/$name.err")"
 	grep -q "killed at $p" "$tmp/$name.err" || fail "$name: not killed at $p"
 	check_alive
@@ -225,7 +220,7 @@ kill_run() {
 	migrate|switch) [ "$state" = "interrupted while migrating" ] && [ "$ver" = $old ] && [ "$g" = "$gen" ] ;;
 	switched|reclaim) [ "$state" = "interrupted after the switch" ] && [ "$ver" = "$v" ] && [ "$g" = $((gen + 1)) ] ;;
 	esac || fail "$name: after the kill: state '$state', version $ver, generation $g (was $gen)"
-	run "$name.rerun" U rollout "$M/demo_v$v.yaml" -j
+	run_as "$name.rerun" U rollout "$M/demo_v$v.yaml" -j
 	[ "$RC" = 0 ] || fail "$name: the re-run exited $RC: $(cat "$tmp/$name.rerun.err")"
 	local res rec
 	res=$(json "$tmp/$name.rerun.out" 'j["result"]')
@@ -274,12 +269,7 @@ signal_run() {
 		> "$tmp/$name.out" 2> "$tmp/$name.err" &
 	pid=$!
 	set -e
-	for _ in $(seq 1 1000); do
-		grep -q "paused at $p" "$tmp/$name.err" 2>/dev/null && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.01
-	done
-	grep -q "paused at $p" "$tmp/$name.err" || fail "$name: never paused at $p: $(cat "$tmp/$name.err")"
+	wait_line 10 "paused at $p" "$tmp/$name.err" "$pid" || fail "$name: never paused at $p: $(cat "$tmp/$name.err")"
 	kill -s "$sig" "$pid"
 	set +e; wait "$pid"; RC=$?; set -e
 	grep -qE 'Sanitizer|runtime error:' "$tmp/$name.err" && { cat "$tmp/$name.err"; fail "$name: sanitizer report"; }
@@ -322,7 +312,7 @@ if has_case g; then
 	sleep 0.2
 	for p in preflight migrate switch; do
 		snap "g-$p.before"
-		run "g-$p" env UPTRKV_TEST_FAIL_AT=$p "$UPTRKV_BIN" --bpffs "$bpffs" rollout "$M/demo_v2.yaml"
+		run_as "g-$p" env UPTRKV_TEST_FAIL_AT=$p "$UPTRKV_BIN" --bpffs "$bpffs" rollout "$M/demo_v2.yaml"
 		[ "$RC" = 1 ] || fail "g: fail at $p: exit $RC: $(cat "$tmp/g-$p.err")"
 		grep -q "failure injected at $p; nothing was changed" "$tmp/g-$p.err" ||
 			fail "g: fail at $p: $(cat "$tmp/g-$p.err")"
@@ -335,7 +325,7 @@ if has_case g; then
 	# After the switch: the old version must run again, the same programs.
 	snap g-switched.before
 	gen=$(json "$tmp/g-switched.before.st.json" 'j["deployments"][0]["generation"]')
-	run g-switched env UPTRKV_TEST_FAIL_AT=switched "$UPTRKV_BIN" --bpffs "$bpffs" rollout "$M/demo_v2.yaml"
+	run_as g-switched env UPTRKV_TEST_FAIL_AT=switched "$UPTRKV_BIN" --bpffs "$bpffs" rollout "$M/demo_v2.yaml"
 	[ "$RC" = 1 ] || fail "g: fail at switched: exit $RC: $(cat "$tmp/g-switched.err")"
 	grep -q "failed after the switch and was rolled back" "$tmp/g-switched.err" ||
 		fail "g: fail at switched: $(cat "$tmp/g-switched.err")"
@@ -351,9 +341,9 @@ PY
 	check_live g-switched.after 1 $((gen + 2))
 	check_alive
 	# It can be rolled out again, and the run two back is reported if its slot is lost.
-	run g-again U rollout "$M/demo_v2.yaml"
+	run_as g-again U rollout "$M/demo_v2.yaml"
 	[ "$RC" = 0 ] || fail "g: re-run after the roll-back: $(cat "$tmp/g-again.err")"
-	run g-lost env UPTRKV_TEST_FAIL_AT=switch "$UPTRKV_BIN" --bpffs "$bpffs" rollout "$M/demo_v3.yaml"
+	run_as g-lost env UPTRKV_TEST_FAIL_AT=switch "$UPTRKV_BIN" --bpffs "$bpffs" rollout "$M/demo_v3.yaml"
 	[ "$RC" = 1 ] || fail "g: v3 fail at switch: exit $RC"
 	# Its slot is gone, but the history keeps it, and says how to get it back.
 	grep -q "version 1, two back, is no longer in a slot but is kept in the history: 'uptrkv rollback demo --to-version 1'" "$tmp/g-lost.err" ||

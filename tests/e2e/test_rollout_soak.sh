@@ -8,7 +8,7 @@
 # mixed. At the end: 0 errors, the deployment at v3 with every store using
 # exactly v3's bytes (100 switches leaked no space), journal idle.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 ROLLBACKS=${SOAK_ROLLBACKS:-100}
 
 per_store() { U diff "$M/demo_v$1.yaml" "$M/demo_v$1.yaml" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["bytes_after"])'; }

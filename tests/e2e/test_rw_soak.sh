@@ -10,7 +10,7 @@
 # key and in a widened one. The app reports stale reads, lost writes, lost
 # events and errors; BPF reports failed gets and puts. All must be 0.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 SWITCHES=${RW_SWITCHES:-30}
 KILLS=${RW_KILLS:-8}
 THREADS=${RW_THREADS:-8}
@@ -29,19 +29,14 @@ U rollout "$(manifest 1)" > /dev/null
 "$BUILD/tests/e2e/rw_app" "$bpffs" rw "$THREADS" "$tmp/rw.report" > "$tmp/rw.out" 2> "$tmp/rw.err" &
 APP=$!
 WORKLOAD_PIDS+=("$APP")
-for _ in $(seq 1 500); do
-	grep -q '^ready' "$tmp/rw.out" && break
-	kill -0 "$APP" 2>/dev/null || { cat "$tmp/rw.err"; fail "rw_app died"; }
-	sleep 0.01
-done
-grep -q '^ready' "$tmp/rw.out" || fail "rw_app never got ready"
+wait_line 5 '^ready' "$tmp/rw.out" "$APP" || { cat "$tmp/rw.err"; fail "rw_app never got ready"; }
 
 points=(migrate switch switched move reclaim)
 version=1 kills=0 recovered=0 rollbacks=0
-# run ARGS...: one switch, to be killed when $kill_at is set ("random": at a
+# switch_once ARGS...: one switch, to be killed when $kill_at is set ("random": at a
 # random moment; else at that step); then the same command again, which
 # finishes or undoes the killed one first.
-run() {
+switch_once() {
 	local rc=0
 	if [ -z "${kill_at:-}" ]; then
 		U "$@" -j > "$tmp/sw.json" 2> "$tmp/sw.err" || rc=$?
@@ -72,11 +67,11 @@ for i in $(seq 1 "$SWITCHES"); do
 	fi
 	# rollbacks between layouts 1 and 2 only: back to layout 0 would narrow
 	if [ $((i % 4)) = 0 ] && [ "$version" -ge 3 ]; then
-		run rollback rw
+		switch_once rollback rw
 		rollbacks=$((rollbacks + 1))
 	else
 		version=$((version + 1))
-		run rollout "$(manifest "$version")"
+		switch_once rollout "$(manifest "$version")"
 	fi
 	[ $((i % 10)) = 0 ] && echo "  $i switches, $kills killed"
 done

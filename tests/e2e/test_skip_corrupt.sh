@@ -6,7 +6,7 @@
 # migrated and keeps working with no error; the left-out thread's
 # application calls get -ESTALE, as the message says; its old slot is kept.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 C="$BUILD/tests/e2e/corrupt_store"
 [ -x "$C" ] || fail "missing $C"
 

@@ -1,13 +1,13 @@
 #!/bin/bash
 # What a verifier rejection shows (bpf/demo_bad_verifier.bpf.c, an access the
-# verifier refuses at line 26), root, real BPF, private bpffs (lib.sh):
+# verifier refuses at line 26), root, real BPF, private bpffs (env.sh):
 #  - text: only the log's tail on stderr, with the failing instruction, its
 #    source line, the verifier's reason and how to get the rest;
 #  - -j: one document on stdout with that tail as verifier_log, and none of
 #    the log as free text on stderr;
 #  - -v (with or without -j): the whole log on stderr.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 obj=$PWD/$BUILD/bpf/demo_bad_verifier.bpf.o
 [ -e "$obj" ] || fail "missing $obj"
 sed "s|^object: .*|object: $obj|" "$M/demo_v2.yaml" > "$M/bad.yaml"
@@ -65,7 +65,7 @@ echo "ok   -j: no log lines on stderr, only where to find them"
 echo "== -j -v"
 rollout json-verbose -j -v
 grep -q "$REASON" "$tmp/json-verbose.err" || fail "-j -v: no log on stderr"
-jq -e '.code == "verifier"' "$tmp/json-verbose.out" > /dev/null || fail "-j -v: $(cat "$tmp/json-verbose.out")"
+[ "$(json "$tmp/json-verbose.out" "j['code'] == 'verifier'")" = True ] || fail "-j -v: $(cat "$tmp/json-verbose.out")"
 echo "ok   -j -v: the whole log on stderr, the document on stdout"
 
 [ ! -e "$bpffs/uptrkv/demo" ] || fail "a refused first rollout left $bpffs/uptrkv/demo"

@@ -12,8 +12,8 @@
 #   5. state: rolled_back with to_version returns every host to v1, and
 #      again is all changed=0.
 set -euo pipefail
-source "$(dirname "$0")/../e2e/lib.sh"
-command -v ansible-playbook >/dev/null || { echo "SKIP: ansible-playbook not installed (make deps)"; exit 77; }
+source "$(dirname "$0")/../e2e/env.sh"
+command -v ansible-playbook >/dev/null || skip "ansible-playbook not installed (make deps)"
 
 HOSTS="host1 host2 host3 host4"
 declare -A FS
@@ -52,8 +52,8 @@ for h in $HOSTS; do
 	for t in /proc/$WL_PID/task/*; do renice -n 19 -p "${t##*/}" >/dev/null; done
 done
 
-version() { "$BUILD/uptrkv" --bpffs "${FS[$1]}" -j status demo | jq .deployments[0].version; }
-revisions() { "$BUILD/uptrkv" --bpffs "${FS[$1]}" -j history demo | jq '.revisions | length'; }
+version() { "$BUILD/uptrkv" --bpffs "${FS[$1]}" -j status demo | json /dev/stdin 'j["deployments"][0]["version"]'; }
+revisions() { "$BUILD/uptrkv" --bpffs "${FS[$1]}" -j history demo | json /dev/stdin 'len(j["revisions"])'; }
 versions() { local v=""; for h in $HOSTS; do v="$v $(version $h)"; done; echo "${v# }"; }
 # play NAME PLAYBOOK [args]: runs ansible-playbook, output in $tmp/NAME.log, status in $rc
 play() {
@@ -111,7 +111,7 @@ play gate rollout.yml -e uptrkv_manifest="$M/demo_v2.yaml" \
 [ "$(revisions host4)" = "$rev4" ] || fail "host4 was touched"
 grep -q "TASK \[uptrkv.fleet.canary : Roll host3 back to version 1\]" "$tmp/gate.log" || { show gate; fail "no rollback of host3"; }
 "$BUILD/uptrkv" --bpffs "${FS[host3]}" -j history demo |
-	jq -e '.revisions[-1].outcome == "rolled_back" and .revisions[-1].version == 1 and .revisions[-2].version == 2' >/dev/null ||
+	json /dev/stdin 'j["revisions"][-1]["outcome"] == "rolled_back" and j["revisions"][-1]["version"] == 1 and j["revisions"][-2]["version"] == 2' | grep -qx True ||
 	fail "host3's history does not end with v2 then a rollback to v1"
 grep -q "wave: host4" "$tmp/gate.log" && fail "the waves went on to host4"
 echo "  exit $rc; host1-2 on v2, host3 rolled back to v1, host4 untouched"
@@ -139,14 +139,14 @@ adhoc() {
 }
 adhoc ok "manifest=$M/demo_v2.yaml"
 [ $rc = 0 ] || fail "module: $(cat "$tmp/ok.log")"
-jq -e '.changed and .version == 2 and .previous_version == 1 and .plan.compatible and (.timing_ms.total | type) == "number" and .result == "upgraded"' \
-	"$tmp/ok.json" > /dev/null || fail "module result: $(cat "$tmp/ok.json")"
+[ "$(json "$tmp/ok.json" 'bool(j["changed"] and j["version"] == 2 and j["previous_version"] == 1 and j["plan"]["compatible"] and type(j["timing_ms"]["total"]) in (int, float) and j["result"] == "upgraded")')" = True ] ||
+	fail "module result: $(cat "$tmp/ok.json")"
 sed -e 's/resize: truncate.*//' "$M/demo_v3.yaml" > "$tmp/v3_no_truncate.yaml"
 adhoc refused "manifest=$tmp/v3_no_truncate.yaml"
 [ $rc != 0 ] || fail "module: an incompatible change succeeded"
 grep -q "^host1 | FAILED! =>" "$tmp/refused.log" || fail "module: not reported failed: $(cat "$tmp/refused.log")"
-jq -e '.code == "incompatible" and (.msg | test("nothing was changed")) and .plan.compatible == false and .version == 2' \
-	"$tmp/refused.json" > /dev/null || fail "module failure: $(cat "$tmp/refused.json")"
+[ "$(json "$tmp/refused.json" 'j["code"] == "incompatible" and match("nothing was changed", j["msg"]) and j["plan"]["compatible"] == False and j["version"] == 2')" = True ] ||
+	fail "module failure: $(cat "$tmp/refused.json")"
 [ "$(version host1)" = 2 ] || fail "module: host1 changed"
 echo "  version, previous_version, plan, timing_ms; failed with code incompatible and the plan"
 

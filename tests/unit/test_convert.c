@@ -52,6 +52,30 @@ static void test_sint(void **state)
 	assert_true(s64 == 0xcfc7);
 }
 
+/* The one integer reader the conversions and dump's values share. */
+static void test_read_int(void **state)
+{
+	__s8 m1 = -1;
+	__s16 m300 = -300;
+	__s32 big = INT32_MIN;
+	__s64 m5 = -5;
+	__u32 u = 0x80000000u;
+	__u8 flag = 1;
+
+	(void)state;
+	assert_int_equal(uptrkv_read_sint(&m1, 1), -1);
+	assert_int_equal(uptrkv_read_uint(&m1, 1), 0xff);
+	assert_int_equal(uptrkv_read_sint(&m300, 2), -300);
+	assert_int_equal(uptrkv_read_sint(&big, 4), INT32_MIN);
+	assert_int_equal(uptrkv_read_sint(&m5, 8), -5);
+	assert_int_equal(uptrkv_read_uint(&u, 4), 0x80000000u);
+	assert_true(uptrkv_int_size_ok(8) && !uptrkv_int_size_ok(3) && !uptrkv_int_size_ok(0));
+	assert_int_equal(uptrkv_value__s64(UPTRKV_T_S16, &m300), -300);
+	assert_int_equal(uptrkv_value__u64(UPTRKV_T_U32, &u), 0x80000000u);
+	assert_int_equal(uptrkv_value__u64(UPTRKV_T_BOOL, &flag), 1);
+	assert_int_equal(uptrkv_value__u64(UPTRKV_T_STRING, "abc"), 0);
+}
+
 static void test_bytes(void **state)
 {
 	__u8 src[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, dst[12];
@@ -95,6 +119,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uint),
 		cmocka_unit_test(test_sint),
+		cmocka_unit_test(test_read_int),
 		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_reset_and_errors),
 	};

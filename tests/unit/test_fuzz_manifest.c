@@ -29,9 +29,9 @@
 #define DEFAULT_SEED 0x5eed1234abcdull
 
 static const char *const inputs[] = {
-	"manifests/demo_v1.yaml",
-	"manifests/demo_v2.yaml",
-	"manifests/demo_v3.yaml",
+	"examples/demo/demo_v1.yaml",
+	"examples/demo/demo_v2.yaml",
+	"examples/demo/demo_v3.yaml",
 	"tests/unit/manifests/good_full.yaml",
 	"tests/unit/manifests/good_minimal.yaml",
 };
@@ -344,7 +344,7 @@ static int to_top(void **state)
 	char top[PATH_MAX];
 
 	(void)state;
-	if (ut_find_top("manifests/demo_v1.yaml", top))
+	if (ut_find_top("examples/demo/demo_v1.yaml", top))
 		return -1;
 	return chdir(top) ? -1 : 0;
 }

@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "version.h"
+#include "hook.h"
 
 static void parse_ok(const char *sec, const char *attach, struct uptrkv_hook_spec *h)
 {

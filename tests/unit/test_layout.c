@@ -41,7 +41,7 @@ static void test_entry_roundtrip(void **state)
 				assert_int_equal(UPTRKV_ENT_OFF(e), off);
 				assert_int_equal(UPTRKV_ENT_SIZE(e), size);
 			}
-	/* The RFC's 12-bit size could not hold 4096. */
+	/* A 12-bit size could not hold 4096 (bpf/uptrkv_layout.h). */
 	assert_int_equal(UPTRKV_ENT_SIZE(UPTRKV_ENT(7, 0, 4096)), 4096);
 	assert_int_equal(UPTRKV_ENT_OFF(UPTRKV_ENT(7, 4088, 8)), 4088);
 	/* Fields do not overlap: all masks together cover 32 bits once. */

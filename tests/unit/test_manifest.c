@@ -313,12 +313,12 @@ static void test_demo_manifests(void **state)
 		struct uptrkv_diags d = {};
 		const char *want;
 
-		snprintf(path, sizeof(path), "%s/../../../manifests/%s", fixtures, demos[i].file);
+		snprintf(path, sizeof(path), "%s/examples/demo/%s", top, demos[i].file);
 		assert_int_equal(uptrkv_manifest__load(path, NULL, &m, &d), 0);
 		assert_string_equal(m->name, "demo");
 		assert_int_equal(m->version, demos[i].version);
 		assert_int_equal(m->nr_keys, demos[i].nr);
-		/* ../build/bpf/demo_vN.bpf.o against manifests/, folded */
+		/* ../../build/bpf/demo_vN.bpf.o against examples/demo/, folded */
 		want = strstr(m->object, "/build/bpf/demo_v");
 		assert_non_null(want);
 		assert_null(strstr(m->object, ".."));

@@ -16,7 +16,7 @@
 #include "unit/helpers.h"
 #include "uptrkv.h"
 
-static char top[PATH_MAX];	/* source tree: manifests/ lives here */
+static char top[PATH_MAX];	/* source tree: examples/demo/ lives here */
 
 
 static struct uptrkv_manifest *demo(int v)
@@ -25,7 +25,7 @@ static struct uptrkv_manifest *demo(int v)
 	struct uptrkv_manifest *m = NULL;
 	struct uptrkv_diags d = {};
 
-	snprintf(path, sizeof(path), "%s/manifests/demo_v%d.yaml", top, v);
+	snprintf(path, sizeof(path), "%s/examples/demo/demo_v%d.yaml", top, v);
 	if (uptrkv_manifest__load(path, NULL, &m, &d))
 		fail_msg("%s: %s", path, d.n ? d.v[0].msg : "load failed");
 	uptrkv_diags__free(&d);
@@ -438,8 +438,8 @@ int main(void)
 		cmocka_unit_test(test_names),
 	};
 
-	if (ut_find_top("manifests/demo_v1.yaml", top)) {
-		fprintf(stderr, "manifests/demo_v1.yaml not found\n");
+	if (ut_find_top("examples/demo/demo_v1.yaml", top)) {
+		fprintf(stderr, "examples/demo/demo_v1.yaml not found\n");
 		return 1;
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Shared by the demo program versions bpf/demo_v{1,2,3}.bpf.c. Each version
+ * Shared by the demo program versions examples/demo/demo_v{1,2,3}.bpf.c. Each version
  * handles getppid() from registered threads, the workload's "event":
  *   sys_enter  counts the event in key 1 (unchanged in every version) and
  *              stamps its version number in key 9 (version_seen);

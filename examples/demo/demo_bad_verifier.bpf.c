@@ -2,7 +2,7 @@
 /*
  * A demo version 2 that the verifier must reject (tests/e2e/
  * test_rollout_failures.sh): the same maps, keys and programs as
- * bpf/demo_v2.bpf.c, but on_enter writes through the data-page uptr at a
+ * examples/demo/demo_v2.bpf.c, but on_enter writes through the data-page uptr at a
  * random index up to 8191, past the 4 KiB the kernel knows the page has.
  * It compiles, bound to the v2 layout like demo_v2.bpf.o; loading it fails,
  * so a rollout to it must stop in the preflight, changing nothing.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * uptrkv-demo-workload: the application side of the demo deployment
- * (manifests/demo_v*.yaml, bpf/demo_v*.bpf.c). Each thread registers its
+ * (examples/demo/demo_v*.yaml, examples/demo/demo_v*.bpf.c). Each thread registers its
  * store and loops:
  *   - put rx_bytes = i, then read it back: an unchanged key never loses a write;
  *   - getppid(): the "event"; the live version's sys_enter counts it in key 1;
@@ -27,10 +27,30 @@
 #include <time.h>
 #include <unistd.h>
 #include "uptrkv.h"
+/* The build writes these with `uptrkv gen header examples/demo/demo_vN.yaml
+ * --prefix demo_vN`, as a user would: the workload follows every version,
+ * and some keys live in only some of them. */
+#include "demo_v1_app.h"
+#include "demo_v2_app.h"
+#include "demo_v3_app.h"
 
-enum { K_RX = 0, K_EVENTS = 1, K_COMM = 3, K_FLAGS = 4, K_BLOB = 6, K_LABEL = 8,
-       K_VERSION = 9, K_BIG = 10, K_RATIO = 11 };
-#define BLOB_LEN 64
+/* A key keeps its id across versions, whatever its name becomes. */
+enum {
+	K_RX = DEMO_V3_KEY_RX_BYTES,
+	K_EVENTS = DEMO_V1_KEY_EVENTS,		/* 'syscalls' from v2 on */
+	K_COMM = DEMO_V3_KEY_COMM,
+	K_FLAGS = DEMO_V3_KEY_FLAGS,
+	K_BLOB = DEMO_V3_KEY_BLOB,
+	K_LABEL = DEMO_V2_KEY_LABEL,		/* v2 only */
+	K_VERSION = DEMO_V3_KEY_VERSION_SEEN,
+	K_BIG = DEMO_V3_KEY_BIG,		/* v3 only */
+	K_RATIO = DEMO_V3_KEY_RATIO,		/* v3 only */
+};
+_Static_assert(DEMO_V1_KEY_EVENTS == DEMO_V2_KEY_SYSCALLS &&
+	       DEMO_V2_KEY_SYSCALLS == DEMO_V3_KEY_SYSCALLS, "key 1 keeps its id");
+_Static_assert(DEMO_V1_KEY_BLOB == DEMO_V3_KEY_BLOB && DEMO_V1_KEY_COMM == DEMO_V3_KEY_COMM,
+	       "the stable keys keep their ids");
+#define BLOB_LEN DEMO_V1_SIZE_BLOB	/* v1's size; v2 grows it */
 #define MAX_VERSIONS 16
 
 struct cfg {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Demo version 1 (manifests/demo_v1.yaml, which the build makes its header of). */
+/* Demo version 1 (examples/demo/demo_v1.yaml, which the build makes its header of). */
 #include "uptrkv.bpf.h"
 #include "demo_v1.keys.h"
 #define DEMO_EVENTS_PTR(s)	demo_ptr_events(s)

@@ -9,7 +9,7 @@
 #   5. undeploys and cleans up.
 # It uses a private bpffs in a temp dir (uptrkv mounts it), never /sys/fs/bpf.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 [ "$(id -u)" = 0 ] || { echo "make demo loads BPF programs: run it as root"; exit 1; }
 
@@ -28,7 +28,7 @@ trap cleanup EXIT
 # The manifests name ../build/bpf/demo_vN.bpf.o; point them at this build.
 mkdir -p "$tmp/manifests"
 for v in 1 2 3; do
-	sed "s|^object: .*|object: $PWD/$BUILD/bpf/demo_v$v.bpf.o|" manifests/demo_v$v.yaml > "$tmp/manifests/demo_v$v.yaml"
+	sed "s|^object: .*|object: $PWD/$BUILD/bpf/demo_v$v.bpf.o|" examples/demo/demo_v$v.yaml > "$tmp/manifests/demo_v$v.yaml"
 done
 M=$tmp/manifests
 u() { echo; echo "\$ uptrkv $*"; "$UPTRKV" --bpffs "$bpffs" "$@"; }
