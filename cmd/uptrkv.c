@@ -242,12 +242,17 @@ static error_t cmd_parser(int key, char *arg, struct argp_state *state)
 	struct args_fill *f = state->input;
 	error_t err;
 
-	if (key == ARGP_KEY_ARGS || key == ARGP_KEY_END) {
+	/* Declining each ARGP_KEY_ARG makes argp offer them all as ARGP_KEY_ARGS. */
+	if (key == ARGP_KEY_ARG)
+		return ARGP_ERR_UNKNOWN;
+	if (key == ARGP_KEY_ARGS)
+		return fill_args(f, key, state);
+	if (key == ARGP_KEY_END) {
 		err = fill_args(f, key, state);
 		if (err)
 			return err;
 	}
-	if (key == ARGP_KEY_ARG || key == ARGP_KEY_ARGS || !f->c->argp->parser)
+	if (!f->c->argp->parser)
 		return ARGP_ERR_UNKNOWN;
 	state->input = f->input;
 	err = f->c->argp->parser(key, arg, state);
