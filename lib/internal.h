@@ -23,6 +23,11 @@ struct uptrkv_types {
 	__u8 type[UPTRKV_NR_SLOTS][UPTRKV_MAX_KEYS];	/* uptrkv_type + 1; 0: none */
 };
 
+/* Registers the calling thread with every key of the deployment's live
+ * layout at its default, from the key record (lib/store.c, for lib/app.c). */
+int uptrkv_store__register_live(struct uptrkv_store *s, __u32 reserve, struct uptrkv_thread **out,
+				struct uptrkv_error *e);
+
 /* The largest BPF object uptrkv reads, checks and keeps a copy of. */
 #define UPTRKV_OBJECT_MAX	(64u << 20)
 
