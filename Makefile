@@ -54,6 +54,18 @@ LIB_SOVER   := $(firstword $(subst ., ,$(LIB_VERSION)))
 LIB_SO      := $(BUILD)/libuptrkv.so.$(LIB_VERSION)
 LIB_MAP     := lib/libuptrkv.map
 
+# The app runtime (docs/design.md, "The app runtime"): what an application
+# that registers threads and uses the store links, as libuptrkv-app.a and
+# libuptrkv-app.so.0 (lib/libuptrkv-app.map), with uptrkv-app.pc. Neither
+# libyaml, the manifest parser nor the rollout engine: only libbpf.
+# tests/e2e/test_app_lib.sh checks what it links. libuptrkv holds it too.
+APP_SRC    := lib/app.c lib/store.c lib/alloc.c lib/convert.c lib/error.c lib/deploy_name.c
+APP_OBJ    := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(APP_SRC))
+APP_A      := $(BUILD)/libuptrkv-app.a
+APP_SO     := $(BUILD)/libuptrkv-app.so.$(LIB_VERSION)
+APP_MAP    := lib/libuptrkv-app.map
+APP_LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf) -lpthread
+
 BPF_SRC   := $(sort $(wildcard bpf/*.bpf.c))
 BPF_OBJ   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
 # Skeletons for the programs libuptrkv embeds (uptrkv_*) and the tests use.
@@ -79,7 +91,7 @@ BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 .PHONY: FORCE all install uninstall check-clang deps deps-check test test-build unit e2e test-fleet soak bench demo clean
 .DELETE_ON_ERROR:
 
-all: check-clang $(LIB_A) $(LIB_SO) $(BPF_OBJ) $(UPTRKV) $(DEMO_WL)
+all: check-clang $(LIB_A) $(LIB_SO) $(APP_A) $(APP_SO) $(BPF_OBJ) $(UPTRKV) $(DEMO_WL)
 
 check-clang:
 	@v=$$([ -n "$(CLANG)" ] && $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1); \
@@ -150,6 +162,15 @@ $(LIB_SO): $(LIB_OBJ) $(LIB_MAP)
 	$(Q)$(CC) -shared $(LDFLAGS_SAN) -Wl,-soname,libuptrkv.so.$(LIB_SOVER) \
 		-Wl,--version-script=$(LIB_MAP) -o $@ $(LIB_OBJ) $(LDLIBS)
 
+$(APP_A): $(APP_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(APP_SO): $(APP_OBJ) $(APP_MAP)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -shared $(LDFLAGS_SAN) -Wl,-soname,libuptrkv-app.so.$(LIB_SOVER) \
+		-Wl,--version-script=$(APP_MAP) -o $@ $(APP_OBJ) $(APP_LDLIBS)
+
 $(BUILD)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(wildcard lib/*.h) bpf/uptrkv_layout.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
@@ -167,9 +188,10 @@ $(UPTRKV): $(CMD_OBJ) $(LIB_A)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS_SAN) -o $@ $^ $(LDLIBS)
 
-$(DEMO_WL): $(BUILD)/cmd/demo_workload.o $(LIB_A)
+# The demo app links the app runtime only, as a user's app would.
+$(DEMO_WL): $(BUILD)/cmd/demo_workload.o $(APP_A)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS_SAN) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS_SAN) -o $@ $^ $(APP_LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
@@ -180,6 +202,12 @@ $(BUILD)/tests/e2e/%: tests/e2e/%.c $(LIB_A) $(SKELS) $(wildcard tests/e2e/*.h)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_A) $(LDLIBS) $(LDFLAGS_SAN)
+
+# many_app links the app runtime only (tests/e2e/test_app_lib.sh checks it).
+$(BUILD)/tests/e2e/many_app: tests/e2e/many_app.c $(APP_A)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(APP_A) $(APP_LDLIBS) $(LDFLAGS_SAN)
 
 $(BUILD)/tests/bench/%: tests/bench/%.c $(LIB_A) $(SKELS)
 	@mkdir -p $(@D)
@@ -205,13 +233,16 @@ INSTALLED    := $(BINDIR)/uptrkv $(LIBDIR)/libuptrkv.a \
 		$(LIBDIR)/libuptrkv.so.$(LIB_VERSION) $(LIBDIR)/libuptrkv.so.$(LIB_SOVER) \
 		$(LIBDIR)/libuptrkv.so $(PKGCONFIGDIR)/uptrkv.pc \
 		$(addprefix $(HDR_DIR)/,$(notdir $(LIB_HDRS) $(BPF_HDRS)))
+INSTALLED    += $(LIBDIR)/libuptrkv-app.a $(LIBDIR)/libuptrkv-app.so.$(LIB_VERSION) \
+		$(LIBDIR)/libuptrkv-app.so.$(LIB_SOVER) $(LIBDIR)/libuptrkv-app.so \
+		$(PKGCONFIGDIR)/uptrkv-app.pc
 
-$(BUILD)/uptrkv.pc: lib/uptrkv.pc.template FORCE
+$(BUILD)/%.pc: lib/%.pc.template FORCE
 	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	     -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@.tmp
 	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 
-install: all $(BUILD)/uptrkv.pc
+install: all $(BUILD)/uptrkv.pc $(BUILD)/uptrkv-app.pc
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(HDR_DIR)
@@ -221,6 +252,11 @@ install: all $(BUILD)/uptrkv.pc
 	$(Q)ln -sf libuptrkv.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libuptrkv.so.$(LIB_SOVER)
 	$(Q)ln -sf libuptrkv.so.$(LIB_SOVER) $(DESTDIR)$(LIBDIR)/libuptrkv.so
 	$(Q)$(INSTALL) -m 644 $(BUILD)/uptrkv.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	$(Q)$(INSTALL) -m 644 $(APP_A) $(DESTDIR)$(LIBDIR)/
+	$(Q)$(INSTALL) -m 755 $(APP_SO) $(DESTDIR)$(LIBDIR)/
+	$(Q)ln -sf libuptrkv-app.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libuptrkv-app.so.$(LIB_SOVER)
+	$(Q)ln -sf libuptrkv-app.so.$(LIB_SOVER) $(DESTDIR)$(LIBDIR)/libuptrkv-app.so
+	$(Q)$(INSTALL) -m 644 $(BUILD)/uptrkv-app.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	$(Q)$(INSTALL) -m 644 $(LIB_HDRS) $(BPF_HDRS) $(DESTDIR)$(HDR_DIR)/
 
 # Removes what install put there, and the headers' own folder.
