@@ -287,10 +287,14 @@ test-fleet: deps-check
 	@BUILD=build/san T="$(T)" tests/run.sh fleet
 
 # The long soaks (about 15 minutes): the read-your-writes soak with 120
-# switches and 24 of them killed, and 300 back-to-back rollbacks.
+# switches and 24 of them killed, 300 back-to-back rollbacks, and one app
+# with 100000 registered threads (as many as kernel.pid_max allows) under
+# ulimit -n 1024 through a rollout and a rollback.
 soak: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build
 	@BUILD=build/san T=soak RW_SWITCHES=120 RW_KILLS=24 SOAK_ROLLBACKS=300 \
+		TEST_TIMEOUT=3600 tests/run.sh e2e
+	@BUILD=build/san T=many_threads MANY_THREADS=100000 MANY_NOFILE=1024 \
 		TEST_TIMEOUT=3600 tests/run.sh e2e
 
 # Benchmarks run on the optimised, unsanitised build.

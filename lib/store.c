@@ -83,12 +83,27 @@ struct uptrkv_thread {
 	struct uptrkv_alloc view;	/* scratch: what may not be allocated */
 	__u32 last_seq;			/* hdr->struct_seq after our last change */
 	/* Each key's type (uptrkv_type + 1) in the layout the thread was
-	 * registered for; 0: unknown, not checked. */
-	__u8 reg_type[UPTRKV_MAX_KEYS];
+	 * registered for, for ids below nr_reg_type; 0: unknown, not
+	 * checked. In the header page after this struct when it fits
+	 * there, else malloc'ed (reg_type_heap). */
+	__u8 *reg_type;
+	__u32 nr_reg_type;
+	bool reg_type_heap;
 	bool foreign;			/* someone else (BPF, a rollout) changed
 					 * the meta since: wait a grace period
 					 * before allocating */
 };
+
+/*
+ * A thread's own state lives in its header page, after struct uptrkv_hdr:
+ * BPF and uptrkv's admin programs see only the header's bytes (the uptr's
+ * type bounds them), and the rest of the page, pinned anyway, would be
+ * wasted. So a registration allocates nothing from the heap for layouts
+ * whose key ids fit the space left (docs/benchmarks.md, "Memory per thread").
+ */
+#define THREAD_OFF	((sizeof(struct uptrkv_hdr) + 63) & ~(size_t)63)
+_Static_assert(THREAD_OFF + sizeof(struct uptrkv_thread) <= UPTRKV_PAGE_SIZE,
+	       "thread state fits the header page");
 
 /* ------------------------------------------------------------------ */
 /* store                                                              */
@@ -901,11 +916,16 @@ static __u8 live_type(const struct uptrkv_thread *t, __u32 slot, __u32 key)
 	return ty ? __atomic_load_n(&ty->type[slot][key], __ATOMIC_RELAXED) : 0;
 }
 
+static __u8 registered_type(const struct uptrkv_thread *t, __u32 key)
+{
+	return key < t->nr_reg_type ? t->reg_type[key] : 0;
+}
+
 /* -EPROTO: the key has another type in the live layout than in the one
  * the thread registered for; its bytes mean something else now. */
 static int check_type(const struct uptrkv_thread *t, __u32 slot, __u32 key)
 {
-	__u8 live = live_type(t, slot, key), reg = t->reg_type[key];
+	__u8 live = live_type(t, slot, key), reg = registered_type(t, key);
 
 	return reg && live && reg != live ? -EPROTO : 0;
 }
@@ -922,7 +942,7 @@ static bool prefix_ok(const struct uptrkv_thread *t, __u32 slot, __u32 key)
 /* The thread's layout had key and the live one has not: removed. */
 static bool removed(const struct uptrkv_thread *t, __u32 slot, __u32 key)
 {
-	return t->s->types && t->reg_type[key] && !live_type(t, slot, key);
+	return t->s->types && registered_type(t, key) && !live_type(t, slot, key);
 }
 
 /* Writes an existing value in `slot`; -ENOENT if it is gone, -EMSGSIZE on
@@ -977,14 +997,17 @@ static int create_key(struct uptrkv_thread *t, struct uptrkv_meta *m, __u32 key,
 /* thread API                                                         */
 /* ------------------------------------------------------------------ */
 
+/* t lives in its own header page: that goes last. */
 static void thread_free(struct uptrkv_thread *t)
 {
+	void *meta_mem = t->meta_mem;
+
 	for (__u32 i = 0; i < UPTRKV_MAX_PAGES; i++)
 		if (t->data[i])
 			munmap(t->data[i], UPTRKV_PAGE_SIZE);
-	if (t->meta_mem)
-		munmap(t->meta_mem, META_PAGES * UPTRKV_PAGE_SIZE);
-	free(t);
+	if (t->reg_type_heap)
+		free(t->reg_type);
+	munmap(meta_mem, META_PAGES * UPTRKV_PAGE_SIZE);
 }
 
 /*
@@ -1043,12 +1066,59 @@ static int pick_live_slot(const struct uptrkv_store *s, struct reg *r, struct up
 	return 0;
 }
 
-/* Step 3: the header and meta pages, private until published. */
-static int map_meta(struct uptrkv_thread *t, const struct reg *r, struct uptrkv_error *e)
+/* The largest key id r registers, plus one. */
+static __u32 nr_ids(const struct reg *r)
 {
-	t->meta_mem = map_pages(META_PAGES);
-	if (!t->meta_mem)
+	size_t n = r->rec ? r->rec->nr_keys : r->nr_keys;
+	__u32 top = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		__u32 id = r->rec ? r->rec->keys[i].id : r->keys[i].id;
+
+		top = id + 1 > top ? id + 1 : top;
+	}
+	return top;
+}
+
+/* Each registered key's type, in the header page after t if it fits. */
+static int fill_reg_types(struct uptrkv_thread *t, const struct reg *r)
+{
+	size_t off = THREAD_OFF + sizeof(*t);
+
+	t->nr_reg_type = nr_ids(r);
+	if (off + t->nr_reg_type <= UPTRKV_PAGE_SIZE) {
+		t->reg_type = (__u8 *)t->meta_mem + off;
+	} else {
+		t->reg_type = calloc(t->nr_reg_type, 1);
+		if (!t->reg_type)
+			return -ENOMEM;
+		t->reg_type_heap = true;
+	}
+	for (size_t i = 0; r->rec && i < r->rec->nr_keys; i++)
+		t->reg_type[r->rec->keys[i].id] = r->rec->keys[i].type + 1;
+	for (size_t i = 0; !r->rec && i < r->nr_keys; i++)
+		t->reg_type[r->keys[i].id] = r->keys[i].type ? r->keys[i].type + 1 : 0;
+	return 0;
+}
+
+/* Step 3: the header and meta pages, private until published; the thread's
+ * own state in the header page. */
+static int map_meta(struct uptrkv_store *s, const struct reg *r, struct uptrkv_thread **out,
+		    struct uptrkv_error *e)
+{
+	void *mem = map_pages(META_PAGES);
+	struct uptrkv_thread *t;
+
+	if (!mem)
 		return uptrkv_errno(e, -errno, "register thread: mmap");
+	t = (struct uptrkv_thread *)((char *)mem + THREAD_OFF);
+	t->s = s;
+	t->pid = getpid();
+	t->tid = gettid();
+	t->meta_mem = mem;
+	*out = t;
+	if (fill_reg_types(t, r))
+		return uptrkv_err(e, -ENOMEM, "register thread: out of memory");
 	t->hdr = t->meta_mem;
 	for (__u32 i = 0; i < UPTRKV_NR_SLOTS; i++)
 		t->meta[i] = (void *)((char *)t->meta_mem + (1 + i) * UPTRKV_PAGE_SIZE);
@@ -1107,36 +1177,19 @@ static int publish(struct uptrkv_thread *t, const struct reg *r, struct uptrkv_e
 	return 0;
 }
 
-static struct uptrkv_thread *thread_new(struct uptrkv_store *s)
-{
-	struct uptrkv_thread *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return NULL;
-	t->s = s;
-	t->pid = getpid();
-	t->tid = gettid();
-	return t;
-}
-
 /* Steps 3 to 5, for the slot and keys r names (the lock held if deployed). */
 static int build(struct uptrkv_store *s, const struct reg *r, struct uptrkv_thread **out,
 		 struct uptrkv_error *e)
 {
-	struct uptrkv_thread *t = thread_new(s);
+	struct uptrkv_thread *t = NULL;
 	int err;
 
-	if (!t)
-		return uptrkv_err(e, -ENOMEM, "register thread: out of memory");
-	for (size_t i = 0; r->rec && i < r->rec->nr_keys; i++)
-		t->reg_type[r->rec->keys[i].id] = r->rec->keys[i].type + 1;
-	for (size_t i = 0; !r->rec && i < r->nr_keys; i++)
-		t->reg_type[r->keys[i].id] = r->keys[i].type ? r->keys[i].type + 1 : 0;
-	err = map_meta(t, r, e);
+	err = map_meta(s, r, &t, e);
 	err = err ?: fill_keys(t, r, e);
 	err = err ?: publish(t, r, e);
 	if (err) {
-		thread_free(t);
+		if (t)
+			thread_free(t);
 		return err;
 	}
 	*out = t;

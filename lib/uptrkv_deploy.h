@@ -8,6 +8,8 @@
  *                   layout hash and version, rollout journal
  *   state           ARRAY of 4 KiB blobs: the manifest recorded per slot
  *   sync            ARRAY_OF_MAPS; updating it waits for an RCU grace period
+ *   types, keys     mmapable ARRAYs: per slot, each key's type, and the key
+ *                   record app threads register with (lib/keyrec.h)
  *   maps/MAP        the object's other maps, shared by every version
  *   hook-N/...      per hook: dispatcher prog array, entry link
  *   slot-S/PROG     the programs of the version deployed in slot S

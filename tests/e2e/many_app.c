@@ -4,9 +4,9 @@
  * register in deployment NAME (key 0 "mine", u64; version 2 adds key 1
  * "added", u64, default 42) and stay registered, so that a low open-file
  * limit shows whether registration holds a file descriptor per thread.
- *   many_app BPFFS NAME NTHREADS < commands
- * Prints "ready N FAILED first-error" once every thread has tried. Then,
- * one command a line on stdin:
+ *   many_app BPFFS NAME NTHREADS CMDFILE
+ * Prints "ready N FAILED first-error" once every thread has tried. Then
+ * it follows CMDFILE, which the test appends to, one command a line:
  *   check V   every thread checks its store against layout version V (its
  *             own key 0 kept; key 1 42 then its own write under V 2, and
  *             -ENOENT under V 1), and 4 new threads register and check
@@ -153,15 +153,40 @@ static void run_check(int v, int n)
 	fflush(stdout);
 }
 
+/* The next line appended to the command file (polled: a file, not a
+ * pipe, so neither side depends on the other still being there). */
+static bool next_command(const char *path, long *done, char *line, size_t sz)
+{
+	for (;;) {
+		FILE *f = fopen(path, "r");
+		long n = 0;
+		bool got = false;
+
+		while (f && fgets(line, (int)sz, f))
+			if (n++ == *done) {
+				got = true;
+				break;
+			}
+		if (f)
+			fclose(f);
+		if (got) {
+			(*done)++;
+			return true;
+		}
+		usleep(10000);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct uptrkv_error e = {};
 	pthread_attr_t attr;
 	pthread_t *th;
 	char line[64];
+	long done = 0;
 	int n, created = 0;
 
-	if (argc != 4)
+	if (argc != 5)
 		return 2;
 	n = atoi(argv[3]);
 	th = calloc(n, sizeof(*th));
@@ -181,7 +206,7 @@ int main(int argc, char **argv)
 	printf("ready %d %d %s\n", created, atomic_load(&failed),
 	       atomic_load(&failed) ? first_error : "-");
 	fflush(stdout);
-	while (fgets(line, sizeof(line), stdin)) {
+	while (next_command(argv[4], &done, line, sizeof(line))) {
 		int v;
 
 		if (sscanf(line, "check %d", &v) == 1)

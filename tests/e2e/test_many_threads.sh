@@ -33,12 +33,10 @@ done
 U rollout "$D/v1.yaml" --allow-unbound-object > /dev/null
 
 echo "== $N threads register under ulimit -n $NOFILE"
-mkfifo "$D/cmd"
-# ASan reserves shadow memory per thread; keep the app's own limits sane.
-(ulimit -n "$NOFILE"; exec "$BUILD/tests/e2e/many_app" "$bpffs" many "$N" < "$D/cmd" > "$D/out" 2> "$D/err") &
+touch "$D/cmd"	# the app follows it: one command a line
+(ulimit -n "$NOFILE"; exec "$BUILD/tests/e2e/many_app" "$bpffs" many "$N" "$D/cmd" > "$D/out" 2> "$D/err") &
 APP=$!
 WORKLOAD_PIDS+=("$APP")
-exec 3> "$D/cmd"
 # wait_line PATTERN: the app's next line matching PATTERN (it prints one per command).
 wait_line() {
 	for _ in $(seq 1 6000); do
@@ -59,7 +57,7 @@ echo "  the app holds $fds open files for $N registered threads"
 round=0
 check() {	# VERSION: every thread and 4 new ones check that layout
 	round=$((round + 1))
-	echo "check $1" >&3
+	echo "check $1" >> "$D/cmd"
 	read -r _ _ v nok nbad err < <(wait_line "^checked $round $1 ")
 	echo "  checked v$v: $nok good, $nbad bad${err:+ ($err)}"
 	[ "$nbad" = 0 ] && [ "$nok" = $((N + 4)) ] || fail "check v$1: $nok good, $nbad bad: $err"
@@ -74,8 +72,7 @@ check 2
 echo "== rollback to v1"
 U rollback many --allow-unbound-object -j > "$D/rb.json" || fail "rollback: $(cat "$D/rb.json")"
 check 1
-echo "quit" >&3
-exec 3>&-
+echo "quit" >> "$D/cmd"
 wait_line '^bye' > /dev/null
 wait "$APP" || fail "many_app exited with $?: $(cat "$D/err")"
 ! grep -qE 'Sanitizer|runtime error:' "$D/err" || { cat "$D/err"; fail "sanitizer report"; }
