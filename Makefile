@@ -288,8 +288,9 @@ test-fleet: deps-check
 
 # The long soaks (about 15 minutes): the read-your-writes soak with 120
 # switches and 24 of them killed, 300 back-to-back rollbacks, and one app
-# with 100000 registered threads (as many as kernel.pid_max allows) under
-# ulimit -n 1024 through a rollout and a rollback.
+# with 100000 registered threads (as many as kernel.pid_max and
+# vm.max_map_count allow) under ulimit -n 1024 through a rollout and a
+# rollback.
 soak: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build
 	@BUILD=build/san T=soak RW_SWITCHES=120 RW_KILLS=24 SOAK_ROLLBACKS=300 \

@@ -6,7 +6,7 @@
 # key and a rollback that removes it, with threads registering after each
 # getting that layout from the deployment's key record.
 # `make soak` runs it with 100000 threads under `ulimit -n 1024`, capped by
-# what kernel.pid_max leaves free (it says so).
+# what kernel.pid_max, threads-max and vm.max_map_count leave (it says so).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 N=${MANY_THREADS:-3000}
@@ -14,9 +14,11 @@ NOFILE=${MANY_NOFILE:-256}
 # Every thread needs a pid: leave room for the rest of the machine.
 free_pids=$(( $(cat /proc/sys/kernel/pid_max) - $(ls /proc | grep -c '^[0-9]') * 4 - 2000 ))
 free_threads=$(( $(cat /proc/sys/kernel/threads-max) - 2000 ))
-for cap in $free_pids $free_threads; do
+# Each thread maps about 3 areas (stack and guard, its store's pages).
+free_maps=$(( $(cat /proc/sys/vm/max_map_count) / 3 - 1000 ))
+for cap in $free_pids $free_threads $free_maps; do
 	if [ "$N" -gt "$cap" ]; then
-		echo "note: $N threads asked, $cap fit this machine (pid_max, threads-max): using $cap"
+		echo "note: $N threads asked, $cap fit this machine (kernel.pid_max, threads-max, vm.max_map_count): using $cap"
 		N=$cap
 	fi
 done
