@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include "uptrkv.h"
+#include "alloc.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
