@@ -4,8 +4,9 @@
  * memory, get/put/delete values, grow on demand. See docs/store.md.
  *
  * Memory of one registered thread: one 3-page anonymous mapping (hdr, meta
- * slot 0, meta slot 1) plus one anonymous page per data page, registered
- * lazily. Free space is derived from the live meta slots on every
+ * slot 0, meta slot 1; the thread's own state after the hdr, THREAD_OFF)
+ * plus one anonymous page per data page, registered lazily. A registered
+ * thread holds no file descriptor (store_lock, thread_pidfd). Free space is derived from the live meta slots on every
  * allocation; extents that stopped being referenced since the previous scan
  * are quarantined until an RCU grace period has passed, so a BPF program
  * that is still reading an old entry never sees its extent reused.
