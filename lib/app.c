@@ -57,5 +57,10 @@ struct uptrkv_store *uptrkv_app__store(struct uptrkv_app *a)
 int uptrkv_app__register(struct uptrkv_app *a, const struct uptrkv_app_thread_opts *opts,
 			 struct uptrkv_thread **out, struct uptrkv_error *e)
 {
+	if (!UPTRKV_OPTS_VALID(opts, uptrkv_app_thread_opts, reserve_bytes)) {
+		*out = NULL;
+		return uptrkv_err(e, -EINVAL, "register thread: bad opts (sz %zu; fields unknown to this libuptrkv set)",
+				  opts->sz);
+	}
 	return uptrkv_store__register_live(a->store, UPTRKV_OPTS_GET(opts, reserve_bytes, 0), out, e);
 }

@@ -262,6 +262,9 @@ int uptrkv_store__open_fd(int map_fd, const struct uptrkv_store_opts *opts,
 	int err;
 
 	*out = NULL;
+	if (!UPTRKV_OPTS_VALID(opts, uptrkv_store_opts, deploy_dir))
+		return uptrkv_err(e, -EINVAL, "open store: bad opts (sz %zu; fields unknown to this libuptrkv set)",
+				  opts->sz);
 	if (map_fd < 0)
 		return uptrkv_err(e, -EBADF, "open store: bad map fd %d", map_fd);
 	s = store_new();
@@ -1213,6 +1216,9 @@ int uptrkv_thread__register(struct uptrkv_store *s, const struct uptrkv_thread_o
 	*out = NULL;
 	if (!s)
 		return uptrkv_err(e, -EINVAL, "register thread: no store");
+	if (!UPTRKV_OPTS_VALID(opts, uptrkv_thread_opts, replace))
+		return uptrkv_err(e, -EINVAL, "register thread: bad opts (sz %zu; fields unknown to this libuptrkv set)",
+				  opts->sz);
 	err = check_reg(&r, e);
 	if (err)
 		return err;
