@@ -26,6 +26,11 @@ struct uptrkv_types {
 	__u8 type[UPTRKV_NR_SLOTS][UPTRKV_MAX_KEYS];	/* uptrkv_type + 1; 0: none */
 };
 
+/* Reads opts->FIELD only if the caller's struct is big enough to have it. */
+#define UPTRKV_OPTS_GET(opts, field, fallback)				\
+	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) +	\
+	 sizeof((opts)->field) ? (opts)->field : (fallback))
+
 /*
  * An opts struct is valid if the caller's sz covers at least the sz field
  * and every byte past the fields this library knows (up to LAST) is zero:

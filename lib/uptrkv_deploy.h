@@ -81,7 +81,6 @@ struct uptrkv_rollout_opts {
 	size_t sz;
 	const char *bpffs;		/* default UPTRKV_DEFAULT_BPFFS */
 	bool dry_run;			/* preflight only, change nothing */
-	bool no_mount;			/* do not mount bpffs when missing */
 	int lock_timeout_ms;		/* wait for another command; 0: UPTRKV_LOCK_TIMEOUT_MS, < 0: no wait */
 	/* Set (e.g. by a SIGINT handler) to stop: before the switch the
 	 * rollout is undone, after it the rollout is finished. */
