@@ -78,4 +78,21 @@ echo "quit" >> "$D/cmd"
 wait_line '^bye' > /dev/null
 wait "$APP" || fail "many_app exited with $?: $(cat "$D/err")"
 ! grep -qE 'Sanitizer|runtime error:' "$D/err" || { cat "$D/err"; fail "sanitizer report"; }
+
+echo "== a deployment without a key record (made by an older uptrkv)"
+# few VERSION: runs many_app with 2 threads through "check VERSION", "quit".
+few() {
+	printf 'check %s\nquit\n' "$1" > "$D/cmd2"
+	"$BUILD/tests/e2e/many_app" "$bpffs" many 2 "$D/cmd2" > "$D/out2" 2> "$D/err2" || true
+	! grep -qE 'Sanitizer|runtime error:' "$D/err2" || { cat "$D/err2"; fail "sanitizer report"; }
+}
+rm "$bpffs/uptrkv/many/keys"
+few 1
+grep -q '^ready 2 2 register: .*no key record.*roll it out again' "$D/out2" ||
+	fail "registering without a record: $(cat "$D/out2" "$D/err2")"
+echo "  $(head -1 "$D/out2" | cut -d' ' -f4- | cut -c1-160)"
+U rollout "$D/v2.yaml" --allow-unbound-object > /dev/null
+few 2
+grep -q '^checked 1 2 6 0 ' "$D/out2" || fail "after the next rollout: $(cat "$D/out2" "$D/err2")"
+echo "  the next rollout wrote it: 2 threads and 4 new ones registered and checked v2"
 echo "PASS"
