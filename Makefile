@@ -65,6 +65,18 @@ LIB_SOVER   := $(firstword $(subst ., ,$(LIB_VERSION)))
 LIB_SO      := $(BUILD)/libuptrkv.so.$(LIB_VERSION)
 LIB_MAP     := lib/libuptrkv.map
 
+# The app runtime (docs/design.md, "The app runtime"): what an application
+# that registers threads and uses the store links, as libuptrkv-app.a and
+# libuptrkv-app.so.0 (lib/libuptrkv-app.map), with uptrkv-app.pc. Neither
+# libyaml, the manifest parser nor the rollout engine: only libbpf.
+# tests/e2e/test_app_lib.sh checks what it links. libuptrkv holds it too.
+APP_SRC    := lib/app.c lib/store.c lib/alloc.c lib/convert.c lib/error.c lib/deploy_name.c
+APP_OBJ    := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(APP_SRC))
+APP_A      := $(BUILD)/libuptrkv-app.a
+APP_SO     := $(BUILD)/libuptrkv-app.so.$(LIB_VERSION)
+APP_MAP    := lib/libuptrkv-app.map
+APP_LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf) -lpthread
+
 # BPF programs, one folder per audience: the product (bpf/, with the
 # benchmark programs until they move beside tests/bench), the demo
 # (examples/demo/) and the tests (tests/bpf/). Every object and skeleton
@@ -99,7 +111,7 @@ BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 .PHONY: FORCE all man install uninstall check-clang deps deps-check deps-deb test-deb test test-build unit e2e test-fleet soak bench demo clean
 .DELETE_ON_ERROR:
 
-all: check-clang $(LIB_A) $(LIB_SO) $(BPF_OBJ) $(UPTRKV) $(DEMO_WL)
+all: check-clang $(LIB_A) $(LIB_SO) $(APP_A) $(APP_SO) $(BPF_OBJ) $(UPTRKV) $(DEMO_WL)
 
 check-clang:
 	@v=$$([ -n "$(CLANG)" ] && $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1); \
@@ -182,6 +194,15 @@ $(LIB_SO): $(LIB_OBJ) $(LIB_MAP)
 	$(Q)$(CC) -shared $(LDFLAGS) $(LDFLAGS_SAN) -Wl,-soname,libuptrkv.so.$(LIB_SOVER) \
 		-Wl,--version-script=$(LIB_MAP) -o $@ $(LIB_OBJ) $(LDLIBS)
 
+$(APP_A): $(APP_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(APP_SO): $(APP_OBJ) $(APP_MAP)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -shared $(LDFLAGS) $(LDFLAGS_SAN) -Wl,-soname,libuptrkv-app.so.$(LIB_SOVER) \
+		-Wl,--version-script=$(APP_MAP) -o $@ $(APP_OBJ) $(APP_LDLIBS)
+
 $(BUILD)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(wildcard lib/*.h) $(BPF_ABI_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
@@ -214,9 +235,10 @@ $(BUILD)/examples/demo/%.o: examples/demo/%.c $(DEMO_HDRS) $(wildcard lib/*.h)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/examples/demo -c $< -o $@
 
-$(DEMO_WL): $(BUILD)/examples/demo/demo_workload.o $(LIB_A)
+# It links the app runtime only, as a user's app would.
+$(DEMO_WL): $(BUILD)/examples/demo/demo_workload.o $(APP_A)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $(LDFLAGS_SAN) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) $(LDFLAGS_SAN) -o $@ $^ $(APP_LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
@@ -227,6 +249,12 @@ $(BUILD)/tests/e2e/%: tests/e2e/%.c $(LIB_A) $(SKELS) $(wildcard tests/e2e/*.h) 
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_A) $(LDLIBS) $(LDFLAGS_SAN)
+
+# many_app links the app runtime only (tests/e2e/test_app_lib.sh checks it).
+$(BUILD)/tests/e2e/many_app: tests/e2e/many_app.c $(APP_A)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(APP_A) $(APP_LDLIBS) $(LDFLAGS_SAN)
 
 $(BUILD)/tests/bench/%: tests/bench/%.c $(LIB_A) $(SKELS)
 	@mkdir -p $(@D)
@@ -260,6 +288,9 @@ INSTALLED    := $(BINDIR)/uptrkv $(LIBDIR)/libuptrkv.a \
 		$(addprefix $(HDR_DIR)/,$(notdir $(LIB_HDRS) $(BPF_HDRS))) \
 		$(addprefix $(MANDIR)/man8/,$(MAN8)) $(addprefix $(MANDIR)/man5/,$(MAN5)) \
 		$(BASHCOMPDIR)/uptrkv
+INSTALLED    += $(LIBDIR)/libuptrkv-app.a $(LIBDIR)/libuptrkv-app.so.$(LIB_VERSION) \
+		$(LIBDIR)/libuptrkv-app.so.$(LIB_SOVER) $(LIBDIR)/libuptrkv-app.so \
+		$(PKGCONFIGDIR)/uptrkv-app.pc
 
 man: $(BUILD)/man/.stamp
 $(BUILD)/man/.stamp: docs/commands.md docs/manifest.md scripts/man.sh
@@ -267,12 +298,12 @@ $(BUILD)/man/.stamp: docs/commands.md docs/manifest.md scripts/man.sh
 	$(call msg,MAN,$(BUILD)/man)
 	$(Q)rm -rf $(BUILD)/man && scripts/man.sh $(BUILD)/man $(LIB_VERSION) && touch $@
 
-$(BUILD)/uptrkv.pc: lib/uptrkv.pc.template FORCE
+$(BUILD)/%.pc: lib/%.pc.template FORCE
 	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	     -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@.tmp
 	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 
-install: all man $(BUILD)/uptrkv.pc
+install: all man $(BUILD)/uptrkv.pc $(BUILD)/uptrkv-app.pc
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(HDR_DIR) $(DESTDIR)$(MANDIR)/man8 \
@@ -283,6 +314,11 @@ install: all man $(BUILD)/uptrkv.pc
 	$(Q)ln -sf libuptrkv.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libuptrkv.so.$(LIB_SOVER)
 	$(Q)ln -sf libuptrkv.so.$(LIB_SOVER) $(DESTDIR)$(LIBDIR)/libuptrkv.so
 	$(Q)$(INSTALL) -m 644 $(BUILD)/uptrkv.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	$(Q)$(INSTALL) -m 644 $(APP_A) $(DESTDIR)$(LIBDIR)/
+	$(Q)$(INSTALL) -m 755 $(APP_SO) $(DESTDIR)$(LIBDIR)/
+	$(Q)ln -sf libuptrkv-app.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libuptrkv-app.so.$(LIB_SOVER)
+	$(Q)ln -sf libuptrkv-app.so.$(LIB_SOVER) $(DESTDIR)$(LIBDIR)/libuptrkv-app.so
+	$(Q)$(INSTALL) -m 644 $(BUILD)/uptrkv-app.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	$(Q)$(INSTALL) -m 644 $(LIB_HDRS) $(BPF_HDRS) $(DESTDIR)$(HDR_DIR)/
 	$(Q)$(INSTALL) -m 644 $(addprefix $(BUILD)/man/,$(MAN8)) $(DESTDIR)$(MANDIR)/man8/
 	$(Q)$(INSTALL) -m 644 $(addprefix $(BUILD)/man/,$(MAN5)) $(DESTDIR)$(MANDIR)/man5/
@@ -323,10 +359,15 @@ test-deb: deps-deb
 	@bash tests/pkg/test_deb.sh
 
 # The long soaks (about 15 minutes): the read-your-writes soak with 120
-# switches and 24 of them killed, and 300 back-to-back rollbacks.
+# switches and 24 of them killed, 300 back-to-back rollbacks, and one app
+# with 100000 registered threads (as many as kernel.pid_max and
+# vm.max_map_count allow) under ulimit -n 1024 through a rollout and a
+# rollback.
 soak: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 test-build
 	@BUILD=build/san T=soak RW_SWITCHES=120 RW_KILLS=24 SOAK_ROLLBACKS=300 \
+		TEST_TIMEOUT=3600 tests/run.sh e2e
+	@BUILD=build/san T=many_threads MANY_THREADS=100000 MANY_NOFILE=1024 \
 		TEST_TIMEOUT=3600 tests/run.sh e2e
 
 # Benchmarks run on the optimised, unsanitised build.

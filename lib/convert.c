@@ -8,6 +8,46 @@
 #include <string.h>
 #include "convert.h"
 
+/* Each key type's name, width and sign (lib/manifest.c parses the names). */
+static const struct {
+	const char *name;
+	__u32 width;		/* 0: any size */
+	bool is_signed;
+} type_info[__UPTRKV_T_MAX] = {
+	[UPTRKV_T_BYTES]  = { "bytes",  0, false },
+	[UPTRKV_T_U8]     = { "u8",     1, false },
+	[UPTRKV_T_U16]    = { "u16",    2, false },
+	[UPTRKV_T_U32]    = { "u32",    4, false },
+	[UPTRKV_T_U64]    = { "u64",    8, false },
+	[UPTRKV_T_S8]     = { "s8",     1, true },
+	[UPTRKV_T_S16]    = { "s16",    2, true },
+	[UPTRKV_T_S32]    = { "s32",    4, true },
+	[UPTRKV_T_S64]    = { "s64",    8, true },
+	[UPTRKV_T_BOOL]   = { "bool",   1, false },
+	[UPTRKV_T_STRING] = { "string", 0, false },
+};
+
+const char *uptrkv_type__str(enum uptrkv_type t)
+{
+	if ((unsigned)t >= __UPTRKV_T_MAX)
+		return "unknown";
+	return type_info[t].name;
+}
+
+__u32 uptrkv_type__width(enum uptrkv_type t)
+{
+	if ((unsigned)t >= __UPTRKV_T_MAX)
+		return 0;
+	return type_info[t].width;
+}
+
+bool uptrkv_type__is_signed(enum uptrkv_type t)
+{
+	if ((unsigned)t >= __UPTRKV_T_MAX)
+		return false;
+	return type_info[t].is_signed;
+}
+
 static const char *const conv_names[] = {
 	[UPTRKV_CONV_NONE] = "none",
 	[UPTRKV_CONV_ZERO_EXTEND] = "zero-extend",

@@ -24,44 +24,8 @@
 /* Types                                                                */
 /* ------------------------------------------------------------------ */
 
-static const struct {
-	const char *name;
-	__u32 width;		/* 0: any size */
-	bool is_signed;
-} type_info[__UPTRKV_T_MAX] = {
-	[UPTRKV_T_BYTES]  = { "bytes",  0, false },
-	[UPTRKV_T_U8]     = { "u8",     1, false },
-	[UPTRKV_T_U16]    = { "u16",    2, false },
-	[UPTRKV_T_U32]    = { "u32",    4, false },
-	[UPTRKV_T_U64]    = { "u64",    8, false },
-	[UPTRKV_T_S8]     = { "s8",     1, true },
-	[UPTRKV_T_S16]    = { "s16",    2, true },
-	[UPTRKV_T_S32]    = { "s32",    4, true },
-	[UPTRKV_T_S64]    = { "s64",    8, true },
-	[UPTRKV_T_BOOL]   = { "bool",   1, false },
-	[UPTRKV_T_STRING] = { "string", 0, false },
-};
-
-const char *uptrkv_type__str(enum uptrkv_type t)
-{
-	if ((unsigned)t >= __UPTRKV_T_MAX)
-		return "unknown";
-	return type_info[t].name;
-}
-
-__u32 uptrkv_type__width(enum uptrkv_type t)
-{
-	if ((unsigned)t >= __UPTRKV_T_MAX)
-		return 0;
-	return type_info[t].width;
-}
-
-bool uptrkv_type__is_signed(enum uptrkv_type t)
-{
-	if ((unsigned)t >= __UPTRKV_T_MAX)
-		return false;
-	return type_info[t].is_signed;
-}
+/* The type table, uptrkv_type__str/width/is_signed, is in lib/convert.c:
+ * the app runtime needs it, and must not link this parser. */
 
 static bool is_int_type(enum uptrkv_type t)
 {
@@ -610,8 +574,8 @@ static int hexval(int c)
 /* Integer default: range-checked, stored little endian in size bytes. */
 static bool parse_int_default(struct yp *p, const struct ynode *n, struct uptrkv_key *k)
 {
-	__u32 w = type_info[k->type].width;
-	bool sgn = type_info[k->type].is_signed;
+	__u32 w = uptrkv_type__width(k->type);
+	bool sgn = uptrkv_type__is_signed(k->type);
 	__u64 umax = w == 8 ? UINT64_MAX : (1ull << (8 * w)) - 1;
 	__u64 smax = umax >> 1, mag, v;
 	bool neg, hex, ok;
@@ -630,10 +594,10 @@ static bool parse_int_default(struct yp *p, const struct ynode *n, struct uptrkv
 		if (sgn)
 			diag(p, n->line, n->col, "default: expected an integer %lld..%llu for %s, got %s",
 			     -(long long)smax - 1, (unsigned long long)smax,
-			     type_info[k->type].name, GOT(n));
+			     uptrkv_type__str(k->type), GOT(n));
 		else
 			diag(p, n->line, n->col, "default: expected an integer 0..%llu for %s, got %s",
-			     (unsigned long long)umax, type_info[k->type].name, GOT(n));
+			     (unsigned long long)umax, uptrkv_type__str(k->type), GOT(n));
 		return false;
 	}
 	v = neg ? -mag : mag;
@@ -736,7 +700,7 @@ static bool parse_type(struct yp *p, const struct ynode *n, enum uptrkv_type *t)
 		return false;
 	if (n->kind == Y_SCALAR && n->plain) {
 		for (int i = 0; i < __UPTRKV_T_MAX; i++) {
-			if (!strcmp(n->str, type_info[i].name)) {
+			if (!strcmp(n->str, uptrkv_type__str(i))) {
 				*t = i;
 				return true;
 			}
@@ -820,11 +784,11 @@ static bool parse_key(struct yp *p, const struct ynode *n, struct uptrkv_key *k)
 	if (f[KF_RESIZE].val && !parse_resize(p, f[KF_RESIZE].val, &k->resize))
 		ok = false;
 
-	if (size_ok && type_ok && type_info[k->type].width &&
-	    type_info[k->type].width != k->size) {
+	if (size_ok && type_ok && uptrkv_type__width(k->type) &&
+	    uptrkv_type__width(k->type) != k->size) {
 		diag(p, f[KF_SIZE].val->line, f[KF_SIZE].val->col,
 		     "size: expected %u for type %s, got %u",
-		     type_info[k->type].width, type_info[k->type].name, k->size);
+		     uptrkv_type__width(k->type), uptrkv_type__str(k->type), k->size);
 		size_ok = ok = false;
 	}
 	if (size_ok) {

@@ -33,6 +33,7 @@
 #include "binding_state.h"
 #include "globals.h"
 #include "history.h"
+#include "keyrec.h"
 #include "hook.h"
 #include "migrate.h"
 #include "version.h"
@@ -457,7 +458,8 @@ static int write_types(struct rollout *c)
 		err = uptrkv_deploy__write_types(c->d, c->from, live, c->e);
 	if (!err && c->target_m)
 		err = uptrkv_deploy__write_types(c->d, c->to, c->target_m, c->e);
-	return err;
+	/* What app threads register with (lib/keyrec.h). */
+	return err ?: uptrkv_deploy__write_keys(c->d, c->gen, live, c->target_m, c->e);
 }
 
 /* Just before the switch: the new version's programs cannot run yet. */

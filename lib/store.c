@@ -4,8 +4,9 @@
  * memory, get/put/delete values, grow on demand. See docs/store.md.
  *
  * Memory of one registered thread: one 3-page anonymous mapping (hdr, meta
- * slot 0, meta slot 1) plus one anonymous page per data page, registered
- * lazily. Free space is derived from the live meta slots on every
+ * slot 0, meta slot 1; the thread's own state after the hdr, THREAD_OFF)
+ * plus one anonymous page per data page, registered lazily. A registered
+ * thread holds no file descriptor (store_lock, thread_pidfd). Free space is derived from the live meta slots on every
  * allocation; extents that stopped being referenced since the previous scan
  * are quarantined until an RCU grace period has passed, so a BPF program
  * that is still reading an old entry never sees its extent reused.
@@ -25,6 +26,7 @@
 #include <bpf/btf.h>
 #include "convert.h"
 #include "internal.h"
+#include "keyrec.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -39,7 +41,20 @@
 
 struct uptrkv_store {
 	int map_fd;
-	int dir_fd;			/* deploy dir, for flock; -1 if standalone */
+	/*
+	 * The deployment folder, opened once: the app's shared lock on it.
+	 * flock locks belong to an open file, so the threads that share this
+	 * fd share one lock: the first of them to need it takes LOCK_SH, the
+	 * last to finish drops it (lock_users, under lock_mu). A rollout's
+	 * LOCK_EX, on its own open file, waits while any thread of the app
+	 * is inside a structural change, and no thread gets in while a
+	 * rollout holds it. One fd per app, not one per thread. -1 if
+	 * standalone.
+	 */
+	int dir_fd;
+	pthread_mutex_t lock_mu;
+	int lock_users;			/* threads inside store_lock */
+	pid_t lock_pid;			/* the process dir_fd's lock is for */
 	int ctl_fd;
 	void *ctl_mem;
 	const struct uptrkv_ctl *ctl;	/* NULL if standalone */
@@ -47,6 +62,9 @@ struct uptrkv_store {
 	 * standalone or deployed before the table existed. */
 	const struct uptrkv_types *types;
 	int types_fd;
+	/* The deployment's key record per slot (lib/keyrec.h); NULL if
+	 * standalone or deployed before records existed. */
+	const struct uptrkv_keyrec *keys;
 	pthread_mutex_t lock;		/* guards the grace-period maps */
 	int grace_outer_fd, grace_inner_fd;
 	bool grace_failed;
@@ -55,13 +73,6 @@ struct uptrkv_store {
 struct uptrkv_thread {
 	struct uptrkv_store *s;
 	pid_t pid, tid;
-	int pidfd;
-	/*
-	 * This thread's own open file of the deployment folder, for its shared
-	 * lock: flock locks belong to an open file, so on one fd shared by
-	 * the app's threads, one thread's unlock would drop the others' locks.
-	 */
-	int lock_fd;
 	void *meta_mem;			/* META_PAGES pages */
 	struct uptrkv_hdr *hdr;
 	struct uptrkv_meta *meta[UPTRKV_NR_SLOTS];
@@ -73,12 +84,27 @@ struct uptrkv_thread {
 	struct uptrkv_alloc view;	/* scratch: what may not be allocated */
 	__u32 last_seq;			/* hdr->struct_seq after our last change */
 	/* Each key's type (uptrkv_type + 1) in the layout the thread was
-	 * registered for; 0: unknown, not checked. */
-	__u8 reg_type[UPTRKV_MAX_KEYS];
+	 * registered for, for ids below nr_reg_type; 0: unknown, not
+	 * checked. In the header page after this struct when it fits
+	 * there, else malloc'ed (reg_type_heap). */
+	__u8 *reg_type;
+	__u32 nr_reg_type;
+	bool reg_type_heap;
 	bool foreign;			/* someone else (BPF, a rollout) changed
 					 * the meta since: wait a grace period
 					 * before allocating */
 };
+
+/*
+ * A thread's own state lives in its header page, after struct uptrkv_hdr:
+ * BPF and uptrkv's admin programs see only the header's bytes (the uptr's
+ * type bounds them), and the rest of the page, pinned anyway, would be
+ * wasted. So a registration allocates nothing from the heap for layouts
+ * whose key ids fit the space left (docs/benchmarks.md, "Memory per thread").
+ */
+#define THREAD_OFF	((sizeof(struct uptrkv_hdr) + 63) & ~(size_t)63)
+_Static_assert(THREAD_OFF + sizeof(struct uptrkv_thread) <= UPTRKV_PAGE_SIZE,
+	       "thread state fits the header page");
 
 /* ------------------------------------------------------------------ */
 /* store                                                              */
@@ -168,6 +194,37 @@ static int open_types(struct uptrkv_store *s, const char *dir, struct uptrkv_err
 	return 0;
 }
 
+/* The key record, if the deployment has one (made by a rollout of this
+ * uptrkv or a later one). The mapping keeps the map; the fd is closed. */
+static int open_keys(struct uptrkv_store *s, const char *dir, struct uptrkv_error *e)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[4096];
+	void *mem;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, UPTRKV_PIN_KEYS);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : uptrkv_errno(e, -errno, "open %s", path);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = uptrkv_errno(e, -errno, "%s: get info", path);
+	else if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != sizeof(struct uptrkv_keyrec) ||
+		 info.max_entries != UPTRKV_NR_SLOTS || !(info.map_flags & BPF_F_MMAPABLE))
+		err = uptrkv_err(e, -EINVAL, "%s: not a uptrkv key record (type %u, value size %u)",
+				 path, info.type, info.value_size);
+	if (!err) {
+		mem = mmap(NULL, UPTRKV_KEYREC_MAP_BYTES, PROT_READ, MAP_SHARED, fd, 0);
+		if (mem == MAP_FAILED)
+			err = uptrkv_errno(e, -errno, "%s: mmap", path);
+		else
+			s->keys = mem;
+	}
+	close(fd);
+	return err;
+}
+
 static struct uptrkv_store *store_new(void)
 {
 	struct uptrkv_store *s = calloc(1, sizeof(*s));
@@ -177,6 +234,8 @@ static struct uptrkv_store *store_new(void)
 	s->map_fd = s->dir_fd = s->ctl_fd = s->types_fd = -1;
 	s->grace_outer_fd = s->grace_inner_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->lock_mu, NULL);
+	s->lock_pid = getpid();
 	return s;
 }
 
@@ -191,6 +250,8 @@ static int store_finish(struct uptrkv_store *s, const struct uptrkv_store_opts *
 		err = open_ctl(s, dir, e);
 	if (!err && dir)
 		err = open_types(s, dir, e);
+	if (!err && dir)
+		err = open_keys(s, dir, e);
 	return err;
 }
 
@@ -201,6 +262,9 @@ int uptrkv_store__open_fd(int map_fd, const struct uptrkv_store_opts *opts,
 	int err;
 
 	*out = NULL;
+	if (!UPTRKV_OPTS_VALID(opts, uptrkv_store_opts, deploy_dir))
+		return uptrkv_err(e, -EINVAL, "open store: bad opts (sz %zu; fields unknown to this libuptrkv set)",
+				  opts->sz);
 	if (map_fd < 0)
 		return uptrkv_err(e, -EBADF, "open store: bad map fd %d", map_fd);
 	s = store_new();
@@ -256,6 +320,8 @@ void uptrkv_store__close(struct uptrkv_store *s)
 		munmap((void *)s->types, UPTRKV_PAGE_SIZE);
 	if (s->types_fd >= 0)
 		close(s->types_fd);
+	if (s->keys)
+		munmap((void *)s->keys, UPTRKV_KEYREC_MAP_BYTES);
 	if (s->dir_fd >= 0)
 		close(s->dir_fd);
 	if (s->map_fd >= 0)
@@ -265,6 +331,7 @@ void uptrkv_store__close(struct uptrkv_store *s)
 	if (s->grace_inner_fd >= 0)
 		close(s->grace_inner_fd);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->lock_mu);
 	free(s);
 }
 
@@ -332,21 +399,93 @@ static int use_slot(const struct uptrkv_thread *t, __u32 *slot)
 	return -ESTALE;
 }
 
+/*
+ * A fork child shares dir_fd's open file, and so its lock, with the
+ * parent: it gets an open file of its own, and forgets the parent's
+ * threads. Called with lock_mu held.
+ */
+static int lock_reopen_after_fork(struct uptrkv_store *s)
+{
+	int fd = openat(s->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	/* Closing our copy does not drop the parent's lock: its fd is open. */
+	close(s->dir_fd);
+	s->dir_fd = fd;
+	s->lock_users = 0;
+	s->lock_pid = getpid();
+	return 0;
+}
+
+/*
+ * The app's shared lock on the deployment (see struct uptrkv_store): held
+ * by the process while at least one of its threads is between store_lock
+ * and store_unlock. The first thread in blocks in flock with lock_mu held;
+ * the others would wait for the lock anyway.
+ */
+static int store_lock(struct uptrkv_store *s)
+{
+	int err = 0;
+
+	if (s->dir_fd < 0)
+		return 0;
+	pthread_mutex_lock(&s->lock_mu);
+	if (s->lock_pid != getpid())
+		err = lock_reopen_after_fork(s);
+	while (!err && !s->lock_users && flock(s->dir_fd, LOCK_SH))
+		err = errno == EINTR ? 0 : -errno;
+	if (!err)
+		s->lock_users++;
+	pthread_mutex_unlock(&s->lock_mu);
+	return err;
+}
+
+static void store_unlock(struct uptrkv_store *s)
+{
+	if (s->dir_fd < 0)
+		return;
+	pthread_mutex_lock(&s->lock_mu);
+	if (!--s->lock_users)
+		flock(s->dir_fd, LOCK_UN);
+	pthread_mutex_unlock(&s->lock_mu);
+}
+
 /* Structural changes (new key, delete, grow, compaction) exclude a rollout,
  * which holds LOCK_EX on the deployment directory while it migrates. */
 static int struct_lock(struct uptrkv_thread *t)
 {
 	if (getpid() != t->pid)
 		return -ECHILD;	/* handle inherited across fork */
-	if (t->lock_fd >= 0 && flock(t->lock_fd, LOCK_SH))
-		return -errno;
-	return 0;
+	return store_lock(t->s);
 }
 
 static void struct_unlock(struct uptrkv_thread *t)
 {
-	if (t->lock_fd >= 0)
-		flock(t->lock_fd, LOCK_UN);
+	store_unlock(t->s);
+}
+
+/* The thread's pidfd, the key of its store, opened only to update the
+ * store and closed after: no fd is held per thread. */
+static int thread_pidfd(const struct uptrkv_thread *t)
+{
+	int fd = (int)syscall(SYS_pidfd_open, t->tid, PIDFD_THREAD);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* bpf_map_update_elem of the thread's store, or a delete if v is NULL. */
+static int update_store(const struct uptrkv_thread *t, const struct uptrkv_task_store *v,
+			__u64 flags)
+{
+	int fd = thread_pidfd(t), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (v ? bpf_map_update_elem(t->s->map_fd, &fd, v, flags) : bpf_map_delete_elem(t->s->map_fd, &fd))
+		err = -errno;
+	close(fd);
+	return err;
 }
 
 static void seq_lock(struct uptrkv_hdr *h, __u32 key)
@@ -568,10 +707,11 @@ static int grow(struct uptrkv_thread *t, bool registered, __u32 size)
 	if (!pg)
 		return -ENOMEM;
 	if (registered) {
-		store_ptrs(t, &v, pg, i);
-		if (bpf_map_update_elem(t->s->map_fd, &t->pidfd, &v, BPF_EXIST)) {
-			int err = -errno;
+		int err;
 
+		store_ptrs(t, &v, pg, i);
+		err = update_store(t, &v, BPF_EXIST);
+		if (err) {
 			munmap(pg, UPTRKV_PAGE_SIZE);
 			return err;
 		}
@@ -700,7 +840,10 @@ static int alloc_extent(struct uptrkv_thread *t, __u32 size, bool registered, __
 {
 	int err, pass = 0;
 
-	scan(t);
+	/* A store being built is private: every extent in it is one we
+	 * allocated and marked, so there is nothing to scan for. */
+	if (registered)
+		scan(t);
 	if (t->foreign && registered) {
 		/* One grace period makes every currently free unit safe. If it
 		 * cannot be had (no CAP_BPF for the two small maps), no free
@@ -717,7 +860,8 @@ static int alloc_extent(struct uptrkv_thread *t, __u32 size, bool registered, __
 	}
 	/* Small values live in page 0 (BPF's fast path): register it first
 	 * rather than fit one in another page. If that fails, any page does. */
-	if (size <= UPTRKV_SMALL_MAX && !(t->page_mask & 1u) && !grow(t, registered, size))
+	if (size <= UPTRKV_SMALL_MAX && !(t->page_mask & 1u) && !grow(t, registered, size) &&
+	    registered)
 		scan(t);
 	for (;;) {
 		err = uptrkv_alloc__alloc(&t->view, size, ent);
@@ -742,7 +886,8 @@ static int alloc_extent(struct uptrkv_thread *t, __u32 size, bool registered, __
 		err = grow(t, registered, size);
 		if (err)
 			return err == -ENOSPC ? -ENOSPC : err;
-		scan(t);
+		if (registered)
+			scan(t);
 	}
 }
 
@@ -775,11 +920,16 @@ static __u8 live_type(const struct uptrkv_thread *t, __u32 slot, __u32 key)
 	return ty ? __atomic_load_n(&ty->type[slot][key], __ATOMIC_RELAXED) : 0;
 }
 
+static __u8 registered_type(const struct uptrkv_thread *t, __u32 key)
+{
+	return key < t->nr_reg_type ? t->reg_type[key] : 0;
+}
+
 /* -EPROTO: the key has another type in the live layout than in the one
  * the thread registered for; its bytes mean something else now. */
 static int check_type(const struct uptrkv_thread *t, __u32 slot, __u32 key)
 {
-	__u8 live = live_type(t, slot, key), reg = t->reg_type[key];
+	__u8 live = live_type(t, slot, key), reg = registered_type(t, key);
 
 	return reg && live && reg != live ? -EPROTO : 0;
 }
@@ -796,7 +946,7 @@ static bool prefix_ok(const struct uptrkv_thread *t, __u32 slot, __u32 key)
 /* The thread's layout had key and the live one has not: removed. */
 static bool removed(const struct uptrkv_thread *t, __u32 slot, __u32 key)
 {
-	return t->s->types && t->reg_type[key] && !live_type(t, slot, key);
+	return t->s->types && registered_type(t, key) && !live_type(t, slot, key);
 }
 
 /* Writes an existing value in `slot`; -ENOENT if it is gone, -EMSGSIZE on
@@ -851,156 +1001,297 @@ static int create_key(struct uptrkv_thread *t, struct uptrkv_meta *m, __u32 key,
 /* thread API                                                         */
 /* ------------------------------------------------------------------ */
 
+/* t lives in its own header page: that goes last. */
 static void thread_free(struct uptrkv_thread *t)
 {
+	void *meta_mem = t->meta_mem;
+
 	for (__u32 i = 0; i < UPTRKV_MAX_PAGES; i++)
 		if (t->data[i])
 			munmap(t->data[i], UPTRKV_PAGE_SIZE);
-	if (t->meta_mem)
-		munmap(t->meta_mem, META_PAGES * UPTRKV_PAGE_SIZE);
-	if (t->pidfd >= 0)
-		close(t->pidfd);
-	if (t->lock_fd >= 0)
-		close(t->lock_fd);
-	free(t);
+	if (t->reg_type_heap)
+		free(t->reg_type);
+	munmap(meta_mem, META_PAGES * UPTRKV_PAGE_SIZE);
 }
 
-int uptrkv_thread__register(struct uptrkv_store *s, const struct uptrkv_thread_opts *opts,
-			    struct uptrkv_thread **out, struct uptrkv_error *e)
+/*
+ * What a registration builds: the slot and layout, the space, and the keys,
+ * either the caller's (keys) or a deployment's key record (rec).
+ */
+struct reg {
+	__u32 slot, hash, gen;
+	__u32 reserve;
+	const struct uptrkv_init_key *keys;
+	size_t nr_keys;
+	const struct uptrkv_keyrec *rec;
+	bool replace;
+};
+
+/* Step 1: the caller's options make sense. */
+static int check_reg(const struct reg *r, struct uptrkv_error *e)
 {
-	const struct uptrkv_init_key *keys = UPTRKV_OPTS_GET(opts, keys, NULL);
-	size_t nr_keys = UPTRKV_OPTS_GET(opts, nr_keys, 0);
-	__u32 reserve = UPTRKV_OPTS_GET(opts, reserve_bytes, 0);
-	__u32 hash = UPTRKV_OPTS_GET(opts, layout_hash, 0);
-	__u32 slot = UPTRKV_OPTS_GET(opts, slot, 0);
-	bool replace = UPTRKV_OPTS_GET(opts, replace, false);
-	struct uptrkv_task_store v;
-	struct uptrkv_thread *t;
-	bool locked = false;
-	__u32 gen = 0;
-	int err;
-
-	*out = NULL;
-	if (!s)
-		return uptrkv_err(e, -EINVAL, "register thread: no store");
-	if (nr_keys && !keys)
+	if (r->nr_keys && !r->keys)
 		return uptrkv_err(e, -EINVAL, "register thread: nr_keys without keys");
-	if (slot >= UPTRKV_NR_SLOTS)
-		return uptrkv_err(e, -EINVAL, "register thread: slot %u out of range (0..%u)", slot,
+	if (r->slot >= UPTRKV_NR_SLOTS)
+		return uptrkv_err(e, -EINVAL, "register thread: slot %u out of range (0..%u)", r->slot,
 				  UPTRKV_NR_SLOTS - 1);
-	if (reserve > UPTRKV_MAX_PAGES * UPTRKV_PAGE_SIZE)
+	if (r->reserve > UPTRKV_MAX_PAGES * UPTRKV_PAGE_SIZE)
 		return uptrkv_err(e, -ENOSPC, "register thread: reserve of %u bytes exceeds %u",
-				  reserve, UPTRKV_MAX_PAGES * UPTRKV_PAGE_SIZE);
-	for (size_t i = 0; i < nr_keys; i++) {
-		if (keys[i].id >= UPTRKV_MAX_KEYS)
-			return uptrkv_err(e, -EINVAL, "register thread: key %u out of range (0..%u)",
-					  keys[i].id, UPTRKV_MAX_KEYS - 1);
-		if (keys[i].size < 1 || keys[i].size > UPTRKV_MAX_VALUE)
-			return uptrkv_err(e, -EINVAL, "register thread: key %u: size %u out of range (1..%u)",
-					  keys[i].id, keys[i].size, UPTRKV_MAX_VALUE);
-		for (size_t j = 0; j < i; j++)
-			if (keys[j].id == keys[i].id)
-				return uptrkv_err(e, -EINVAL, "register thread: key %u given twice",
-						  keys[i].id);
-	}
+				  r->reserve, UPTRKV_MAX_PAGES * UPTRKV_PAGE_SIZE);
+	for (size_t i = 0; i < r->nr_keys; i++) {
+		const struct uptrkv_init_key *k = &r->keys[i];
 
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return uptrkv_err(e, -ENOMEM, "register thread: out of memory");
+		if (k->id >= UPTRKV_MAX_KEYS)
+			return uptrkv_err(e, -EINVAL, "register thread: key %u out of range (0..%u)",
+					  k->id, UPTRKV_MAX_KEYS - 1);
+		if (k->size < 1 || k->size > UPTRKV_MAX_VALUE)
+			return uptrkv_err(e, -EINVAL, "register thread: key %u: size %u out of range (1..%u)",
+					  k->id, k->size, UPTRKV_MAX_VALUE);
+		for (size_t j = 0; j < i; j++)
+			if (r->keys[j].id == k->id)
+				return uptrkv_err(e, -EINVAL, "register thread: key %u given twice", k->id);
+	}
+	return 0;
+}
+
+/* Step 2, deployed stores, under the shared lock: the live slot, whose
+ * layout the caller's keys must be built for (if it names one). */
+static int pick_live_slot(const struct uptrkv_store *s, struct reg *r, struct uptrkv_error *e)
+{
+	r->gen = __atomic_load_n(&s->ctl->gen, __ATOMIC_ACQUIRE);
+	r->slot = UPTRKV_SLOT(r->gen);
+	if (r->hash && r->hash != s->ctl->layout_hash[r->slot])
+		return uptrkv_err(e, -ESTALE,
+				  "register thread: built for layout 0x%08x, deployment runs 0x%08x (version %u)",
+				  r->hash, s->ctl->layout_hash[r->slot], s->ctl->version[r->slot]);
+	r->hash = s->ctl->layout_hash[r->slot];
+	if (!r->hash)
+		return uptrkv_err(e, -EINVAL, "register thread: deployment slot %u has no layout", r->slot);
+	return 0;
+}
+
+/* The largest key id r registers, plus one. */
+static __u32 nr_ids(const struct reg *r)
+{
+	size_t n = r->rec ? r->rec->nr_keys : r->nr_keys;
+	__u32 top = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		__u32 id = r->rec ? r->rec->keys[i].id : r->keys[i].id;
+
+		top = id + 1 > top ? id + 1 : top;
+	}
+	return top;
+}
+
+/* Each registered key's type, in the header page after t if it fits. */
+static int fill_reg_types(struct uptrkv_thread *t, const struct reg *r)
+{
+	size_t off = THREAD_OFF + sizeof(*t);
+
+	t->nr_reg_type = nr_ids(r);
+	if (off + t->nr_reg_type <= UPTRKV_PAGE_SIZE) {
+		t->reg_type = (__u8 *)t->meta_mem + off;
+	} else {
+		t->reg_type = calloc(t->nr_reg_type, 1);
+		if (!t->reg_type)
+			return -ENOMEM;
+		t->reg_type_heap = true;
+	}
+	for (size_t i = 0; r->rec && i < r->rec->nr_keys; i++)
+		t->reg_type[r->rec->keys[i].id] = r->rec->keys[i].type + 1;
+	for (size_t i = 0; !r->rec && i < r->nr_keys; i++)
+		t->reg_type[r->keys[i].id] = r->keys[i].type ? r->keys[i].type + 1 : 0;
+	return 0;
+}
+
+/* Step 3: the header and meta pages, private until published; the thread's
+ * own state in the header page. */
+static int map_meta(struct uptrkv_store *s, const struct reg *r, struct uptrkv_thread **out,
+		    struct uptrkv_error *e)
+{
+	void *mem = map_pages(META_PAGES);
+	struct uptrkv_thread *t;
+
+	if (!mem)
+		return uptrkv_errno(e, -errno, "register thread: mmap");
+	t = (struct uptrkv_thread *)((char *)mem + THREAD_OFF);
 	t->s = s;
-	for (size_t i = 0; i < nr_keys; i++)
-		t->reg_type[keys[i].id] = keys[i].type ? keys[i].type + 1 : 0;
 	t->pid = getpid();
 	t->tid = gettid();
-	t->pidfd = -1;
-	t->lock_fd = -1;
-
-	if (s->dir_fd >= 0) {
-		t->lock_fd = openat(s->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (t->lock_fd < 0 || flock(t->lock_fd, LOCK_SH)) {
-			err = uptrkv_errno(e, -errno, "register thread: lock deployment");
-			goto fail;
-		}
-		locked = true;
-		gen = __atomic_load_n(&s->ctl->gen, __ATOMIC_ACQUIRE);
-		slot = UPTRKV_SLOT(gen);
-		if (hash && hash != s->ctl->layout_hash[slot]) {
-			err = uptrkv_err(e, -ESTALE,
-					 "register thread: built for layout 0x%08x, deployment runs 0x%08x (version %u)",
-					 hash, s->ctl->layout_hash[slot], s->ctl->version[slot]);
-			goto fail;
-		}
-		hash = s->ctl->layout_hash[slot];
-		if (!hash) {
-			err = uptrkv_err(e, -EINVAL, "register thread: deployment slot %u has no layout", slot);
-			goto fail;
-		}
-	} else if (slot != 0 && !hash) {
-		err = uptrkv_err(e, -EINVAL, "register thread: meta slot %u needs a nonzero layout hash",
-				 slot);
-		goto fail;
-	}
-	t->slot = slot;
-
-	t->meta_mem = map_pages(META_PAGES);
-	if (!t->meta_mem) {
-		err = uptrkv_errno(e, -errno, "register thread: mmap");
-		goto fail;
-	}
+	t->meta_mem = mem;
+	*out = t;
+	if (fill_reg_types(t, r))
+		return uptrkv_err(e, -ENOMEM, "register thread: out of memory");
 	t->hdr = t->meta_mem;
 	for (__u32 i = 0; i < UPTRKV_NR_SLOTS; i++)
 		t->meta[i] = (void *)((char *)t->meta_mem + (1 + i) * UPTRKV_PAGE_SIZE);
 	t->hdr->magic = UPTRKV_MAGIC;
 	t->hdr->format = UPTRKV_FORMAT;
-	t->hdr->flags = s->ctl ? UPTRKV_HDR_F_MANAGED : 0;
+	t->hdr->flags = t->s->ctl ? UPTRKV_HDR_F_MANAGED : 0;
 	t->hdr->owner_tid = (__u32)t->tid;
-	t->hdr->layout_hash[slot] = hash;
-	t->hdr->meta_gen[slot] = gen;
+	t->hdr->layout_hash[r->slot] = r->hash;
+	t->hdr->meta_gen[r->slot] = r->gen;
+	t->slot = r->slot;
 	uptrkv_alloc__init(&t->seen, 0);
 	uptrkv_alloc__init(&t->quar, 0);
+	return 0;
+}
 
-	/* Build everything privately, then register in one update. */
+/* Step 4: the data pages asked for, then every key at its default. */
+static int fill_keys(struct uptrkv_thread *t, const struct reg *r, struct uptrkv_error *e)
+{
+	const struct uptrkv_keyrec *rec = r->rec;
+	size_t n = rec ? rec->nr_keys : r->nr_keys;
+	int err;
+
 	while (t->page_mask != (1u << UPTRKV_MAX_PAGES) - 1 &&
-	       __builtin_popcount(t->page_mask) * UPTRKV_PAGE_SIZE < reserve) {
+	       __builtin_popcount(t->page_mask) * UPTRKV_PAGE_SIZE < r->reserve) {
 		err = grow(t, false, 0);
-		if (err) {
-			err = uptrkv_errno(e, err, "register thread: reserve %u bytes", reserve);
-			goto fail;
-		}
+		if (err)
+			return uptrkv_errno(e, err, "register thread: reserve %u bytes", r->reserve);
 	}
-	for (size_t i = 0; i < nr_keys; i++) {
-		err = create_key(t, t->meta[slot], keys[i].id, keys[i].def, keys[i].size, false);
-		if (err) {
-			err = uptrkv_errno(e, err, "register thread: create key %u (%u bytes)",
-					   keys[i].id, keys[i].size);
-			goto fail;
-		}
-	}
+	for (size_t i = 0; i < n; i++) {
+		const struct uptrkv_keyrec_key *rk = rec ? &rec->keys[i] : NULL;
+		__u32 id = rk ? rk->id : r->keys[i].id, size = rk ? rk->size : r->keys[i].size;
+		const void *def = !rk ? r->keys[i].def :
+				  rk->flags & UPTRKV_KEYREC_K_DEF ? rec->defs + rk->def_off : NULL;
 
-	t->pidfd = (int)syscall(SYS_pidfd_open, t->tid, PIDFD_THREAD);
-	if (t->pidfd < 0) {
-		err = uptrkv_errno(e, -errno, "register thread: pidfd_open(%d, PIDFD_THREAD)", t->tid);
-		goto fail;
+		err = create_key(t, t->meta[r->slot], id, def, size, false);
+		if (err)
+			return uptrkv_errno(e, err, "register thread: create key %u (%u bytes)", id, size);
 	}
+	return 0;
+}
+
+/* Step 5: one update makes the store visible to BPF and to rollouts. */
+static int publish(struct uptrkv_thread *t, const struct reg *r, struct uptrkv_error *e)
+{
+	struct uptrkv_task_store v;
+	int err;
+
 	store_ptrs(t, &v, NULL, UPTRKV_MAX_PAGES);
-	if (bpf_map_update_elem(s->map_fd, &t->pidfd, &v, replace ? BPF_ANY : BPF_NOEXIST)) {
-		err = -errno;
-		if (err == -EEXIST)
-			err = uptrkv_err(e, err,
-					 "register thread %d: it already has a store (registered twice, or kept across exec; set opts.replace)",
-					 t->tid);
-		else
-			err = uptrkv_errno(e, err, "register thread %d: store map update", t->tid);
-		goto fail;
+	err = update_store(t, &v, r->replace ? BPF_ANY : BPF_NOEXIST);
+	if (err == -EEXIST)
+		return uptrkv_err(e, err,
+				  "register thread %d: it already has a store (registered twice, or kept across exec; set opts.replace)",
+				  t->tid);
+	if (err)
+		return uptrkv_errno(e, err, "register thread %d: store map update", t->tid);
+	return 0;
+}
+
+/* Steps 3 to 5, for the slot and keys r names (the lock held if deployed). */
+static int build(struct uptrkv_store *s, const struct reg *r, struct uptrkv_thread **out,
+		 struct uptrkv_error *e)
+{
+	struct uptrkv_thread *t = NULL;
+	int err;
+
+	err = map_meta(s, r, &t, e);
+	err = err ?: fill_keys(t, r, e);
+	err = err ?: publish(t, r, e);
+	if (err) {
+		if (t)
+			thread_free(t);
+		return err;
 	}
-	if (locked)
-		flock(t->lock_fd, LOCK_UN);
 	*out = t;
 	return 0;
-fail:
-	if (locked)
-		flock(t->lock_fd, LOCK_UN);
-	thread_free(t);
+}
+
+int uptrkv_thread__register(struct uptrkv_store *s, const struct uptrkv_thread_opts *opts,
+			    struct uptrkv_thread **out, struct uptrkv_error *e)
+{
+	struct reg r = {
+		.keys = UPTRKV_OPTS_GET(opts, keys, NULL),
+		.nr_keys = UPTRKV_OPTS_GET(opts, nr_keys, 0),
+		.reserve = UPTRKV_OPTS_GET(opts, reserve_bytes, 0),
+		.hash = UPTRKV_OPTS_GET(opts, layout_hash, 0),
+		.slot = UPTRKV_OPTS_GET(opts, slot, 0),
+		.replace = UPTRKV_OPTS_GET(opts, replace, false),
+	};
+	int err;
+
+	*out = NULL;
+	if (!s)
+		return uptrkv_err(e, -EINVAL, "register thread: no store");
+	if (!UPTRKV_OPTS_VALID(opts, uptrkv_thread_opts, replace))
+		return uptrkv_err(e, -EINVAL, "register thread: bad opts (sz %zu; fields unknown to this libuptrkv set)",
+				  opts->sz);
+	err = check_reg(&r, e);
+	if (err)
+		return err;
+	if (!s->ctl) {
+		if (r.slot != 0 && !r.hash)
+			return uptrkv_err(e, -EINVAL,
+					  "register thread: meta slot %u needs a nonzero layout hash", r.slot);
+		return build(s, &r, out, e);
+	}
+	err = store_lock(s);
+	if (err)
+		return uptrkv_errno(e, err, "register thread: lock deployment");
+	err = pick_live_slot(s, &r, e);
+	err = err ?: build(s, &r, out, e);
+	store_unlock(s);
+	return err;
+}
+
+/* Room for the next layout beside this one; at least a page, at most all. */
+static __u32 default_reserve(__u32 need)
+{
+	__u64 twice = (__u64)need * 2;
+
+	if (twice < UPTRKV_PAGE_SIZE)
+		return UPTRKV_PAGE_SIZE;
+	return twice > UPTRKV_MAX_PAGES * UPTRKV_PAGE_SIZE ? UPTRKV_MAX_PAGES * UPTRKV_PAGE_SIZE
+							   : (__u32)twice;
+}
+
+/* The live slot's key record; under the shared lock, so no rollout is
+ * writing it. */
+static int live_keyrec(const struct uptrkv_store *s, struct reg *r, struct uptrkv_error *e)
+{
+	const struct uptrkv_keyrec *rec;
+
+	if (!s->ctl || !s->keys)
+		return uptrkv_err(e, -ENOENT,
+				  "register thread: the deployment has no key record (deployed by an older uptrkv): roll it out again");
+	r->gen = __atomic_load_n(&s->ctl->gen, __ATOMIC_ACQUIRE);
+	r->slot = UPTRKV_SLOT(r->gen);
+	rec = &s->keys[r->slot];
+	if (rec->magic != UPTRKV_KEYREC_MAGIC || rec->format != UPTRKV_KEYREC_FORMAT ||
+	    rec->slot != r->slot || rec->nr_keys > UPTRKV_MAX_KEYS ||
+	    rec->layout_hash != s->ctl->layout_hash[r->slot] || !rec->layout_hash)
+		return uptrkv_err(e, -EINVAL,
+				  "register thread: key record of slot %u does not match the live layout 0x%08x",
+				  r->slot, s->ctl->layout_hash[r->slot]);
+	if (rec->flags & UPTRKV_KEYREC_F_TOO_BIG)
+		return uptrkv_err(e, -ENOSPC, "register thread: layout 0x%08x needs more than %u bytes",
+				  rec->layout_hash, UPTRKV_KEYREC_DEFS);
+	r->rec = rec;
+	r->hash = rec->layout_hash;
+	if (!r->reserve)
+		r->reserve = default_reserve(rec->need);
+	return 0;
+}
+
+int uptrkv_store__register_live(struct uptrkv_store *s, __u32 reserve, struct uptrkv_thread **out,
+				struct uptrkv_error *e)
+{
+	struct reg r = { .reserve = reserve };
+	int err;
+
+	*out = NULL;
+	err = check_reg(&r, e);
+	if (err)
+		return err;
+	err = store_lock(s);
+	if (err)
+		return uptrkv_errno(e, err, "register thread: lock deployment");
+	err = live_keyrec(s, &r, e);
+	err = err ?: build(s, &r, out, e);
+	store_unlock(s);
 	return err;
 }
 
@@ -1008,9 +1299,11 @@ void uptrkv_thread__unregister(struct uptrkv_thread *t)
 {
 	if (!t)
 		return;
-	/* In a fork child the pidfd names the parent's thread: leave it. */
-	if (getpid() == t->pid)
-		bpf_map_delete_elem(t->s->map_fd, &t->pidfd);
+	/* Only the thread itself knows its tid still names it: from another
+	 * thread (or a fork child) the tid may be reused. The kernel deletes
+	 * the element when the thread exits. */
+	if (gettid() == t->tid && getpid() == t->pid)
+		update_store(t, NULL, 0);
 	/* The kernel unpins the pages after a grace period; until then they
 	 * stay allocated even though they are unmapped here. */
 	thread_free(t);

@@ -21,11 +21,6 @@
 		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };\
 	})
 
-/* Reads opts->FIELD only if the caller's struct is big enough to have it. */
-#define UPTRKV_OPTS_GET(opts, field, fallback)				\
-	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) +	\
-	 sizeof((opts)->field) ? (opts)->field : (fallback))
-
 #define UPTRKV_ERRMSG_MAX 512
 
 struct uptrkv_error {

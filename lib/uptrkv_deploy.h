@@ -10,6 +10,8 @@
  *   state           ARRAY of 4 KiB blobs: the manifest recorded per slot
  *   types           ARRAY: per slot, each key's type (apps of another layout)
  *   sync            ARRAY_OF_MAPS; updating it waits for an RCU grace period
+ *   types, keys     mmapable ARRAYs: per slot, each key's type, and the key
+ *                   record app threads register with (lib/keyrec.h)
  *   maps/MAP        the object's other maps, shared by every version
  *   hooks/HOOK/disp the hook's two-slot prog array (lib/hook.c)
  *   hooks/HOOK/link the hook's entry program's link
@@ -95,7 +97,6 @@ struct uptrkv_rollout_opts {
 	size_t sz;
 	const char *bpffs;		/* default UPTRKV_DEFAULT_BPFFS */
 	bool dry_run;			/* preflight only, change nothing */
-	bool no_mount;			/* do not mount bpffs when missing */
 	int lock_timeout_ms;		/* wait for another command; 0: UPTRKV_LOCK_TIMEOUT_MS, < 0: no wait */
 	/* Set (e.g. by a SIGINT handler) to stop: before the switch the
 	 * rollout is undone, after it the rollout is finished. */

@@ -89,6 +89,23 @@ static void *registered(void *arg)
 		CHECK(uptrkv_thread__register(store, &s1, &t2, &err) == -EINVAL, "slot 1 without hash");
 		UPTRKV_OPTS(uptrkv_thread_opts, ro, .reserve_bytes = 40000);
 		CHECK(uptrkv_thread__register(store, &ro, &t2, &err) == -ENOSPC, "reserve 40000");
+		/* opts from a newer header with a newer field set, and opts
+		 * whose sz does not even cover sz: refused, not ignored. */
+		{
+			struct { struct uptrkv_thread_opts o; __u64 newer; } big_o = {};
+			struct uptrkv_thread_opts tiny = { .sz = 4 };
+
+			big_o.o.sz = sizeof(big_o);
+			big_o.newer = 1;
+			r = uptrkv_thread__register(store, &big_o.o, &t2, &err);
+			CHECK(r == -EINVAL && t2 == NULL, "newer opts field set: r=%d", r);
+			printf("newer opts: %s\n", err.msg);
+			big_o.newer = 0;
+			big_o.o.reserve_bytes = 40000;
+			r = uptrkv_thread__register(store, &big_o.o, &t2, &err);
+			CHECK(r == -ENOSPC, "newer opts, zero: read as ours: r=%d", r);
+			CHECK(uptrkv_thread__register(store, &tiny, &t2, &err) == -EINVAL, "opts sz 4");
+		}
 	}
 	/* Nothing changed. */
 	CHECK(uptrkv_thread__get(t, 1, &got, 8) == 8 && got == 42, "value changed: %llu",

@@ -53,10 +53,12 @@ for c in $(awk '/^## /{c = /^## COMMANDS/} c && /^### /{print $2}' docs/commands
 	grep -qx "/usr/share/man/man8/uptrkv-$c.8.gz" "$tmp/uptrkv.list" || fail "uptrkv lacks the man page of $c"
 done
 lacks uptrkv '^/usr/(include|lib)/'
-has libuptrkv0 "/usr/lib/$MA/libuptrkv.so.0" "/usr/lib/$MA/libuptrkv.so.0.1.0"
+has libuptrkv0 "/usr/lib/$MA/libuptrkv.so.0" "/usr/lib/$MA/libuptrkv.so.0.1.0" \
+	"/usr/lib/$MA/libuptrkv-app.so.0" "/usr/lib/$MA/libuptrkv-app.so.0.1.0"
 lacks libuptrkv0 '^/usr/(bin|include|share/man)/|\.a$|/pkgconfig/|libuptrkv\.so$'
 has libuptrkv-dev "/usr/lib/$MA/libuptrkv.so" "/usr/lib/$MA/libuptrkv.a" \
-	"/usr/lib/$MA/pkgconfig/uptrkv.pc" /usr/include/uptrkv/uptrkv.h \
+	"/usr/lib/$MA/pkgconfig/uptrkv.pc" "/usr/lib/$MA/libuptrkv-app.so" \
+	"/usr/lib/$MA/libuptrkv-app.a" "/usr/lib/$MA/pkgconfig/uptrkv-app.pc" /usr/include/uptrkv/uptrkv.h \
 	/usr/include/uptrkv/uptrkv.bpf.h /usr/include/uptrkv/uptrkv_layout.h \
 	/usr/include/uptrkv/uptrkv_admin_abi.h
 lacks libuptrkv-dev '^/usr/bin/|libuptrkv\.so\.0'
@@ -64,7 +66,7 @@ dpkg-deb -f "$tmp/uptrkv_${VER}_$ARCH.deb" Depends | grep -q libbpf || fail "upt
 dpkg-deb -f "$tmp/libuptrkv-dev_${VER}_$ARCH.deb" Depends | grep -q "libuptrkv0 (= $VER)" ||
 	fail "libuptrkv-dev does not depend on libuptrkv0 (= $VER)"
 echo "ok   uptrkv: tool, $(grep -c '/man[58]/' "$tmp/uptrkv.list") man pages, completion;" \
-	"libuptrkv0: the .so.0; libuptrkv-dev: headers, .a, .so, uptrkv.pc"
+	"libuptrkv0: the .so.0s; libuptrkv-dev: headers, .a, .so, uptrkv.pc, uptrkv-app.pc"
 
 echo "== unpacked into a temp root"
 root=$tmp/root

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "uptrkv.h"
+#include "alloc.h"
 
 #define PAGES UPTRKV_MAX_PAGES
 #define UNITS UPTRKV_UNITS_PER_PAGE

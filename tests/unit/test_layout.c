@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "uptrkv.h"
+#include "alloc.h"
 
 static void test_sizes(void **state)
 {
