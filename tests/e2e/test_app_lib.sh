@@ -4,13 +4,10 @@
 # tests/e2e/many_app link libuptrkv-app.a only, and libuptrkv-app.so needs
 # only libbpf (and libc). Checked with ldd and nm on this build.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build/san}
-fail() { echo "FAIL: $*"; exit 1; }
+needs_root=0
+source "$(dirname "$0")/env.sh"
 so=$BUILD/libuptrkv-app.so.0.1.0
-for f in "$BUILD/uptrkv-demo-workload" "$BUILD/tests/e2e/many_app" "$so" "$BUILD/libuptrkv-app.a"; do
-	[ -e "$f" ] || fail "missing $f: run 'make test-build BUILD=$BUILD SANITIZE=1'"
-done
+need_built "$BUILD/uptrkv-demo-workload" "$BUILD/tests/e2e/many_app" "$so" "$BUILD/libuptrkv-app.a"
 # Symbols of the manifest parser, the rollout engine and libyaml.
 engine='yaml_|uptrkv_manifest__|uptrkv_rollout|uptrkv_rollback|uptrkv_plan__|uptrkv_deploy__|uptrkv_admin__|uptrkv_hist'
 
