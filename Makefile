@@ -271,10 +271,11 @@ INSTALL      ?= install
 # One folder for both sides: apps include <uptrkv/uptrkv.h>, BPF programs
 # "uptrkv.bpf.h" with -I$(INCLUDEDIR)/uptrkv (uptrkv.pc gives both -I).
 HDR_DIR      := $(INCLUDEDIR)/uptrkv
+# The public headers only: lib/uptrkv_tool.h and lib/uptrkv_admin.h (and
+# the admin ABI beside the BPF headers) stay in the tree.
 LIB_HDRS     := lib/uptrkv.h lib/uptrkv_common.h lib/uptrkv_manifest.h \
-		lib/uptrkv_store.h lib/uptrkv_admin.h lib/uptrkv_binding.h \
-		lib/uptrkv_deploy.h
-BPF_HDRS     := bpf/uptrkv.bpf.h bpf/uptrkv_move.bpf.h $(BPF_ABI_HDRS)
+		lib/uptrkv_store.h lib/uptrkv_binding.h lib/uptrkv_deploy.h
+BPF_HDRS     := bpf/uptrkv.bpf.h bpf/uptrkv_move.bpf.h bpf/uptrkv_layout.h bpf/uptrkv_bind.h
 MANDIR       ?= $(PREFIX)/share/man
 BASHCOMPDIR  ?= $(PREFIX)/share/bash-completion/completions
 # Man pages, from docs/ by scripts/man.sh: uptrkv(8), one per command (the

@@ -5,7 +5,7 @@
 #include <argp.h>
 #include <stdbool.h>
 #include "json.h"
-#include "uptrkv.h"
+#include "uptrkv_tool.h"
 
 /* Exit statuses shared by every command (see docs/commands.md). */
 enum {

@@ -704,6 +704,9 @@ int uptrkv_binding__check(const struct uptrkv_manifest *m, const char *object,
 	void *img;
 	int err;
 
+	if (!UPTRKV_OPTS_VALID(opts, uptrkv_binding_opts, allow_unbound))
+		return uptrkv_err(e, -EINVAL, "binding options: unknown fields set (sz %zu)",
+				  opts->sz);
 	err = uptrkv_read_file(obj, UPTRKV_OBJECT_MAX, &img, &len, e);
 	if (err)
 		return uptrkv_errno(e, err, "cannot open BPF object %s", obj);

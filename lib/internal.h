@@ -6,7 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include "uptrkv.h"
+#include "uptrkv_tool.h"	/* lib/ sees all of libuptrkv; test_app_lib checks what the app runtime links */
 #include "alloc.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

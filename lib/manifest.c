@@ -1339,7 +1339,7 @@ int uptrkv_manifest__parse(const char *text, size_t len,
 	const char *display = UPTRKV_OPTS_GET(opts, display_name, NULL);
 	const char *base_dir = UPTRKV_OPTS_GET(opts, base_dir, NULL);
 
-	if (!out || (!text && len))
+	if (!out || (!text && len) || !UPTRKV_OPTS_VALID(opts, uptrkv_manifest_opts, display_name))
 		return -EINVAL;
 	return parse_text(text ? text : "", len, display ? display : "<manifest>", display,
 			  base_dir, out, diags);
@@ -1403,6 +1403,9 @@ int uptrkv_manifest__load(const char *path, const struct uptrkv_manifest_opts *o
 	struct stat st;
 	size_t len = 0;
 	int err;
+
+	if (!UPTRKV_OPTS_VALID(opts, uptrkv_manifest_opts, display_name))
+		return -EINVAL;
 
 	if (!path || !out)
 		return -EINVAL;

@@ -20,7 +20,6 @@ extern "C" {
 
 #include "uptrkv_manifest.h"
 #include "uptrkv_store.h"
-#include "uptrkv_admin.h"
 #include "uptrkv_binding.h"
 #include "uptrkv_deploy.h"
 

@@ -22,19 +22,9 @@
 /* Limits that keep a hostile object from blowing up the reader. */
 #define UPTRKV_LAYOUT_SEC_MAX	(1u << 20)	/* its layout section */
 
-/*
- * The canonical text of a key table, the one thing the layout's SHA-256
- * covers: "ID NAME SIZE TYPE\n" per key, in the order given (manifests and
- * records keep their keys sorted by id). *text is malloc'ed, NUL-terminated;
- * len excludes the NUL.
- */
-int uptrkv_layout__canon(const struct uptrkv_key *keys, size_t nr, char **text, size_t *len,
-			 struct uptrkv_error *e);
 /* SHA-256 of uptrkv_layout__canon(keys). */
 int uptrkv_layout__sha256(const struct uptrkv_key *keys, size_t nr,
 			  __u8 out[UPTRKV_LAYOUT_SHA_LEN], struct uptrkv_error *e);
-/* Lower-case hex of a layout or object hash. */
-void uptrkv_layout__hex(const __u8 sha[UPTRKV_LAYOUT_SHA_LEN], char out[UPTRKV_LAYOUT_HEX_LEN]);
 
 /* A parsed layout record. Its keys carry id, name, size and type only. */
 struct uptrkv_layout_rec {
@@ -44,19 +34,6 @@ struct uptrkv_layout_rec {
 	size_t nr_keys;
 };
 
-/* The record text that `gen header` embeds for m (no trailing NUL). */
-int uptrkv_layout__record(const struct uptrkv_manifest *m, char **text, size_t *len,
-			  struct uptrkv_error *e);
-/* Parses one record of len bytes (no NUL inside). -EINVAL when malformed,
- * including a sha256 line that does not match the key lines. */
-int uptrkv_layout_rec__parse(const char *buf, size_t len, struct uptrkv_layout_rec *out,
-			     struct uptrkv_error *e);
-/* Parses a whole layout section: NUL-terminated records, zero padding
- * between them. 1 and *out filled: one record (copies of it count once);
- * 0: none; -EINVAL: malformed, unterminated, or two different records. */
-int uptrkv_layout_rec__parse_section(const void *data, size_t len, struct uptrkv_layout_rec *out,
-				     struct uptrkv_error *e);
-void uptrkv_layout_rec__free(struct uptrkv_layout_rec *r);
 
 /* What a binding check found. */
 struct uptrkv_binding {
@@ -89,11 +66,5 @@ struct uptrkv_binding_opts {
 int uptrkv_binding__check(const struct uptrkv_manifest *m, const char *object,
 			  const struct uptrkv_binding_opts *opts, struct uptrkv_binding *b,
 			  struct uptrkv_error *e);
-/* The same on the object's bytes (len of them at img), named obj in the
- * messages: what a rollout then loads, and what the history keeps, are
- * these very bytes. */
-int uptrkv_binding__check_mem(const struct uptrkv_manifest *m, const char *obj, const void *img,
-			      size_t len, const struct uptrkv_binding_opts *opts,
-			      struct uptrkv_binding *b, struct uptrkv_error *e);
 
 #endif

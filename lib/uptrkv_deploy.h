@@ -27,7 +27,6 @@
 #include "uptrkv_common.h"
 #include "uptrkv_manifest.h"
 #include "uptrkv_store.h"
-#include "uptrkv_admin.h"
 #include "uptrkv_binding.h"
 
 #define UPTRKV_DEFAULT_BPFFS	"/sys/fs/bpf"
@@ -57,29 +56,11 @@
 
 struct uptrkv_deploy;
 
-/* Makes sure bpffs is mounted at bpffs (mounting it if not and allowed). */
-int uptrkv_bpffs__prepare(const char *bpffs, bool mount_if_missing, bool *mounted,
-			  struct uptrkv_error *e);
 
 /* Names of every deployment under bpffs; free with uptrkv_strv__free. */
 int uptrkv_deploy__list(const char *bpffs, char ***names, size_t *nr, struct uptrkv_error *e);
 void uptrkv_strv__free(char **v, size_t n);
 
-/* Opens a deployment for reading. -ENOENT: not deployed. */
-int uptrkv_deploy__open(const char *bpffs, const char *name, struct uptrkv_deploy **out,
-			struct uptrkv_error *e);
-void uptrkv_deploy__close(struct uptrkv_deploy *d);
-const char *uptrkv_deploy__name(const struct uptrkv_deploy *d);
-int uptrkv_deploy__store_fd(const struct uptrkv_deploy *d);
-__u32 uptrkv_deploy__gen(const struct uptrkv_deploy *d);
-/* The manifest recorded in a slot; slot -1 means the active one.
- * -ENOENT if the slot holds none. */
-int uptrkv_deploy__manifest(struct uptrkv_deploy *d, int slot, struct uptrkv_manifest **out,
-			    struct uptrkv_error *e);
-/* What the live version keeps outside the store: its globals (from its
- * programs' .bss/.data maps and their BTF) and the pinned shared maps. */
-int uptrkv_deploy__objstate(struct uptrkv_deploy *d, struct uptrkv_objstate *out,
-			    struct uptrkv_error *e);
 
 /* ------------------------------------------------------------------ */
 /* Rollout, rollback, undeploy (lib/rollout.c)                          */
@@ -253,7 +234,6 @@ struct uptrkv_history {
 int uptrkv_deploy__history(const char *bpffs, const char *name, struct uptrkv_history *h,
 			   struct uptrkv_error *e);
 void uptrkv_history__free(struct uptrkv_history *h);
-const char *uptrkv_outcome__str(__u32 outcome);
 
 /* ------------------------------------------------------------------ */
 /* Status (lib/status.c)                                                */

@@ -130,9 +130,6 @@ const char *uptrkv_type__str(enum uptrkv_type t);
 /* Width of an integer or bool type in bytes; 0 for string and bytes. */
 __u32 uptrkv_type__width(enum uptrkv_type t);
 bool uptrkv_type__is_signed(enum uptrkv_type t);
-const char *uptrkv_resize__str(enum uptrkv_resize r);
-/* 32-bit FNV-1a over (id, size, type) of keys sorted by id; never 0. */
-__u32 uptrkv_layout_hash(const struct uptrkv_key *keys, size_t nr);
 
 /* ------------------------------------------------------------------ */
 /* Plan: the change between two manifests (lib/plan.c)                  */
@@ -209,15 +206,6 @@ struct uptrkv_objstate {
 	size_t nr_maps;
 };
 
-/* From a BPF object's bytes, without loading it: its BTF and map definitions. */
-int uptrkv_objstate__from_mem(const void *buf, size_t len, const char *store_map,
-			      struct uptrkv_objstate *out, struct uptrkv_error *e);
-int uptrkv_objstate__from_file(const char *path, const char *store_map,
-			       struct uptrkv_objstate *out, struct uptrkv_error *e);
-void uptrkv_objstate__free(struct uptrkv_objstate *s);
-/* "__u64 hits (.bss+8, 8 bytes)"-style identity check: same name, type, size. */
-bool uptrkv_global__same(const struct uptrkv_global *a, const struct uptrkv_global *b);
-const char *uptrkv_gsec__str(__u32 sec);
 
 enum uptrkv_gaction {
 	UPTRKV_GACT_SHARE = 0,		/* the whole section's map is shared: no copy */
@@ -290,21 +278,6 @@ struct uptrkv_plan {
 int uptrkv_plan__new(const struct uptrkv_manifest *old, const struct uptrkv_manifest *new,
 		     struct uptrkv_plan **out, struct uptrkv_error *e);
 void uptrkv_plan__free(struct uptrkv_plan *p);
-/* Adds the globals and shared maps of old (the live version, or NULL for a
- * first deploy) and new, as new_m's globals: and maps: ask, to p, and
- * updates compatible. */
-int uptrkv_plan__add_objstate(struct uptrkv_plan *p, const struct uptrkv_objstate *old,
-			      const struct uptrkv_objstate *new,
-			      const struct uptrkv_manifest *new_m, struct uptrkv_error *e);
-const char *uptrkv_gaction__str(enum uptrkv_gaction a);
-const char *uptrkv_map_change__str(enum uptrkv_map_change c);
-const char *uptrkv_map_action__str(enum uptrkv_map_action a);
-const char *uptrkv_change__str(enum uptrkv_change c);
-/* "zero-extend", "string", "uint", "sint", "reset" or "none". */
-const char *uptrkv_conv__str(enum uptrkv_conv c);
-/* Whether from -> to is an integer widening that keeps every value:
- * u8->u16->u32->u64, s8->...->s64, and unsigned to a wider signed type. */
-bool uptrkv_type__widens(enum uptrkv_type from, enum uptrkv_type to);
 
 /* Data bytes a value of this size occupies in a store. */
 static inline __u32 uptrkv_alloc_size(__u32 size)

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <bpf/bpf.h>
-#include "uptrkv.h"
+#include "uptrkv_tool.h"
 
 int main(int argc, char **argv)
 {

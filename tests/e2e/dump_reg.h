@@ -16,7 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "uptrkv.h"
+#include "uptrkv_tool.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL

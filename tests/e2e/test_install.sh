@@ -36,7 +36,7 @@ make --no-print-directory -s BUILD="$BUILD" SANITIZE=$SANITIZE install DESTDIR="
 sed 's/^/  /' "$tmp/installed"
 for f in usr/bin/uptrkv usr/lib/libuptrkv.a usr/lib/libuptrkv.so.0 usr/lib/pkgconfig/uptrkv.pc \
 	 usr/include/uptrkv/uptrkv.h usr/include/uptrkv/uptrkv.bpf.h \
-	 usr/include/uptrkv/uptrkv_admin_abi.h usr/share/man/man8/uptrkv.8 \
+	 usr/include/uptrkv/uptrkv_bind.h usr/share/man/man8/uptrkv.8 \
 	 usr/share/man/man8/uptrkv-rollout.8 usr/share/man/man5/uptrkv-manifest.5 \
 	 usr/share/bash-completion/completions/uptrkv; do
 	grep -qx "./$f" "$tmp/installed" || fail "not installed: $f"
@@ -52,6 +52,14 @@ nm -D --defined-only "$root/usr/lib/libuptrkv.so.0" | awk '{print $NF}' | sort -
 others=$(grep -v '^uptrkv_' "$tmp/exported" | grep -v '^UPTRKV_[0-9.]*$' || true)
 [ -z "$others" ] || fail "libuptrkv.so exports more than uptrkv_ names: $others"
 echo "ok   libuptrkv.so.0 exports $(grep -c '^uptrkv_' "$tmp/exported") symbols, all uptrkv_"
+# ... and exactly the functions docs/api.md lists, the app runtime's first.
+grep -oE '^\| `uptrkv_[a-z0-9_]+`' docs/api.md | tr -d '|` ' > "$tmp/documented"
+sort "$tmp/documented" | diff -u - <(grep '^uptrkv_' "$tmp/exported" | sed 's/@.*//' | sort -u) ||
+	fail "libuptrkv.so exports (+) other than docs/api.md lists (-)"
+nm -D --defined-only "$root/usr/lib/libuptrkv-app.so.0" | awk '$NF ~ /^uptrkv_/ {print $NF}' | sed 's/@.*//' | sort -u > "$tmp/app_exported"
+head -20 "$tmp/documented" | sort | diff -u - "$tmp/app_exported" ||
+	fail "libuptrkv-app.so exports (+) other than docs/api.md's app runtime (-)"
+echo "ok   the exports are docs/api.md's $(wc -l < "$tmp/documented") functions; the app runtime's $(wc -l < "$tmp/app_exported")"
 for h in "$root"/usr/include/uptrkv/*.h; do
 	case $h in *.bpf.h) continue ;; esac
 	echo "#include <uptrkv/$(basename "$h")>" |

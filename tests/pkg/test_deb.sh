@@ -60,8 +60,8 @@ has libuptrkv-dev "/usr/lib/$MA/libuptrkv.so" "/usr/lib/$MA/libuptrkv.a" \
 	"/usr/lib/$MA/pkgconfig/uptrkv.pc" "/usr/lib/$MA/libuptrkv-app.so" \
 	"/usr/lib/$MA/libuptrkv-app.a" "/usr/lib/$MA/pkgconfig/uptrkv-app.pc" /usr/include/uptrkv/uptrkv.h \
 	/usr/include/uptrkv/uptrkv.bpf.h /usr/include/uptrkv/uptrkv_layout.h \
-	/usr/include/uptrkv/uptrkv_admin_abi.h
-lacks libuptrkv-dev '^/usr/bin/|libuptrkv\.so\.0'
+	/usr/include/uptrkv/uptrkv_bind.h
+lacks libuptrkv-dev '^/usr/bin/|libuptrkv\.so\.0|uptrkv_tool\.h|uptrkv_admin'
 dpkg-deb -f "$tmp/uptrkv_${VER}_$ARCH.deb" Depends | grep -q libbpf || fail "uptrkv does not depend on libbpf"
 dpkg-deb -f "$tmp/libuptrkv-dev_${VER}_$ARCH.deb" Depends | grep -q "libuptrkv0 (= $VER)" ||
 	fail "libuptrkv-dev does not depend on libuptrkv0 (= $VER)"

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "uptrkv.h"
+#include "uptrkv_tool.h"
 
 /*
  * The source tree, found as the folder holding `probe` (a path relative to

@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "unit/helpers.h"
-#include "uptrkv.h"
+#include "uptrkv_tool.h"
 
 #define DEFAULT_COUNT 20000
 #define DEFAULT_SEED 0x5eed1234abcdull

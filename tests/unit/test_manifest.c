@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "unit/helpers.h"
-#include "uptrkv.h"
+#include "uptrkv_tool.h"
 
 static char top[PATH_MAX], fixtures[PATH_MAX + 64];
 
@@ -365,6 +365,33 @@ static void test_parse_memory(void **state)
 	/* diags may be NULL: still refused */
 	assert_int_equal(parse_str(HEAD "keys: 5\n", &m, NULL), -EINVAL);
 	assert_null(m);
+}
+
+/* Options from a newer header: unknown fields set are refused, zero ones
+ * and a shorter (older) struct are fine (UPTRKV_OPTS_VALID). */
+static void test_opts_valid(void **state)
+{
+	const char *text = HEAD "keys: []\n";
+	struct {
+		struct uptrkv_manifest_opts o;
+		char newer[16];
+	} big = { .o = { .sz = sizeof(big) } };
+	struct uptrkv_manifest *m = NULL;
+	size_t old_sz = offsetof(struct uptrkv_manifest_opts, display_name);
+
+	(void)state;
+	assert_int_equal(uptrkv_manifest__parse(text, strlen(text), &big.o, &m, NULL), 0);
+	uptrkv_manifest__free(m);
+	big.newer[3] = 1;
+	assert_int_equal(uptrkv_manifest__parse(text, strlen(text), &big.o, &m, NULL), -EINVAL);
+	assert_int_equal(uptrkv_manifest__load("/nonexistent.yaml", &big.o, &m, NULL), -EINVAL);
+	big.newer[3] = 0;
+	big.o.sz = old_sz;
+	big.o.display_name = "ignored: past the caller's sz";
+	assert_int_equal(uptrkv_manifest__parse(text, strlen(text), &big.o, &m, NULL), 0);
+	uptrkv_manifest__free(m);
+	big.o.sz = 2;	/* not even sz itself */
+	assert_int_equal(uptrkv_manifest__parse(text, strlen(text), &big.o, &m, NULL), -EINVAL);
 }
 
 static void test_program_attach(void **state)
@@ -756,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_good_minimal),
 		cmocka_unit_test(test_demo_manifests),
 		cmocka_unit_test(test_parse_memory),
+		cmocka_unit_test(test_opts_valid),
 		cmocka_unit_test(test_program_attach),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_unreadable),

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "unit/helpers.h"
-#include "uptrkv.h"
+#include "uptrkv_tool.h"
 
 static char top[PATH_MAX];	/* source tree: examples/demo/ lives here */
 
