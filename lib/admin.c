@@ -13,36 +13,8 @@
 #include <bpf/libbpf.h>
 #include "convert.h"
 
-/*
- * The skeleton is generated with the name uptrkv_admin, which is also the
- * name of this module's public handle and functions: rename the
- * skeleton's identifiers while its header is included.
- */
-#define uptrkv_admin			uptrkv_admin_skel
-#define uptrkv_admin__assert		uptrkv_admin_skel__assert
-#define uptrkv_admin__attach		uptrkv_admin_skel__attach
-#define uptrkv_admin__bss		uptrkv_admin_skel__bss
-#define uptrkv_admin__create_skeleton	uptrkv_admin_skel__create_skeleton
-#define uptrkv_admin__destroy		uptrkv_admin_skel__destroy
-#define uptrkv_admin__detach		uptrkv_admin_skel__detach
-#define uptrkv_admin__elf_bytes		uptrkv_admin_skel__elf_bytes
-#define uptrkv_admin__load		uptrkv_admin_skel__load
-#define uptrkv_admin__open		uptrkv_admin_skel__open
-#define uptrkv_admin__open_and_load	uptrkv_admin_skel__open_and_load
-#define uptrkv_admin__open_opts		uptrkv_admin_skel__open_opts
+/* Generated with the name uptrkv_admin_skel (Makefile): uptrkv_admin is ours. */
 #include "uptrkv_admin.skel.h"
-#undef uptrkv_admin
-#undef uptrkv_admin__assert
-#undef uptrkv_admin__attach
-#undef uptrkv_admin__bss
-#undef uptrkv_admin__create_skeleton
-#undef uptrkv_admin__destroy
-#undef uptrkv_admin__detach
-#undef uptrkv_admin__elf_bytes
-#undef uptrkv_admin__load
-#undef uptrkv_admin__open
-#undef uptrkv_admin__open_and_load
-#undef uptrkv_admin__open_opts
 
 struct uptrkv_admin {
 	struct uptrkv_admin_skel *skel;
