@@ -137,9 +137,12 @@ static bool task_gone(int err)
 
 static int open_admin(struct rollout *c)
 {
+	/* Kept pinned in the deployment's folder: loaded once, not per run. */
+	UPTRKV_OPTS(uptrkv_admin_opts, ao, .pin_dir = c->d->dir);
+
 	if (c->admin || c->d->store_fd < 0)
 		return 0;
-	return uptrkv_admin__open(c->d->store_fd, NULL, &c->admin, c->e);
+	return uptrkv_admin__open(c->d->store_fd, &ao, &c->admin, c->e);
 }
 
 static int snapshot(struct rollout *c, __u32 tid)

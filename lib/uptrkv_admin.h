@@ -175,6 +175,11 @@ struct uptrkv_admin_opts {
 	/* Load the programs with libbpf debug output (the caller's libbpf
 	 * print callback decides where it goes). Reserved, may be 0. */
 	__u32 flags;
+	/* A bpffs folder (a deployment's) where the programs are kept pinned
+	 * and reused by the next open, instead of loaded and verified again:
+	 * NULL loads them every time. Programs pinned by a uptrkv with other
+	 * admin programs are never reused, and replaced. */
+	const char *pin_dir;
 };
 
 /*
@@ -190,6 +195,8 @@ struct uptrkv_admin_opts {
 int uptrkv_admin__open(int store_fd, const struct uptrkv_admin_opts *opts,
 		       struct uptrkv_admin **out, struct uptrkv_error *e);
 void uptrkv_admin__close(struct uptrkv_admin *a);
+/* True when the programs came from opts->pin_dir, not a load. */
+bool uptrkv_admin__reused(const struct uptrkv_admin *a);
 
 /* Checks that fd is an uptrkv store map, without loading anything. */
 int uptrkv_store_map__check(int fd, struct uptrkv_error *e);
