@@ -45,9 +45,24 @@ static long buf_add(struct uptrkv_mig *m, const void *src, size_t len)
 	return off;
 }
 
-/* A COPY write whose src is an offset into buf until finish() fixes it. */
+/*
+ * A COPY write whose src is an offset into buf until finish() fixes it.
+ * Values placed one after another land side by side in their page and in
+ * buf alike, so such a copy extends the previous one: a store's 1024 new
+ * values become a few page-sized copies, not 1024 helper calls. They are
+ * unpublished space until the meta written after them, so one copy is as
+ * invisible as many.
+ */
 static int add_copy(struct uptrkv_mig *m, __u8 region, __u16 off, size_t buf_off, __u16 len)
 {
+	struct uptrkv_write *p = m->nr_w ? &m->w[m->nr_w - 1] : NULL;
+
+	if (p && p->op == UPTRKV_W_COPY && p->region == region && region != UPTRKV_R_HDR &&
+	    p->off + p->len == off && p->src + p->len == buf_off &&
+	    p->len + len <= UPTRKV_PAGE_SIZE) {
+		p->len += len;
+		return 0;
+	}
 	if (grow((void **)&m->w, &m->cap_w, m->nr_w + 1, sizeof(*m->w)))
 		return -ENOMEM;
 	m->w[m->nr_w++] = uptrkv_write__copy(region, off, (void *)buf_off, len);
