@@ -192,26 +192,42 @@ static void remove_stale(const char *dir, const char *keep)
 
 /*
  * Pins the programs as dir/NAME: into a folder of this process's own,
- * renamed into place at once, so that nobody ever reuses half a set. A
- * pin that fails (another uptrkv won the race, no write access) only
- * means the next command loads them again.
+ * renamed into place at once, so that nobody ever reuses half a set.
  */
-static void pin_progs(struct uptrkv_admin *a, const char *dir, const char *name)
+int uptrkv_admin__pin(struct uptrkv_admin *a, const char *dir)
 {
-	char tmp[PATH_MAX], path[PATH_MAX], final[PATH_MAX];
+	char name[64], tmp[PATH_MAX], path[PATH_MAX], final[PATH_MAX];
 	int err = 0;
 
+	if (a->reused)
+		return 0;
+	pin_name(name, sizeof(name));
 	if (uptrkv_pin_path(tmp, sizeof(tmp), dir, ADMIN_TMP_PREFIX "%d", (int)getpid()) ||
-	    uptrkv_pin_path(final, sizeof(final), dir, "%s", name) || mkdir(tmp, 0700))
-		return;
-	for (int i = 0; !err && i < NR_PROGS; i++)
-		err = uptrkv_pin_path(path, sizeof(path), tmp, "%s", prog_pin[i]) ?:
-		      bpf_obj_pin(a->fd[i], path);
-	if (err || rename(tmp, final)) {
+	    uptrkv_pin_path(final, sizeof(final), dir, "%s", name))
+		return -ENAMETOOLONG;
+	if (mkdir(tmp, 0700))
+		return -errno;
+	for (int i = 0; !err && i < NR_PROGS; i++) {
+		err = uptrkv_pin_path(path, sizeof(path), tmp, "%s", prog_pin[i]);
+		if (!err && bpf_obj_pin(a->fd[i], path))
+			err = -errno;
+	}
+	/* A set this build cannot use under its name (planted, or for another
+	 * store map) is replaced. */
+	if (!err && rename(tmp, final) && (errno == ENOTEMPTY || errno == EEXIST)) {
+		uptrkv_deploy__remove_dir(final, NULL);
+		if (rename(tmp, final))
+			err = -errno;
+	} else if (!err && access(final, F_OK)) {
+		err = -errno;
+	}
+	if (err) {
 		uptrkv_deploy__remove_dir(tmp, NULL);
-		return;
+		return err;
 	}
 	remove_stale(dir, name);
+	a->reused = true;
+	return 0;
 }
 
 static int load_progs(struct uptrkv_admin *a, struct uptrkv_error *e)
@@ -281,8 +297,6 @@ int uptrkv_admin__open(int store_fd, const struct uptrkv_admin_opts *opts,
 	err = load_progs(a, e);
 	if (err)
 		goto err_out;
-	if (dir)
-		pin_progs(a, dir, name);
 done:
 	*out = a;
 	return 0;

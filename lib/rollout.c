@@ -910,6 +910,16 @@ static void record_history(struct rollout *c, const struct uptrkv_manifest *m, i
 
 /* ---- entry points ---- */
 
+/* A run that changed the deployment keeps its admin programs pinned there
+ * for the next command (lib/admin.c); one that failed or was dry changes
+ * nothing, not even that. */
+static void keep_admin(struct rollout *c, int err)
+{
+	if (!err && c->admin && c->d && !UPTRKV_OPTS_GET(c->opts, dry_run, false) &&
+	    !c->res->nothing_to_do)
+		uptrkv_admin__pin(c->admin, c->d->dir);
+}
+
 static int begin(struct rollout *c, const char *name)
 {
 	int err;
@@ -1139,6 +1149,7 @@ int uptrkv_rollout(const struct uptrkv_manifest *m, const struct uptrkv_rollout_
 out:
 	res->ms_total = now_ms() - c.t0;
 	record_history(&c, m, err, UPTRKV_OUTCOME_DEPLOYED);
+	keep_admin(&c, err);
 	end(&c);
 	return err;
 }
@@ -1355,6 +1366,7 @@ int uptrkv_rollback(const char *name, const struct uptrkv_rollout_opts *opts,
 out:
 	res->ms_total = now_ms() - c.t0;
 	record_history(&c, prev, err, UPTRKV_OUTCOME_ROLLED_BACK);
+	keep_admin(&c, err);
 	/* The plan points into prev: keep it alive as long as the plan. */
 	if (prev && res->plan)
 		res->prev_manifest = prev;
