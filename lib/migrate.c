@@ -77,13 +77,40 @@ static int add_store32(struct uptrkv_mig *m, __u8 region, __u16 off, __u32 val)
 	return 0;
 }
 
+/*
+ * First fit, as uptrkv_alloc__alloc, without searching again the pages
+ * that an earlier value of this build did not fit in: placing 1024 values
+ * would otherwise search every full page for each.
+ */
+static int alloc(struct uptrkv_mig *m, struct uptrkv_alloc *a, __u32 size, __u32 *ent)
+{
+	__u32 units = (size + UPTRKV_ALIGN - 1) / UPTRKV_ALIGN, avoid = 0, pg;
+	int err;
+
+	for (pg = 0; pg < UPTRKV_MAX_PAGES; pg++)
+		if (m->no_run[pg] && units >= m->no_run[pg])
+			avoid |= 1u << pg;
+	err = uptrkv_alloc__alloc_avoid(a, size, avoid, ent);
+	if (err)
+		return err;
+	/* The pages tried before the one it fits in had no room for it. */
+	for (__u32 i = 0; i < UPTRKV_MAX_PAGES; i++) {
+		pg = uptrkv_alloc__page_order(size, i);
+		if (pg == UPTRKV_ENT_PAGE(*ent))
+			break;
+		if (!(avoid & (1u << pg)) && (!m->no_run[pg] || units < m->no_run[pg]))
+			m->no_run[pg] = units;
+	}
+	return 0;
+}
+
 static int place(struct uptrkv_mig *m, struct uptrkv_alloc *a, __u32 id, const void *bytes,
 		 __u32 size, __u32 *ent, struct uptrkv_error *e)
 {
 	long off;
 	int err;
 
-	err = uptrkv_alloc__alloc(a, size, ent);
+	err = alloc(m, a, size, ent);
 	if (err)
 		return uptrkv_err(e, -ENOSPC,
 				  "thread %u: no space for key %u (%u bytes) beside the live layout; "
