@@ -260,8 +260,11 @@ soak: deps-check
 	@BUILD=build/san T=soak RW_SWITCHES=120 RW_KILLS=24 SOAK_ROLLBACKS=300 \
 		TEST_TIMEOUT=3600 tests/run.sh e2e
 
-# Benchmarks run on the optimised, unsanitised build.
+# Benchmarks run on the optimised, unsanitised build. The plot in
+# docs/benchmarks.md needs gnuplot, and only the benchmarks do.
+BENCH_PKGS := gnuplot-nox
 bench: deps-check
+	@scripts/deps.sh --check-or-install $(BENCH_PKGS)
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@BUILD=$(BUILD) tests/bench/run.sh
 
