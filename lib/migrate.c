@@ -234,13 +234,25 @@ static int finish(struct uptrkv_mig *m, __u32 hash, __u32 gen, struct uptrkv_err
 	return 0;
 }
 
+/*
+ * The entries of one meta never overlap, so what they leave free is the
+ * registered pages less their extents, as uptrkv_alloc__mark would count
+ * them: no bitmap to build once more per store.
+ */
 static __u32 free_after(const struct uptrkv_mig *m, const struct uptrkv_snapshot *s)
 {
-	struct uptrkv_alloc a;
+	__u32 mask = s->hdr.page_mask & ((1u << UPTRKV_MAX_PAGES) - 1), used = 0;
 
-	uptrkv_alloc__init(&a, s->hdr.page_mask);
-	uptrkv_alloc__mark_meta(&a, &m->meta);
-	return uptrkv_alloc__free_bytes(&a);
+	for (__u32 id = 0; id < UPTRKV_MAX_KEYS; id++) {
+		__u32 ent = m->meta.ent[id], size = UPTRKV_ENT_SIZE(ent);
+
+		if (!UPTRKV_ENT_IS_VALID(ent) || (ent & UPTRKV_ENT_RSVD_MASK) || size < 1 ||
+		    size > UPTRKV_MAX_VALUE || UPTRKV_ENT_OFF(ent) + size > UPTRKV_PAGE_SIZE ||
+		    !(mask & (1u << UPTRKV_ENT_PAGE(ent))))
+			continue;
+		used += (size + UPTRKV_ALIGN - 1) / UPTRKV_ALIGN * UPTRKV_ALIGN;
+	}
+	return (__u32)__builtin_popcount(mask) * UPTRKV_PAGE_SIZE - used;
 }
 
 int uptrkv_mig__build(const struct uptrkv_plan *p, const struct uptrkv_snapshot *s,
