@@ -102,7 +102,10 @@ int uptrkv_store_map__check(int fd, struct uptrkv_error *e)
  * rollout's own work. So a deployment keeps them pinned in its folder and
  * every later command reuses them. The folder's name is a hash of the
  * embedded object, so a uptrkv built with other admin programs never runs
- * the old ones: it loads and pins its own, and removes the others.
+ * the old ones: it loads and pins its own, and removes the others. The pins
+ * are trusted as the rest of the deployment's folder is (its slot-S/
+ * programs run on every event): whoever may write there may already
+ * replace what runs.
  */
 #define ADMIN_PIN_PREFIX "admin-"
 /* Where one process pins a set before renaming it: bpffs refuses dots. */
@@ -212,14 +215,14 @@ int uptrkv_admin__pin(struct uptrkv_admin *a, const char *dir)
 		if (!err && bpf_obj_pin(a->fd[i], path))
 			err = -errno;
 	}
-	/* A set this build cannot use under its name (planted, or for another
-	 * store map) is replaced. */
-	if (!err && rename(tmp, final) && (errno == ENOTEMPTY || errno == EEXIST)) {
-		uptrkv_deploy__remove_dir(final, NULL);
-		if (rename(tmp, final))
-			err = -errno;
-	} else if (!err && access(final, F_OK)) {
+	if (!err && rename(tmp, final)) {
 		err = -errno;
+		/* A set under this name that open did not reuse (planted, or
+		 * for another store map) is replaced. */
+		if (err == -ENOTEMPTY || err == -EEXIST) {
+			uptrkv_deploy__remove_dir(final, NULL);
+			err = rename(tmp, final) ? -errno : 0;
+		}
 	}
 	if (err) {
 		uptrkv_deploy__remove_dir(tmp, NULL);
