@@ -176,9 +176,12 @@ $(foreach b,$(BOUND),$(eval $(call bound_object,$(word 1,$(subst :, ,$(b))),$(wo
 # The app built once against layout 1's header (tests/e2e/test_app_compat.sh).
 $(BUILD)/tests/e2e/compat_app: $(BUILD)/bpf/test_compat_v1.keys.h
 
+# lib/admin.c's own handle is struct uptrkv_admin, so the skeleton it embeds
+# is named apart from it.
+$(BUILD)/bpf/uptrkv_admin.skel.h: SKEL_NAME := uptrkv_admin_skel
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $(or $(SKEL_NAME),$(subst -,_,$*)) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(BPF_ABI_HDRS) $(LIB_SKELS)
 	@mkdir -p $(@D)
@@ -371,8 +374,11 @@ soak: deps-check
 	@BUILD=build/san T=many_threads MANY_THREADS=100000 MANY_NOFILE=1024 \
 		TEST_TIMEOUT=3600 tests/run.sh e2e
 
-# Benchmarks run on the optimised, unsanitised build.
+# Benchmarks run on the optimised, unsanitised build. The plot in
+# docs/benchmarks.md needs gnuplot, and only the benchmarks do.
+BENCH_PKGS := gnuplot-nox
 bench: deps-check
+	@scripts/deps.sh --check-or-install $(BENCH_PKGS)
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@BUILD=$(BUILD) tests/bench/run.sh
 

@@ -16,6 +16,8 @@ BENCH(bench_kv8_ptr, cb_kv8_ptr)
 BENCH(bench_hash, cb_hash)
 BENCH(bench_hook_direct, cb_hook_direct)
 BENCH(bench_hook_kv8, cb_hook_kv8)
+BENCH(bench_hook_tidhash, cb_hook_tidhash)
+BENCH(bench_hook_tld, cb_hook_tld)
 BENCH(bench_kv4k, cb_kv4k)
 BENCH(bench_kv4k_var, cb_kv4k_var)
 

@@ -22,6 +22,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "uptrkv.bpf.h"
+#include "bench_tld.h"
 
 #define K_8	1
 #define K_4K	2
@@ -44,6 +45,33 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } hash SEC(".maps");
+
+/* The two other stores a user might pick: a hash keyed by tid, and a
+ * TLD-style one (bpf/bench_tld.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} tid_hash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bench_tld_elem);
+} tld_data SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bench_tld_keys);
+} tld_keys SEC(".maps");
+
+/* The pointees must be complete in BTF, not only behind the uptr tag. */
+struct bench_tld_meta *bench_tld_btf_meta SEC(".bss");
+struct bench_tld_data *bench_tld_btf_data SEC(".bss");
 
 struct buf {
 	__u8 b[4096];
@@ -157,6 +185,72 @@ static int cb_hook_kv8(__u32 i, struct lctx *c)
 		return 1;
 	}
 	c->sum += v;
+	return 0;
+}
+
+/* A hash keyed by the thread's id: the lookup is the whole cost. */
+static int cb_hook_tidhash(__u32 i, struct lctx *c)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *v = bpf_map_lookup_elem(&tid_hash, &tid);
+
+	if (!v) {
+		err = 14;
+		return 1;
+	}
+	c->sum += *v;
+	return 0;
+}
+
+/* The name the harness gives the 8-byte key; in .rodata, as bpf_strncmp
+ * wants its constant string. */
+static const char tld_name_k8[] = "k8";
+
+/* The offset + 1 of a name in the meta page, 0 if absent: once per task. */
+static __noinline int tld_resolve(struct bench_tld_meta *meta)
+{
+	__u32 off = 0, cnt;
+
+	if (!meta)
+		return 0;
+	cnt = meta->cnt;
+	for (int i = 0; i < BENCH_TLD_MAX; i++) {
+		if (i >= cnt)
+			break;
+		if (!bpf_strncmp(meta->ent[i].name, sizeof(tld_name_k8), tld_name_k8))
+			return off + 1;
+		off += meta->ent[i].size;
+	}
+	return 0;
+}
+
+/* TLD-style object init (both task-storage lookups) and an 8-byte get
+ * through the cached offset, as a hook would run them. */
+static int cb_hook_tld(__u32 i, struct lctx *c)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bench_tld_elem *e = bpf_task_storage_get(&tld_data, task, 0, 0);
+	struct bench_tld_keys *k = bpf_task_storage_get(&tld_keys, task, 0,
+							BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct bench_tld_data *d;
+	__u32 off;
+
+	if (!e || !k) {
+		err = 15;
+		return 1;
+	}
+	off = k->off[0];
+	if (!off) {
+		off = tld_resolve(e->meta);
+		k->off[0] = off;
+	}
+	d = e->data;
+	off -= 1;
+	if (!d || off > sizeof(d->b) - 8) {
+		err = 16;
+		return 1;
+	}
+	c->sum += *(__u64 *)&d->b[off];
 	return 0;
 }
 

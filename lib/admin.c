@@ -4,7 +4,11 @@
  * (bpf/uptrkv_admin.bpf.c): list the registered tasks, snapshot a task's
  * regions, apply batches of writes.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,43 +16,23 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "convert.h"
+#include "deploy_internal.h"
+#include "sha256.h"
 
-/*
- * The skeleton is generated with the name uptrkv_admin, which is also the
- * name of this module's public handle and functions: rename the
- * skeleton's identifiers while its header is included.
- */
-#define uptrkv_admin			uptrkv_admin_skel
-#define uptrkv_admin__assert		uptrkv_admin_skel__assert
-#define uptrkv_admin__attach		uptrkv_admin_skel__attach
-#define uptrkv_admin__bss		uptrkv_admin_skel__bss
-#define uptrkv_admin__create_skeleton	uptrkv_admin_skel__create_skeleton
-#define uptrkv_admin__destroy		uptrkv_admin_skel__destroy
-#define uptrkv_admin__detach		uptrkv_admin_skel__detach
-#define uptrkv_admin__elf_bytes		uptrkv_admin_skel__elf_bytes
-#define uptrkv_admin__load		uptrkv_admin_skel__load
-#define uptrkv_admin__open		uptrkv_admin_skel__open
-#define uptrkv_admin__open_and_load	uptrkv_admin_skel__open_and_load
-#define uptrkv_admin__open_opts		uptrkv_admin_skel__open_opts
+/* Generated with the name uptrkv_admin_skel (Makefile): uptrkv_admin is ours. */
 #include "uptrkv_admin.skel.h"
-#undef uptrkv_admin
-#undef uptrkv_admin__assert
-#undef uptrkv_admin__attach
-#undef uptrkv_admin__bss
-#undef uptrkv_admin__create_skeleton
-#undef uptrkv_admin__destroy
-#undef uptrkv_admin__detach
-#undef uptrkv_admin__elf_bytes
-#undef uptrkv_admin__load
-#undef uptrkv_admin__open
-#undef uptrkv_admin__open_and_load
-#undef uptrkv_admin__open_opts
+
+/* The admin programs, in the order they are pinned. */
+enum admin_prog { P_LIST, P_SNAP, P_TAIL, P_PAGE, P_WRITE, NR_PROGS };
+
+static const char *const prog_pin[NR_PROGS] = { "list", "snapshot", "snapshot_tail", "read_page",
+						 "write" };
 
 struct uptrkv_admin {
-	struct uptrkv_admin_skel *skel;
-	struct bpf_link *iter;		/* attached on the first list */
+	int fd[NR_PROGS];		/* ours: loaded here, or from the pins */
+	int iter_fd;			/* the task iterator link, made on the first list */
 	int store_fd;			/* our dup of the caller's fd */
-	int snap_fd, tail_fd, page_fd, write_fd;
+	bool reused;			/* the programs came from pin_dir */
 };
 
 _Static_assert(offsetof(struct uptrkv_snapshot, seq_after) -
@@ -112,13 +96,189 @@ int uptrkv_store_map__check(int fd, struct uptrkv_error *e)
 	return check_value_btf(&info, e);
 }
 
+/*
+ * Loading and verifying the admin object costs tens of milliseconds (about
+ * 14K instructions, mostly unrolled page copies), more than a small
+ * rollout's own work. So a deployment keeps them pinned in its folder and
+ * every later command reuses them. The folder's name is a hash of the
+ * embedded object, so a uptrkv built with other admin programs never runs
+ * the old ones: it loads and pins its own, and removes the others. The pins
+ * are trusted as the rest of the deployment's folder is (its slot-S/
+ * programs run on every event): whoever may write there may already
+ * replace what runs.
+ */
+#define ADMIN_PIN_PREFIX "admin-"
+/* Where one process pins a set before renaming it: bpffs refuses dots. */
+#define ADMIN_TMP_PREFIX "admintmp-"
+
+static void pin_name(char *buf, size_t sz)
+{
+	__u8 h[UPTRKV_SHA256_LEN];
+	size_t len;
+	const void *elf = uptrkv_admin_skel__elf_bytes(&len);
+
+	uptrkv_sha256(elf, len, h);
+	snprintf(buf, sz, ADMIN_PIN_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2],
+		 h[3], h[4], h[5], h[6], h[7]);
+}
+
+/* A pinned program counts only if it runs against this very store map. */
+static bool uses_map(int prog_fd, __u32 map_id)
+{
+	struct bpf_prog_info info = {};
+	__u32 ids[8], len = sizeof(info);
+
+	info.nr_map_ids = 8;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return false;
+	for (__u32 i = 0; i < info.nr_map_ids && i < 8; i++)
+		if (ids[i] == map_id)
+			return true;
+	return false;
+}
+
+static __u32 map_id_of(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+static void close_progs(struct uptrkv_admin *a)
+{
+	for (int i = 0; i < NR_PROGS; i++) {
+		if (a->fd[i] >= 0)
+			close(a->fd[i]);
+		a->fd[i] = -1;
+	}
+}
+
+/* The programs pinned in dir/NAME, if all are there and use this store. */
+static bool reuse_pinned(struct uptrkv_admin *a, const char *dir, const char *name)
+{
+	__u32 store_id = map_id_of(a->store_fd);
+	char path[PATH_MAX];
+
+	for (int i = 0; i < NR_PROGS; i++) {
+		if (uptrkv_pin_path(path, sizeof(path), dir, "%s/%s", name, prog_pin[i]))
+			break;
+		a->fd[i] = bpf_obj_get(path);
+		if (a->fd[i] < 0 || !store_id || !uses_map(a->fd[i], store_id))
+			break;
+		if (i == NR_PROGS - 1)
+			return a->reused = true;
+	}
+	close_progs(a);
+	return false;
+}
+
+/* Other uptrkv builds' admin programs: they are never run by this one. */
+static void remove_stale(const char *dir, const char *keep)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dh = opendir(dir);
+
+	if (!dh)
+		return;
+	while ((de = readdir(dh))) {
+		if (strncmp(de->d_name, ADMIN_PIN_PREFIX, strlen(ADMIN_PIN_PREFIX)) ||
+		    !strcmp(de->d_name, keep))
+			continue;
+		if (!uptrkv_pin_path(path, sizeof(path), dir, "%s", de->d_name))
+			uptrkv_deploy__remove_dir(path, NULL);
+	}
+	closedir(dh);
+}
+
+/*
+ * Pins the programs as dir/NAME: into a folder of this process's own,
+ * renamed into place at once, so that nobody ever reuses half a set.
+ */
+int uptrkv_admin__pin(struct uptrkv_admin *a, const char *dir)
+{
+	char name[64], tmp[PATH_MAX], path[PATH_MAX], final[PATH_MAX];
+	int err = 0;
+
+	if (a->reused)
+		return 0;
+	pin_name(name, sizeof(name));
+	if (uptrkv_pin_path(tmp, sizeof(tmp), dir, ADMIN_TMP_PREFIX "%d", (int)getpid()) ||
+	    uptrkv_pin_path(final, sizeof(final), dir, "%s", name))
+		return -ENAMETOOLONG;
+	if (mkdir(tmp, 0700))
+		return -errno;
+	for (int i = 0; !err && i < NR_PROGS; i++) {
+		err = uptrkv_pin_path(path, sizeof(path), tmp, "%s", prog_pin[i]);
+		if (!err && bpf_obj_pin(a->fd[i], path))
+			err = -errno;
+	}
+	if (!err && rename(tmp, final)) {
+		err = -errno;
+		/* A set under this name that open did not reuse (planted, or
+		 * for another store map) is replaced. */
+		if (err == -ENOTEMPTY || err == -EEXIST) {
+			uptrkv_deploy__remove_dir(final, NULL);
+			err = rename(tmp, final) ? -errno : 0;
+		}
+	}
+	if (err) {
+		uptrkv_deploy__remove_dir(tmp, NULL);
+		return err;
+	}
+	remove_stale(dir, name);
+	a->reused = true;
+	return 0;
+}
+
+static int load_progs(struct uptrkv_admin *a, struct uptrkv_error *e)
+{
+	struct uptrkv_admin_skel *skel = uptrkv_admin_skel__open();
+	struct bpf_program *progs[NR_PROGS];
+	int err;
+
+	if (!skel)
+		return uptrkv_errno(e, -errno, "opening the admin BPF object");
+	err = bpf_map__reuse_fd(skel->maps.uptrkv_store, a->store_fd);
+	if (err) {
+		err = uptrkv_errno(e, err < 0 ? err : -EINVAL, "admin: reusing the store map");
+		goto out;
+	}
+	err = uptrkv_admin_skel__load(skel);
+	if (err) {
+		err = err < 0 ? err : -EINVAL;
+		if (err == -EPERM || err == -EACCES)
+			uptrkv_errno(e, err, "loading the admin BPF programs (" CAP_HINT ")");
+		else
+			uptrkv_errno(e, err, "loading the admin BPF programs");
+		goto out;
+	}
+	progs[P_LIST] = skel->progs.uptrkv_admin_list;
+	progs[P_SNAP] = skel->progs.uptrkv_admin_snapshot;
+	progs[P_TAIL] = skel->progs.uptrkv_admin_snapshot_tail;
+	progs[P_PAGE] = skel->progs.uptrkv_admin_read_page;
+	progs[P_WRITE] = skel->progs.uptrkv_admin_write;
+	/* The programs outlive the skeleton through our own fds. */
+	for (int i = 0; !err && i < NR_PROGS; i++) {
+		a->fd[i] = fcntl(bpf_program__fd(progs[i]), F_DUPFD_CLOEXEC, 3);
+		if (a->fd[i] < 0)
+			err = uptrkv_errno(e, -errno, "admin: keeping the programs");
+	}
+out:
+	uptrkv_admin_skel__destroy(skel);
+	return err;
+}
+
 int uptrkv_admin__open(int store_fd, const struct uptrkv_admin_opts *opts,
 		       struct uptrkv_admin **out, struct uptrkv_error *e)
 {
+	const char *dir = UPTRKV_OPTS_GET(opts, pin_dir, NULL);
 	struct uptrkv_admin *a;
+	char name[64];
 	int err;
 
-	(void)opts;
 	*out = NULL;
 	err = uptrkv_store_map__check(store_fd, e);
 	if (err)
@@ -126,31 +286,21 @@ int uptrkv_admin__open(int store_fd, const struct uptrkv_admin_opts *opts,
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return uptrkv_err(e, -ENOMEM, "admin: out of memory");
-	a->store_fd = -1;
-	a->skel = uptrkv_admin_skel__open();
-	if (!a->skel) {
-		err = uptrkv_errno(e, -errno, "opening the admin BPF object");
+	a->iter_fd = -1;
+	for (int i = 0; i < NR_PROGS; i++)
+		a->fd[i] = -1;
+	a->store_fd = fcntl(store_fd, F_DUPFD_CLOEXEC, 3);
+	if (a->store_fd < 0) {
+		err = uptrkv_errno(e, -errno, "admin: keeping the store map");
 		goto err_out;
 	}
-	err = bpf_map__reuse_fd(a->skel->maps.uptrkv_store, store_fd);
-	if (err) {
-		err = uptrkv_errno(e, err < 0 ? err : -EINVAL, "admin: reusing the store map");
+	pin_name(name, sizeof(name));
+	if (dir && reuse_pinned(a, dir, name))
+		goto done;
+	err = load_progs(a, e);
+	if (err)
 		goto err_out;
-	}
-	err = uptrkv_admin_skel__load(a->skel);
-	if (err) {
-		err = err < 0 ? err : -EINVAL;
-		if (err == -EPERM || err == -EACCES)
-			uptrkv_errno(e, err, "loading the admin BPF programs (" CAP_HINT ")");
-		else
-			uptrkv_errno(e, err, "loading the admin BPF programs");
-		goto err_out;
-	}
-	a->store_fd = bpf_map__fd(a->skel->maps.uptrkv_store);
-	a->snap_fd = bpf_program__fd(a->skel->progs.uptrkv_admin_snapshot);
-	a->tail_fd = bpf_program__fd(a->skel->progs.uptrkv_admin_snapshot_tail);
-	a->page_fd = bpf_program__fd(a->skel->progs.uptrkv_admin_read_page);
-	a->write_fd = bpf_program__fd(a->skel->progs.uptrkv_admin_write);
+done:
 	*out = a;
 	return 0;
 err_out:
@@ -158,12 +308,20 @@ err_out:
 	return err;
 }
 
+bool uptrkv_admin__reused(const struct uptrkv_admin *a)
+{
+	return a && a->reused;
+}
+
 void uptrkv_admin__close(struct uptrkv_admin *a)
 {
 	if (!a)
 		return;
-	bpf_link__destroy(a->iter);
-	uptrkv_admin_skel__destroy(a->skel);
+	if (a->iter_fd >= 0)
+		close(a->iter_fd);
+	close_progs(a);
+	if (a->store_fd >= 0)
+		close(a->store_fd);
 	free(a);
 }
 
@@ -213,15 +371,12 @@ int uptrkv_admin__list(struct uptrkv_admin *a, struct uptrkv_task_ref **tasks, s
 
 	*tasks = NULL;
 	*n = 0;
-	if (!a->iter) {
-		a->iter = bpf_program__attach_iter(a->skel->progs.uptrkv_admin_list, NULL);
-		if (!a->iter) {
-			err = -errno;
-			a->iter = NULL;
-			return uptrkv_errno(e, err, "listing stores: attaching the task iterator");
-		}
+	if (a->iter_fd < 0) {
+		a->iter_fd = bpf_link_create(a->fd[P_LIST], 0, BPF_TRACE_ITER, NULL);
+		if (a->iter_fd < 0)
+			return uptrkv_errno(e, -errno, "listing stores: attaching the task iterator");
 	}
-	fd = bpf_iter_create(bpf_link__fd(a->iter));
+	fd = bpf_iter_create(a->iter_fd);
 	if (fd < 0)
 		return uptrkv_errno(e, -errno, "listing stores: creating the task iterator");
 	err = read_all(fd, &buf, &len);
@@ -286,12 +441,12 @@ int uptrkv_admin__snapshot(struct uptrkv_admin *a, __u32 tid, struct uptrkv_snap
 		return uptrkv_err(e, -EINVAL, "snapshot: bad tid %u", tid);
 	snap->tid = tid;
 	snap->present = 0;
-	err = run_prog(a->snap_fd, snap, UPTRKV_SNAP_HEAD_SIZE, "snapshot of", tid, e);
+	err = run_prog(a->fd[P_SNAP], snap, UPTRKV_SNAP_HEAD_SIZE, "snapshot of", tid, e);
 	if (err)
 		return err;
 	snap->tail_tid = tid;
 	snap->tail_present = 0;
-	err = run_prog(a->tail_fd, &snap->data[UPTRKV_SNAP_SPLIT], sizeof(struct uptrkv_snap_tail),
+	err = run_prog(a->fd[P_TAIL], &snap->data[UPTRKV_SNAP_SPLIT], sizeof(struct uptrkv_snap_tail),
 		       "snapshot of", tid, e);
 	if (err)
 		return err;
@@ -320,7 +475,7 @@ int uptrkv_admin__read_page(struct uptrkv_admin *a, __u32 tid, unsigned int regi
 	r->tid = tid;
 	r->region = region;
 	r->seq_idx = seq_idx % UPTRKV_NR_SEQ;
-	return run_prog(a->page_fd, r, sizeof(*r), "reading a page of", tid, e);
+	return run_prog(a->fd[P_PAGE], r, sizeof(*r), "reading a page of", tid, e);
 }
 
 /* --------------------------------------------------------------- write */
@@ -476,7 +631,7 @@ int uptrkv_admin__write_groups(struct uptrkv_admin *a, __u32 tid, const struct u
 		c.nr = batch;
 		c.writes = (__u64)(unsigned long)run;
 		c.need = need;
-		err = run_prog(a->write_fd, &c, sizeof(c), "writing to", tid, e);
+		err = run_prog(a->fd[P_WRITE], &c, sizeof(c), "writing to", tid, e);
 		if (skipped)
 			*skipped += c.skipped;
 		if (busy)

@@ -22,15 +22,20 @@ static inline bool test_unit(const struct uptrkv_alloc *a, __u32 pg, __u32 u)
 	return (a->used[pg][u / 64] >> (u % 64)) & 1;
 }
 
+/* A word at a time: a rollout marks and places thousands of values per
+ * store, in thousands of stores. */
 static void set_range(struct uptrkv_alloc *a, __u32 pg, __u32 u, __u32 n, bool on)
 {
-	for (__u32 i = u; i < u + n; i++) {
-		__u64 bit = 1ull << (i % 64);
+	while (n) {
+		__u32 b = u % 64, k = 64 - b < n ? 64 - b : n;
+		__u64 bits = (k == 64 ? ~0ull : (1ull << k) - 1) << b;
 
 		if (on)
-			a->used[pg][i / 64] |= bit;
+			a->used[pg][u / 64] |= bits;
 		else
-			a->used[pg][i / 64] &= ~bit;
+			a->used[pg][u / 64] &= ~bits;
+		u += k;
+		n -= k;
 	}
 }
 
@@ -97,32 +102,33 @@ int uptrkv_alloc__mark_store(struct uptrkv_alloc *a, const struct uptrkv_hdr *h,
 
 /*
  * First free run of n units in page pg that ends at or before unit `limit`.
- * Returns its first unit or -1. Words that are all used or all free are
- * taken 64 units at a time: a rollout places up to 1024 values in each of
- * thousands of stores, and a unit-by-unit scan from 0 made that quadratic.
+ * Returns its first unit or -1. Runs of used and of free units are crossed
+ * with one count of trailing bits each, not unit by unit: a rollout places
+ * up to 1024 values in each of thousands of stores.
  */
 static int find_run(const struct uptrkv_alloc *a, __u32 pg, __u32 n, __u32 limit)
 {
-	__u32 run = 0, u = 0;
+	__u32 u = 0, start = 0, run = 0;
 
 	while (u < limit) {
-		__u64 word = a->used[pg][u / 64];
+		__u32 b = u % 64, left = 64 - b, k;
+		/* bit i is unit u + i, for i < left; the bits above are 0 */
+		__u64 w = a->used[pg][u / 64] >> b;
 
-		if (!(u % 64) && u + 64 <= limit && (word == ~0ull || !word)) {
-			if (word)
-				run = 0;
-			else if (run + 64 >= n)
-				return (int)(u - run);
-			else
-				run += 64;
-			u += 64;
-			continue;
-		}
-		if (test_unit(a, pg, u))
+		if (left > limit - u)
+			left = limit - u;
+		if (w & 1) {
+			k = ~w ? (__u32)__builtin_ctzll(~w) : 64;	/* used units from u */
 			run = 0;
-		else if (++run == n)
-			return (int)(u + 1 - n);
-		u++;
+		} else {
+			k = w ? (__u32)__builtin_ctzll(w) : 64;	/* free units from u */
+			if (!run)
+				start = u;
+			run += k < left ? k : left;
+			if (run >= n)
+				return (int)start;
+		}
+		u += k < left ? k : left;
 	}
 	return -1;
 }

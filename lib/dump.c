@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "convert.h"
+#include "deploy_internal.h"
+#include "internal.h"
 
 #define DUMP_TRIES_DEFAULT	8
 
@@ -390,11 +392,12 @@ void uptrkv_dumps__free(struct uptrkv_dump **v, size_t n)
 }
 
 /* Dumps the given threads from one store; d is filled, its threads owned. */
-static int dump_tids(int store_fd, const struct uptrkv_manifest *m, unsigned int slot,
-		     const __u32 *tids, size_t n, const struct keyset *ks, int tries,
+static int dump_tids(int store_fd, const char *admin_dir, const struct uptrkv_manifest *m,
+		     unsigned int slot, const __u32 *tids, size_t n, const struct keyset *ks, int tries,
 		     struct uptrkv_dump *d, struct uptrkv_error *e)
 {
-	UPTRKV_OPTS(uptrkv_admin_opts, ao);
+	/* A deployment's admin programs, pinned by its last rollout. */
+	UPTRKV_OPTS(uptrkv_admin_opts, ao, .pin_dir = admin_dir);
 	struct dump_ctx *c;
 	int err;
 
@@ -471,7 +474,7 @@ int uptrkv_dump__store(int store_fd, const struct uptrkv_manifest *m, __u32 pid,
 	d->pid = pid;
 	d->manifest = (struct uptrkv_manifest *)m;
 	d->version = m ? m->version : 0;
-	err = dump_tids(store_fd, m, slot, tids, n, &ks, tries_of(opts), d, e);
+	err = dump_tids(store_fd, NULL, m, slot, tids, n, &ks, tries_of(opts), d, e);
 	if (err)
 		goto out;
 	if (!d->nr_threads) {
@@ -494,6 +497,7 @@ static int dump_deployment(const char *bpffs, const char *name, __u32 pid, const
 {
 	struct uptrkv_deploy *dep = NULL;
 	struct uptrkv_dump *d = NULL;
+	char dir[PATH_MAX];
 	struct keyset ks;
 	int err, fd;
 
@@ -517,7 +521,8 @@ static int dump_deployment(const char *bpffs, const char *name, __u32 pid, const
 	d->manifest_owned = true;
 	d->version = d->manifest ? d->manifest->version : 0;
 	keyset_build(&ks, opts, d->manifest, resolved);
-	err = dump_tids(fd, d->manifest, UPTRKV_SLOT(d->gen), tids, n, &ks, tries_of(opts), d, e);
+	uptrkv_deploy_dir(dir, sizeof(dir), bpffs, name);
+	err = dump_tids(fd, dir, d->manifest, UPTRKV_SLOT(d->gen), tids, n, &ks, tries_of(opts), d, e);
 	if (err) {
 		if (e && err != -ENOMEM) {
 			char msg[UPTRKV_ERRMSG_MAX];

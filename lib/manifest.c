@@ -826,12 +826,41 @@ static int cmp_key_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* Case-insensitive, as the duplicate check compares names. */
+static unsigned int name_hash(const char *s)
+{
+	unsigned int h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*s)) * 16777619u;
+	return h;
+}
+
+/*
+ * The key named like k, case-insensitively, among those already in the
+ * table, which it then joins: open addressing over twice the key limit, so
+ * a 1024-key manifest is not 500K name compares (it is parsed on every
+ * rollout, rollback and dump).
+ */
+#define NAME_SLOTS (2 * UPTRKV_MAX_KEYS)
+static const struct uptrkv_key *name_seen(const struct uptrkv_key **tab, const struct uptrkv_key *k)
+{
+	unsigned int i = name_hash(k->name) % NAME_SLOTS;
+
+	for (; tab[i]; i = (i + 1) % NAME_SLOTS)
+		if (!strcasecmp(tab[i]->name, k->name))
+			return tab[i];
+	tab[i] = k;
+	return NULL;
+}
+
 static void parse_keys(struct yp *p, const struct ynode *n, struct uptrkv_manifest *m)
 {
-	/* first key seen per id, for duplicate reports */
+	/* first key seen per id and per name, for duplicate reports */
 	const struct uptrkv_key *by_id[UPTRKV_MAX_KEYS] = {};
+	const struct uptrkv_key *by_name[NAME_SLOTS] = {};
 	char got[64];
-	size_t i, j;
+	size_t i;
 
 	if (n->kind == Y_BAD)
 		return;
@@ -864,9 +893,7 @@ static void parse_keys(struct yp *p, const struct ynode *n, struct uptrkv_manife
 			continue;
 		}
 		/* Case-insensitive: gen header turns names into upper-case macros. */
-		for (j = 0; j < m->nr_keys && !dup; j++)
-			if (!strcasecmp(m->keys[j].name, k->name))
-				dup = &m->keys[j];
+		dup = name_seen(by_name, k);
 		if (dup) {
 			diag(p, k->line, k->col, "duplicate name '%s': already used by id %u at line %d",
 			     k->name, dup->id, dup->line);

@@ -45,9 +45,24 @@ static long buf_add(struct uptrkv_mig *m, const void *src, size_t len)
 	return off;
 }
 
-/* A COPY write whose src is an offset into buf until finish() fixes it. */
+/*
+ * A COPY write whose src is an offset into buf until finish() fixes it.
+ * Values placed one after another land side by side in their page and in
+ * buf alike, so such a copy extends the previous one: a store's 1024 new
+ * values become a few page-sized copies, not 1024 helper calls. They are
+ * unpublished space until the meta written after them, so one copy is as
+ * invisible as many.
+ */
 static int add_copy(struct uptrkv_mig *m, __u8 region, __u16 off, size_t buf_off, __u16 len)
 {
+	struct uptrkv_write *p = m->nr_w ? &m->w[m->nr_w - 1] : NULL;
+
+	if (p && p->op == UPTRKV_W_COPY && p->region == region && region != UPTRKV_R_HDR &&
+	    p->off + p->len == off && p->src + p->len == buf_off &&
+	    p->len + len <= UPTRKV_PAGE_SIZE) {
+		p->len += len;
+		return 0;
+	}
 	if (grow((void **)&m->w, &m->cap_w, m->nr_w + 1, sizeof(*m->w)))
 		return -ENOMEM;
 	m->w[m->nr_w++] = uptrkv_write__copy(region, off, (void *)buf_off, len);
@@ -62,13 +77,40 @@ static int add_store32(struct uptrkv_mig *m, __u8 region, __u16 off, __u32 val)
 	return 0;
 }
 
+/*
+ * First fit, as uptrkv_alloc__alloc, without searching again the pages
+ * that an earlier value of this build did not fit in: placing 1024 values
+ * would otherwise search every full page for each.
+ */
+static int alloc(struct uptrkv_mig *m, struct uptrkv_alloc *a, __u32 size, __u32 *ent)
+{
+	__u32 units = (size + UPTRKV_ALIGN - 1) / UPTRKV_ALIGN, avoid = 0, pg;
+	int err;
+
+	for (pg = 0; pg < UPTRKV_MAX_PAGES; pg++)
+		if (m->no_run[pg] && units >= m->no_run[pg])
+			avoid |= 1u << pg;
+	err = uptrkv_alloc__alloc_avoid(a, size, avoid, ent);
+	if (err)
+		return err;
+	/* The pages tried before the one it fits in had no room for it. */
+	for (__u32 i = 0; i < UPTRKV_MAX_PAGES; i++) {
+		pg = uptrkv_alloc__page_order(size, i);
+		if (pg == UPTRKV_ENT_PAGE(*ent))
+			break;
+		if (!(avoid & (1u << pg)) && (!m->no_run[pg] || units < m->no_run[pg]))
+			m->no_run[pg] = units;
+	}
+	return 0;
+}
+
 static int place(struct uptrkv_mig *m, struct uptrkv_alloc *a, __u32 id, const void *bytes,
 		 __u32 size, __u32 *ent, struct uptrkv_error *e)
 {
 	long off;
 	int err;
 
-	err = uptrkv_alloc__alloc(a, size, ent);
+	err = alloc(m, a, size, ent);
 	if (err)
 		return uptrkv_err(e, -ENOSPC,
 				  "thread %u: no space for key %u (%u bytes) beside the live layout; "
@@ -192,13 +234,25 @@ static int finish(struct uptrkv_mig *m, __u32 hash, __u32 gen, struct uptrkv_err
 	return 0;
 }
 
+/*
+ * The entries of one meta never overlap, so what they leave free is the
+ * registered pages less their extents, as uptrkv_alloc__mark would count
+ * them: no bitmap to build once more per store.
+ */
 static __u32 free_after(const struct uptrkv_mig *m, const struct uptrkv_snapshot *s)
 {
-	struct uptrkv_alloc a;
+	__u32 mask = s->hdr.page_mask & ((1u << UPTRKV_MAX_PAGES) - 1), used = 0;
 
-	uptrkv_alloc__init(&a, s->hdr.page_mask);
-	uptrkv_alloc__mark_meta(&a, &m->meta);
-	return uptrkv_alloc__free_bytes(&a);
+	for (__u32 id = 0; id < UPTRKV_MAX_KEYS; id++) {
+		__u32 ent = m->meta.ent[id], size = UPTRKV_ENT_SIZE(ent);
+
+		if (!UPTRKV_ENT_IS_VALID(ent) || (ent & UPTRKV_ENT_RSVD_MASK) || size < 1 ||
+		    size > UPTRKV_MAX_VALUE || UPTRKV_ENT_OFF(ent) + size > UPTRKV_PAGE_SIZE ||
+		    !(mask & (1u << UPTRKV_ENT_PAGE(ent))))
+			continue;
+		used += (size + UPTRKV_ALIGN - 1) / UPTRKV_ALIGN * UPTRKV_ALIGN;
+	}
+	return (__u32)__builtin_popcount(mask) * UPTRKV_PAGE_SIZE - used;
 }
 
 int uptrkv_mig__build(const struct uptrkv_plan *p, const struct uptrkv_snapshot *s,

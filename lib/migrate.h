@@ -20,6 +20,10 @@ struct uptrkv_mig {
 	size_t nr_moves, cap_moves;
 	size_t nr_keep, nr_init, nr_copy, nr_drop, nr_missing;
 	__u32 bytes_free_after;		/* free bytes once `from` is reclaimed */
+	/* While building: per page, the fewest units known not to fit there
+	 * (0: none known). A build only allocates, so a page once too full
+	 * for n units stays so, and is not searched again for n or more. */
+	__u16 no_run[UPTRKV_MAX_PAGES];
 };
 
 /*

@@ -30,6 +30,11 @@ struct uptrkv_admin_opts {
 	/* Load the programs with libbpf debug output (the caller's libbpf
 	 * print callback decides where it goes). Reserved, may be 0. */
 	__u32 flags;
+	/* A bpffs folder (a deployment's) where uptrkv_admin__pin() kept the
+	 * programs: they are reused from there instead of loaded and verified
+	 * again, if they are this build's and run against store_fd's map.
+	 * NULL: always load. */
+	const char *pin_dir;
 };
 
 /*
@@ -45,6 +50,16 @@ struct uptrkv_admin_opts {
 int uptrkv_admin__open(int store_fd, const struct uptrkv_admin_opts *opts,
 		       struct uptrkv_admin **out, struct uptrkv_error *e);
 void uptrkv_admin__close(struct uptrkv_admin *a);
+/* True when the programs came from opts->pin_dir, not a load. */
+bool uptrkv_admin__reused(const struct uptrkv_admin *a);
+/*
+ * Keeps the programs pinned in the bpffs folder dir (as dir/admin-HASH/,
+ * HASH naming the embedded admin object), for later opens with that
+ * pin_dir; removes the sets other builds pinned there. 0 if they came from
+ * there already. A failure (no write access, a race with another pin)
+ * only means the next open loads them again.
+ */
+int uptrkv_admin__pin(struct uptrkv_admin *a, const char *dir);
 
 /* Checks that fd is an uptrkv store map, without loading anything. */
 int uptrkv_store_map__check(int fd, struct uptrkv_error *e);

@@ -19,7 +19,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/syscall.h>
 #include "uptrkv.h"
+#include "bench_tld.h"
 #include "bench_store.skel.h"
 #include "bench_store_sleepable.skel.h"
 
@@ -53,7 +55,7 @@ static double run(struct bpf_program *p, __u32 iters, int reps)
 }
 
 enum { EMPTY, DIRECT, KV8, KV8F, KV8S, KV8P, HASH, E4K, KV4K, KV4KV, PROBE4K, S_EMPTY, S_DIRECT, S_KV8,
-       HOOK_DIRECT, HOOK_KV8, NR_CASES };
+       HOOK_DIRECT, HOOK_KV8, HOOK_TIDHASH, HOOK_TLD, NR_CASES };
 #define MAX_LOADS 32
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -85,6 +87,33 @@ static int load_objects(struct bench_store **fast, struct bench_store_sleepable 
 	return bench_store_sleepable__load(*slow);
 }
 
+/*
+ * The TLD-style store of this thread (bpf/bench_tld.h): a meta page naming
+ * two 8-byte keys, k0 and k8, and a data page where k8 sits after k0. The
+ * pages are the caller's, page-aligned, as uptr pointees must not cross a
+ * page.
+ */
+static int tld_register(int map_fd, struct bench_tld_meta *meta, struct bench_tld_data *data)
+{
+	struct bench_tld_elem e = { .meta = meta, .data = data };
+	__u64 v = 0x1234;
+	int pidfd, err;
+
+	memset(meta, 0, sizeof(*meta));
+	meta->cnt = 2;
+	snprintf(meta->ent[0].name, sizeof(meta->ent[0].name), "k0");
+	meta->ent[0].size = 8;
+	snprintf(meta->ent[1].name, sizeof(meta->ent[1].name), "k8");
+	meta->ent[1].size = 8;
+	memcpy(&data->b[8], &v, 8);
+	pidfd = syscall(SYS_pidfd_open, getpid(), 0);
+	if (pidfd < 0)
+		return -1;
+	err = bpf_map_update_elem(map_fd, &pidfd, &e, BPF_ANY);
+	close(pidfd);
+	return err;
+}
+
 static int one_load(__u32 n, int reps, double *best)
 {
 	/* bpf/bench_store.h says where each value lands, and checks it */
@@ -96,6 +125,8 @@ static int one_load(__u32 n, int reps, double *best)
 	struct bench_store *skel = NULL;
 	struct uptrkv_thread *t = NULL;
 	struct uptrkv_store *s = NULL;
+	struct bench_tld_meta *tld_meta = NULL;
+	struct bench_tld_data *tld_data = NULL;
 	__u64 v = 0x1234;
 	__u32 key = 1;
 	int ret = -1;
@@ -115,6 +146,14 @@ static int one_load(__u32 n, int reps, double *best)
 	uptrkv_thread__put(t, 1, &v, 8);
 	uptrkv_thread__put(t, 600, &v, 8);
 	bpf_map_update_elem(bpf_map__fd(skel->maps.hash), &key, &v, BPF_ANY);
+	key = (__u32)syscall(SYS_gettid);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.tid_hash), &key, &v, BPF_ANY);
+	tld_meta = aligned_alloc(4096, 4096);
+	tld_data = aligned_alloc(4096, 4096);
+	if (!tld_meta || !tld_data || tld_register(bpf_map__fd(skel->maps.tld_data), tld_meta, tld_data)) {
+		fprintf(stderr, "TLD-style store: %s\n", strerror(errno));
+		goto out;
+	}
 
 	/* warm up, then interleave so that frequency drift hits all alike */
 	run(skel->progs.bench_kv8, n / 10, 1);
@@ -133,6 +172,8 @@ static int one_load(__u32 n, int reps, double *best)
 		CASE(HASH, skel->progs.bench_hash, n);
 		CASE(HOOK_DIRECT, skel->progs.bench_hook_direct, n);
 		CASE(HOOK_KV8, skel->progs.bench_hook_kv8, n);
+		CASE(HOOK_TIDHASH, skel->progs.bench_hook_tidhash, n);
+		CASE(HOOK_TLD, skel->progs.bench_hook_tld, n);
 		CASE(S_EMPTY, slow->progs.bench_empty, n);
 		CASE(S_DIRECT, slow->progs.bench_direct, n);
 		CASE(S_KV8, slow->progs.bench_kv8, n);
@@ -150,7 +191,10 @@ out:
 	uptrkv_thread__unregister(t);
 	uptrkv_store__close(s);
 	bench_store_sleepable__destroy(slow);
+	/* The map unpins the TLD pages when it goes. */
 	bench_store__destroy(skel);
+	free(tld_meta);
+	free(tld_data);
 	return ret;
 }
 
@@ -211,6 +255,8 @@ int main(int argc, char **argv)
 	ROW("hash map lookup per key", HASH, empty);
 	ROW("per hook run: task storage lookup + field", HOOK_DIRECT, empty);
 	ROW("per hook run: uptrkv_open_ctx + 8 B get", HOOK_KV8, empty);
+	ROW("per hook run: tid-keyed hash lookup", HOOK_TIDHASH, empty);
+	ROW("per hook run: TLD-style init + 8 B get", HOOK_TLD, empty);
 	ROW("empty bpf_loop iteration (4 KiB N)", E4K, -1);
 	ROW("uptrkv_get 4096 B (constant size)", KV4K, e4k);
 	ROW("uptrkv_get_var 4096 B", KV4KV, e4k);
@@ -227,6 +273,10 @@ int main(int argc, char **argv)
 } while (0)
 	RATIO("per hook run: open + 8 B get / lookup + field", med[HOOK_KV8], med[HOOK_DIRECT],
 	      med[HOOK_KV8] / med[HOOK_DIRECT] <= 1.1, "<= 1.1x");
+	RATIO("per hook run: TLD-style / uptrkv", med[HOOK_TLD], med[HOOK_KV8],
+	      med[HOOK_TLD] / med[HOOK_KV8] >= 2.0, ">= 2x");
+	printf("  %-40s %6.2fx  (no target)\n", "per hook run: tid hash / uptrkv",
+	       med[HOOK_TIDHASH] / med[HOOK_KV8]);
 	RATIO("8 B get / direct struct", kv8, direct, kv8 / direct <= 1.2, "<= 1.2x");
 	RATIO("hash lookup / 8 B get", hash, kv8, hash / kv8 >= 2.0, ">= 2x");
 	RATIO("4 KB get / probe_read 4 KB", kv4k, probe4k, kv4k / probe4k <= 1.5, "<= 1.5x");

@@ -20,7 +20,8 @@ for o in "$BUILD"/bpf/test_store*.bpf.o "$BUILD"/bpf/bench_*.bpf.o; do
 	for id in $tags; do
 		line=$(bpftool btf dump file "$o" | grep "^\[$id\] ")
 		case "$line" in
-		*"STRUCT 'uptrkv_"*"size="*) ;;
+		# a STRUCT with a size, not a FWD (bench objects have non-uptrkv ones too)
+		*"STRUCT '"*"size="*) ;;
 		*) fail "$o: uptr tag points at: $line" ;;
 		esac
 	done

@@ -651,6 +651,53 @@ static void test_retire_writes(void **state)
 	}
 }
 
+/*
+ * Values placed side by side go in one copy: 128 keys resized 8 -> 32 bytes
+ * fill the last page exactly, so their new extents are one 4 KiB write,
+ * then the meta and the header as always, and every value is in it.
+ */
+static void test_copies_merged(void **state)
+{
+	char ok[4608], nk[4608];
+	size_t lo = 0, ln = 0;
+
+	(void)state;
+	for (int i = 0; i < 128; i++) {
+		lo += snprintf(ok + lo, sizeof(ok) - lo, "%s{id: %d, name: k%d, size: 8}", i ? "," : "", i, i);
+		ln += snprintf(nk + ln, sizeof(nk) - ln, "%s{id: %d, name: k%d, size: 32}", i ? "," : "", i, i);
+	}
+	struct uptrkv_manifest *o = ut_manifest(1, ok), *n = ut_manifest(2, nk);
+	struct uptrkv_plan *p = ut_plan(o, n);
+	struct store *st = store_new(0xff, 0, p->old_hash);
+	struct uptrkv_snapshot *after;
+	struct uptrkv_error e = {};
+	struct uptrkv_mig m;
+
+	for (__u32 i = 0; i < 128; i++)
+		store_put_u64(st, i, 0x1000 + i);
+	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), 0);
+	assert_int_equal(m.nr_copy, 128);
+	assert_int_equal(m.nr_w, 1 + 3);
+	assert_int_equal(m.w[0].op, UPTRKV_W_COPY);
+	assert_int_equal(m.w[0].len, UPTRKV_PAGE_SIZE);
+	check_order(&m, p->new_hash);
+	check_live_untouched(st, &m);
+	after = applied(st, &m);
+	for (__u32 i = 0; i < 128; i++) {
+		__u64 v[4];
+
+		memcpy(v, value_ptr(after, 1, i), sizeof(v));
+		assert_int_equal(v[0], 0x1000 + i);
+		assert_int_equal(v[1] | v[2] | v[3], 0);
+	}
+	free(after);
+	uptrkv_mig__free(&m);
+	free(st);
+	uptrkv_plan__free(p);
+	uptrkv_manifest__free(o);
+	uptrkv_manifest__free(n);
+}
+
 /* A store that is not ours is refused, and a corrupt live meta too. */
 static void test_bad_store(void **state)
 {
@@ -688,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_move_writes),
 		cmocka_unit_test(test_forward_convert),
 		cmocka_unit_test(test_retire_writes),
+		cmocka_unit_test(test_copies_merged),
 		cmocka_unit_test(test_bad_store),
 	};
 
