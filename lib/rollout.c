@@ -24,7 +24,6 @@
  * return to any kept version without the file.
  */
 #include <bpf/bpf.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,120 +314,10 @@ static void skip_store(struct rollout *c, const struct uptrkv_task_ref *t, int e
 		memset(c->e, 0, sizeof(*c->e));
 }
 
-/* ---- both CPUs for the per-store work ---- */
-
-/*
- * Planning and moving are per store and independent, and cost tens of
- * microseconds each, so a second thread takes the second half of the
- * stores. It works on a copy of the run with its own scratch buffers,
- * error and counters (struct half); everything it shares (plan, admin
- * programs, deployment) is only read. Results go into per-store slots
- * that the calling thread then reads in order, as one thread would have.
- */
-struct half {
-	struct rollout c;		/* *c, with the fields below */
-	struct uptrkv_rollout_result res;
-	struct uptrkv_error e;
-	size_t begin, end, total;
-	const struct uptrkv_task_ref *tasks;	/* plan: the stores listed */
-	int *errs;			/* per store: what it gave */
-	struct uptrkv_error **why;	/* per store: its error, if any */
-	void (*fn)(struct half *h);
-};
-
-static int half_init(struct half *h, struct rollout *c, size_t begin, size_t end)
-{
-	memset(h, 0, sizeof(*h));
-	h->c = *c;
-	h->c.res = &h->res;
-	h->c.e = &h->e;
-	h->c.opts = NULL;	/* no progress or test hooks from a second thread */
-	h->c.snap = malloc(sizeof(*h->c.snap));
-	h->c.moves = malloc(sizeof(*h->c.moves) * UPTRKV_MAX_KEYS);
-	h->begin = begin;
-	h->end = end;
-	h->total = c->nr_migs;
-	return h->c.snap && h->c.moves ? 0 : -ENOMEM;
-}
-
-static void half_free(struct half *h)
-{
-	free(h->c.snap);
-	free(h->c.moves);
-}
-
-static void *half_thread(void *arg)
-{
-	struct half *h = arg;
-
-	h->fn(h);
-	return NULL;
-}
-
-/* Runs h->fn on a thread of its own, or here if none can be made. */
-static bool half_start(struct half *h, pthread_t *t)
-{
-	if (h->begin < h->end && !pthread_create(t, NULL, half_thread, h))
-		return true;
-	h->fn(h);
-	return false;
-}
-
-/* Stores at [begin, end): each one's migration into c->migs[i], its
- * outcome into errs[i], and its error message, if any, into why[i]. */
-static void plan_range(struct half *h)
-{
-	struct rollout *c = &h->c;
-
-	for (size_t i = h->begin; i < h->end; i++) {
-		if (c->opts)
-			progress(c, "plan", i, h->total);
-		memset(c->e, 0, sizeof(*c->e));
-		h->errs[i] = plan_store(c, h->tasks[i].tid, &c->migs[i]);
-		if (h->errs[i] && h->errs[i] != 1 && !task_gone(h->errs[i]) &&
-		    (h->why[i] = malloc(sizeof(*c->e))))
-			*h->why[i] = *c->e;
-	}
-}
-
-/* What planning store i gave, as one thread in order would have seen it:
- * 0 to keep its migration, 1 to leave it out, or the error that ends the
- * run. */
-static int plan_outcome(struct rollout *c, const struct uptrkv_task_ref *t, int err,
-			const struct uptrkv_error *why)
-{
-	bool skip = UPTRKV_OPTS_GET(c->opts, skip_corrupt, false);
-
-	if (task_gone(err) || err == 1) {
-		c->res->nr_gone += err != 1;
-		return 1;
-	}
-	if (err && c->e)
-		*c->e = why ? *why : (struct uptrkv_error){};
-	if (err && unmigratable(err) && skip) {
-		skip_store(c, t, err);
-		return 1;
-	}
-	if (err && unmigratable(err) && c->e) {
-		char why_msg[UPTRKV_ERRMSG_MAX];
-
-		snprintf(why_msg, sizeof(why_msg), "%s", c->e->msg);
-		uptrkv_err(c->e, err, "%.400s (pid %u; --skip-corrupt leaves such threads out)",
-			   why_msg, t->tgid);
-	}
-	if (err && c->e && !c->e->msg[0])
-		uptrkv_errno(c->e, err, "thread %u", t->tid);
-	return err;
-}
-
 static int plan_stores(struct rollout *c)
 {
+	bool skip = UPTRKV_OPTS_GET(c->opts, skip_corrupt, false);
 	struct uptrkv_task_ref *tasks;
-	struct uptrkv_error **why = NULL;
-	struct half first = {}, second = {};
-	bool threaded = false;
-	int *errs = NULL;
-	pthread_t t;
 	size_t nr;
 	int err;
 
@@ -436,48 +325,35 @@ static int plan_stores(struct rollout *c)
 	if (err || !c->admin)
 		return err;
 	c->migs = calloc(nr ? nr : 1, sizeof(*c->migs));
-	errs = calloc(nr ? nr : 1, sizeof(*errs));
-	why = calloc(nr ? nr : 1, sizeof(*why));
-	err = half_init(&first, c, 0, nr / 2);
-	err = half_init(&second, c, nr / 2, nr) ?: err;
-	if (!c->migs || !errs || !why || err) {
-		err = uptrkv_err(c->e, -ENOMEM, "out of memory");
-		goto out;
+	if (!c->migs) {
+		free(tasks);
+		return uptrkv_err(c->e, -ENOMEM, "out of memory");
 	}
-	first.c.opts = c->opts;
-	first.total = nr;
-	for (struct half *h = &first; h; h = h == &first ? &second : NULL) {
-		h->tasks = tasks;
-		h->errs = errs;
-		h->why = why;
-		h->fn = plan_range;
-	}
-	threaded = half_start(&second, &t);
-	plan_range(&first);
-	if (threaded)
-		pthread_join(t, NULL);
-	c->res->nr_moved += first.res.nr_moved + second.res.nr_moved;
-	/* In order, as one thread would: stores kept move down into place. */
 	for (size_t i = 0; i < nr; i++) {
-		int ret = err ? 1 : plan_outcome(c, &tasks[i], errs[i], why[i]);
-
-		if (ret) {
-			uptrkv_mig__free(&c->migs[i]);
-			err = ret == 1 ? err : ret;
+		progress(c, "plan", i, nr);
+		err = plan_store(c, tasks[i].tid, &c->migs[c->nr_migs]);
+		if (task_gone(err) || err == 1) {
+			c->res->nr_gone += err != 1;
+			err = 0;
 			continue;
 		}
-		if (c->nr_migs != i)
-			c->migs[c->nr_migs] = c->migs[i];
+		if (err && unmigratable(err) && skip) {
+			skip_store(c, &tasks[i], err);
+			err = 0;
+			continue;
+		}
+		if (err && unmigratable(err) && c->e) {
+			char why[UPTRKV_ERRMSG_MAX];
+
+			snprintf(why, sizeof(why), "%s", c->e->msg);
+			uptrkv_err(c->e, err, "%.400s (pid %u; --skip-corrupt leaves such threads out)",
+				   why, tasks[i].tgid);
+		}
+		if (err)
+			break;
 		c->nr_migs++;
 	}
 	c->res->nr_stores = c->nr_migs;
-out:
-	for (size_t i = 0; why && i < nr; i++)
-		free(why[i]);
-	free(why);
-	free(errs);
-	half_free(&first);
-	half_free(&second);
 	free(tasks);
 	return err;
 }
@@ -727,62 +603,23 @@ static void undo_before_switch(struct rollout *c)
  * skips it): the value is still right, through the forwarded entry, and the
  * next command finishes it. Never a reason to switch back.
  */
-/* Stores at [begin, end) of c->migs; errs[i] < 0 for one left pending. */
-static void move_range(struct half *h)
+static void move_pass(struct rollout *c)
 {
-	struct rollout *c = &h->c;
-
-	for (size_t i = h->begin; i < h->end; i++) {
+	for (size_t i = 0; i < c->nr_migs; i++) {
 		struct uptrkv_mig *m = &c->migs[i];
 		int err;
 
+		if (i == c->nr_migs / 2)
+			test_point(c, UPTRKV_TP_MOVE);	/* past the switch: a failure is ignored */
 		if (!m->tid || !m->nr_moves)
 			continue;
-		if (c->opts)
-			progress(c, "move", i, h->total);
+		progress(c, "move", i, c->nr_migs);
 		err = move_store(c, m->tid, c->to, m->moves, m->nr_moves);
-		h->errs[i] = !err || task_gone(err) ? 0 : -EBUSY;
+		if (!err || task_gone(err))
+			continue;
+		c->res->nr_move_pending++;
+		keep_old_slot(c, m->tid);
 	}
-}
-
-static void move_pass(struct rollout *c)
-{
-	struct half first = {}, second = {};
-	bool threaded = false;
-	int *errs;
-	pthread_t t;
-
-	errs = calloc(c->nr_migs ? c->nr_migs : 1, sizeof(*errs));
-	if (!errs || half_init(&first, c, 0, c->nr_migs / 2) ||
-	    half_init(&second, c, c->nr_migs / 2, c->nr_migs)) {
-		/* Left as they are: every value is still right through its
-		 * forwarded entry, and the next command moves it. */
-		for (size_t i = 0; i < c->nr_migs; i++)
-			if (c->migs[i].tid && c->migs[i].nr_moves) {
-				c->res->nr_move_pending++;
-				keep_old_slot(c, c->migs[i].tid);
-			}
-		goto out;
-	}
-	first.c.opts = c->opts;
-	first.errs = second.errs = errs;
-	first.fn = second.fn = move_range;
-	threaded = half_start(&second, &t);
-	move_range(&first);
-	if (c->nr_migs)
-		test_point(c, UPTRKV_TP_MOVE);	/* past the switch: a failure is ignored */
-	if (threaded)
-		pthread_join(t, NULL);
-	c->res->nr_moved += first.res.nr_moved + second.res.nr_moved;
-	for (size_t i = 0; i < c->nr_migs; i++)
-		if (errs[i]) {
-			c->res->nr_move_pending++;
-			keep_old_slot(c, c->migs[i].tid);
-		}
-out:
-	half_free(&first);
-	half_free(&second);
-	free(errs);
 }
 
 static int reclaim(struct rollout *c, __u32 slot)
