@@ -11,11 +11,28 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 N=${MANY_THREADS:-3000}
 NOFILE=${MANY_NOFILE:-256}
+# MANY_RAISE_LIMITS=1 (make soak): raise kernel.pid_max, threads-max and
+# vm.max_map_count as far as N needs, for this test only (put back at exit).
+raise() {	# SYSCTL MIN
+	local f=/proc/sys/${1//.//} old
+	old=$(cat "$f")
+	[ "$old" -ge "$2" ] && return 0
+	at_exit sh -c "echo $old > $f"
+	echo "$2" > "$f" && echo "note: $1 raised from $old to $2 for this test"
+}
+if [ "${MANY_RAISE_LIMITS:-0}" = 1 ]; then
+	raise kernel.pid_max $(( N + 50000 > 4194304 ? 4194304 : N + 50000 ))
+	raise kernel.threads-max $(( N + 20000 ))
+	raise vm.max_map_count $(( N * 10 + 100000 ))
+fi
+# ASan maps more per thread than the three areas counted below.
+maps_per_thread=3
+nm "$BUILD/tests/e2e/many_app" 2>/dev/null | grep -q __asan_init && maps_per_thread=8
 # Every thread needs a pid: leave room for the rest of the machine.
 free_pids=$(( $(cat /proc/sys/kernel/pid_max) - $(ls /proc | grep -c '^[0-9]') * 4 - 2000 ))
 free_threads=$(( $(cat /proc/sys/kernel/threads-max) - 2000 ))
 # Each thread maps about 3 areas (stack and guard, its store's pages).
-free_maps=$(( $(cat /proc/sys/vm/max_map_count) / 3 - 1000 ))
+free_maps=$(( $(cat /proc/sys/vm/max_map_count) / maps_per_thread - 1000 ))
 for cap in $free_pids $free_threads $free_maps; do
 	if [ "$N" -gt "$cap" ]; then
 		echo "note: $N threads asked, $cap fit this machine (kernel.pid_max, threads-max, vm.max_map_count): using $cap"
@@ -39,8 +56,8 @@ touch "$D/cmd"	# the app follows it: one command a line
 (ulimit -n "$NOFILE"; exec "$BUILD/tests/e2e/many_app" "$bpffs" many "$N" "$D/cmd" > "$D/out" 2> "$D/err") &
 APP=$!
 WORKLOAD_PIDS+=("$APP")
-# wait_line PATTERN: the app's next line matching PATTERN (it prints one per command).
-wait_line() {
+# app_line PATTERN: the app's next line matching PATTERN (it prints one per command).
+app_line() {
 	for _ in $(seq 1 6000); do
 		grep -qE "$1" "$D/out" 2>/dev/null && { grep -E "$1" "$D/out" | tail -1; return 0; }
 		kill -0 "$APP" 2>/dev/null || { cat "$D/err"; fail "many_app died"; }
@@ -48,7 +65,7 @@ wait_line() {
 	done
 	fail "many_app: no line matching '$1'"
 }
-read -r _ created nfailed err < <(wait_line '^ready ')
+read -r _ created nfailed err < <(app_line '^ready ')
 echo "  $created threads, $nfailed failed to register${err:+: $err}"
 [ "$created" = "$N" ] || fail "only $created of $N threads created: $(cat "$D/err")"
 [ "$nfailed" = 0 ] || fail "$nfailed of $N threads failed to register: $err"
@@ -60,7 +77,7 @@ round=0
 check() {	# VERSION: every thread and 4 new ones check that layout
 	round=$((round + 1))
 	echo "check $1" >> "$D/cmd"
-	read -r _ _ v nok nbad err < <(wait_line "^checked $round $1 ")
+	read -r _ _ v nok nbad err < <(app_line "^checked $round $1 ")
 	echo "  checked v$v: $nok good, $nbad bad${err:+ ($err)}"
 	[ "$nbad" = 0 ] && [ "$nok" = $((N + 4)) ] || fail "check v$1: $nok good, $nbad bad: $err"
 }
@@ -75,7 +92,7 @@ echo "== rollback to v1"
 U rollback many --allow-unbound-object -j > "$D/rb.json" || fail "rollback: $(cat "$D/rb.json")"
 check 1
 echo "quit" >> "$D/cmd"
-wait_line '^bye' > /dev/null
+echo "  $(app_line '^bye')"
 wait "$APP" || fail "many_app exited with $?: $(cat "$D/err")"
 ! grep -qE 'Sanitizer|runtime error:' "$D/err" || { cat "$D/err"; fail "sanitizer report"; }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * A TLD-style store for the per-hook-run benchmark (bpf/bench_store.h,
- * tests/bench/bench_store.c), written here from the public description of
+ * A TLD-style store for the per-hook-run benchmark (bench/bench_store.h,
+ * bench/bench_store.c), written here from the public description of
  * the kernel selftests' task local data (tools/testing/selftests/bpf/
  * prog_tests/task_local_data.h): keys are names; one meta page per process
  * lists {name, size} in creation order, and a value's offset in the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Benchmarks of BPF-side store access (tests/bench/bench_store.c), shared by
+ * Benchmarks of BPF-side store access (bench/bench_store.c), shared by
  * two objects: bench_store.bpf.c runs them as raw_tp programs (non-sleepable,
  * like every hook uptrkv deploys), bench_store_sleepable.bpf.c as
  * SEC("syscall") programs (sleepable). Each object defines BENCH_SEC first.
@@ -47,7 +47,7 @@ struct {
 } hash SEC(".maps");
 
 /* The two other stores a user might pick: a hash keyed by tid, and a
- * TLD-style one (bpf/bench_tld.h). */
+ * TLD-style one (bench/bench_tld.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);

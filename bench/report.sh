@@ -4,7 +4,7 @@
 # "<!-- rollout-bench:begin -->" and "<!-- rollout-bench:end -->", and plots
 # rollout time against threads, uptrkv beside the hand-written copy, to
 # docs/bench-rollout.png (gnuplot). `make bench` runs it after the bench.
-#   tests/bench/report.sh RESULTS.tsv [DOC.md] [PLOT.png]
+#   bench/report.sh RESULTS.tsv [DOC.md] [PLOT.png]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tsv=$1
@@ -42,7 +42,7 @@ gnuplot "$tmp/plot.gp"
 # The section: when, where, the table with its ratios.
 {
 	echo "<!-- rollout-bench:begin -->"
-	echo "<!-- Written by tests/bench/report.sh from one \`make bench\` run; do not edit by hand. -->"
+	echo "<!-- Written by bench/report.sh from one \`make bench\` run; do not edit by hand. -->"
 	echo "Run: $(date -u +%Y-%m-%d) on $(uname -r), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."
 	echo
 	echo "| threads | keys | changed | rollout | preflight | migrate | switch | reclaim | rollback | dump | hand-written copy | rollout / copy | rollback / rollout | dump / batch lookup |"

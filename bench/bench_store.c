@@ -2,10 +2,10 @@
 /*
  * Store benchmarks (make bench): BPF-side get against the alternatives, in
  * one run. Each program runs bpf_loop(N) in a raw_tp program (non-sleepable,
- * like every hook uptrkv deploys; bpf/bench_store.bpf.c) via
+ * like every hook uptrkv deploys; bench/bench_store.bpf.c) via
  * bpf_prog_test_run_opts from a thread with a registered store. The 8-byte
  * cases run again as sleepable SEC("syscall") programs
- * (bpf/bench_store_sleepable.bpf.c), where gets keep the entry re-check. Time per
+ * (bench/bench_store_sleepable.bpf.c), where gets keep the entry re-check. Time per
  * operation = wall time of the run / N, best of R runs, repeated for L
  * loads of the programs (median reported). Ratios are given with the loop
  * cost included (as measured) and with it subtracted.
@@ -88,7 +88,7 @@ static int load_objects(struct bench_store **fast, struct bench_store_sleepable 
 }
 
 /*
- * The TLD-style store of this thread (bpf/bench_tld.h): a meta page naming
+ * The TLD-style store of this thread (bench/bench_tld.h): a meta page naming
  * two 8-byte keys, k0 and k8, and a data page where k8 sits after k0. The
  * pages are the caller's, page-aligned, as uptr pointees must not cross a
  * page.
@@ -116,7 +116,7 @@ static int tld_register(int map_fd, struct bench_tld_meta *meta, struct bench_tl
 
 static int one_load(__u32 n, int reps, double *best)
 {
-	/* bpf/bench_store.h says where each value lands, and checks it */
+	/* bench/bench_store.h says where each value lands, and checks it */
 	struct uptrkv_init_key keys[UPTRKV_PAGE_SIZE / 8 + 2] = { { 2, 4096, NULL }, { 1, 8, NULL } };
 	UPTRKV_OPTS(uptrkv_thread_opts, to, .keys = keys, .nr_keys = ARRAY_LEN(keys));
 	UPTRKV_OPTS(uptrkv_store_opts, so);

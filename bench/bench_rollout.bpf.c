@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The program every version of the rollout benchmark deploys
- * (tests/bench/rollout_bench.c). It hooks a rarely hit tracepoint, a task
+ * (bench/rollout_bench.c). It hooks a rarely hit tracepoint, a task
  * renaming itself (prctl PR_SET_NAME), so that the benchmark measures the
  * rollout and not the programs, and counts renames in key 0.
  */

@@ -5,7 +5,7 @@
  * live threads, for layouts of TOTAL keys of which CHANGED change.
  *
  * For each (threads, TOTAL:CHANGED) case: a fresh deployment of version 1
- * (TOTAL keys of 8 bytes; the program is bpf/bench_rollout.bpf.c on a
+ * (TOTAL keys of 8 bytes; the program is bench/bench_rollout.bpf.c on a
  * rarely hit tracepoint), a helper process (forked) whose N threads
  * register their stores and wait, and then REPS times: roll out version 2
  * (keys 0..CHANGED-1 resized 8 -> 16 bytes: copied and zero-extended; 0:
@@ -21,7 +21,7 @@
  *   rollout_bench --bpffs DIR --obj bench_rollout.bpf.o --dir TMPDIR
  *                 [--threads 100,1000,10000] [--cases 64:64,1024:1024,1024:64]
  *                 [--reps 3] [--uptrkv PATH] [--tsv FILE]
- * --tsv writes every row, tab-separated, for tests/bench/report.sh.
+ * --tsv writes every row, tab-separated, for bench/report.sh.
  * Exit: 0, 1 on error, 3 when a goal of issue 16 was missed (printed).
  */
 #include <errno.h>

@@ -15,7 +15,7 @@
  *     own per-thread cost, stack and arena, is printed beside it).
  *
  * For two layouts: 8 keys x 8 B, and 64 keys x 8 B. It deploys its own
- * deployments (bpf/bench_rollout.bpf.o, found beside this binary in
+ * deployments (bench/bench_rollout.bpf.o, found beside this binary in
  * $BUILD) in a private bpffs under /tmp, and removes everything after.
  * Needs root. Exit 0, or 1 on error; a missed target is printed, not fatal.
  */
@@ -72,7 +72,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* $BUILD/tests/bench/bench_register -> $BUILD/bpf/bench_rollout.bpf.o */
+/* $BUILD/bench/bench_register -> $BUILD/bpf/bench_rollout.bpf.o */
 static int find_object(void)
 {
 	char exe[PATH_MAX];
@@ -81,7 +81,7 @@ static int find_object(void)
 	if (n < 0)
 		return -errno;
 	exe[n] = 0;
-	snprintf(obj, sizeof(obj), "%s/../../bpf/bench_rollout.bpf.o", dirname(exe));
+	snprintf(obj, sizeof(obj), "%s/../bpf/bench_rollout.bpf.o", dirname(exe));
 	return access(obj, R_OK) ? -errno : 0;
 }
 
