@@ -33,7 +33,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "uptrkv.h"
+#include "uptrkv_tool.h"
 
 #define REPS 200
 #define MANY 1000

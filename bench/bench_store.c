@@ -20,7 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sys/syscall.h>
-#include "uptrkv.h"
+#include "uptrkv_tool.h"
 #include "bench_tld.h"
 #include "bench_store.skel.h"
 #include "bench_store_sleepable.skel.h"

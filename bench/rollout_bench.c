@@ -37,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "uptrkv.h"
+#include "uptrkv_tool.h"
 
 #define NAME "rbench"
 #define RESERVE (8 * 4096)
