@@ -1127,6 +1127,16 @@ static int check_object(struct rollout *c, const struct uptrkv_manifest *m)
 								&c->res->binding, c->e);
 }
 
+/* Options from a newer header with a field this library does not know
+ * set: refused before anything is touched (UPTRKV_OPTS_VALID). */
+static int check_opts(const struct uptrkv_rollout_opts *opts, struct uptrkv_error *e)
+{
+	if (UPTRKV_OPTS_VALID(opts, uptrkv_rollout_opts, lock_wait_ctx))
+		return 0;
+	return uptrkv_err(e, -EINVAL, "rollout options: fields this uptrkv does not know are set "
+			  "(sz %zu); nothing was changed", opts->sz);
+}
+
 int uptrkv_rollout(const struct uptrkv_manifest *m, const struct uptrkv_rollout_opts *opts,
 		   struct uptrkv_rollout_result *res, struct uptrkv_error *e)
 {
@@ -1137,6 +1147,9 @@ int uptrkv_rollout(const struct uptrkv_manifest *m, const struct uptrkv_rollout_
 	memset(res, 0, sizeof(*res));
 	snprintf(res->name, sizeof(res->name), "%s", m->name);
 	res->to_version = m->version;
+	err = check_opts(opts, e);
+	if (err)
+		return err;
 	if (limit > UPTRKV_HISTORY_MAX)
 		return uptrkv_err(e, -EINVAL, "history limit %u: must be 1..%u", limit,
 				  UPTRKV_HISTORY_MAX);
@@ -1337,6 +1350,9 @@ int uptrkv_rollback(const char *name, const struct uptrkv_rollout_opts *opts,
 
 	memset(res, 0, sizeof(*res));
 	snprintf(res->name, sizeof(res->name), "%s", name ? name : "");
+	err = check_opts(opts, e);
+	if (err)
+		return err;
 	err = uptrkv_deploy__open(opt_bpffs(opts), name, &c.d, e);
 	err = err ?: begin(&c, name);
 	c.attempt = !err;
@@ -1384,6 +1400,9 @@ int uptrkv_undeploy(const char *name, const struct uptrkv_rollout_opts *opts,
 	struct uptrkv_deploy *d = NULL;
 	int err;
 
+	err = check_opts(opts, e);
+	if (err)
+		return err;
 	err = uptrkv_deploy__open(opt_bpffs(opts), name, &d, e);
 	if (err == -ENOENT && uptrkv_deploy_name_ok(name)) {
 		char dir[PATH_MAX];

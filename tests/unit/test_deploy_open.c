@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "deploy_internal.h"	/* uptrkv_deploy__create */
+#include "uptrkv_tool.h"
 
 /* A bpffs path so long that NAME's folder under it does not fit PATH_MAX. */
 static const char *long_bpffs(void)
@@ -58,11 +59,33 @@ static void test_path_too_long(void **state)
 	open_fails(long_bpffs(), "demo", -ENAMETOOLONG);
 }
 
+/* Rollout options from a newer header, with a field this library does not
+ * know set: refused before the deployment is even looked for. */
+static void test_newer_opts(void **state)
+{
+	struct {
+		struct uptrkv_rollout_opts o;
+		long newer;
+	} big = { .o = { .sz = sizeof(big), .bpffs = "/nonexistent-bpffs" }, .newer = 1 };
+	struct uptrkv_rollout_result res;
+	struct uptrkv_error e = {};
+
+	(void)state;
+	assert_int_equal(uptrkv_rollback("demo", &big.o, &res, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "nothing was changed"));
+	assert_int_equal(uptrkv_undeploy("demo", &big.o, NULL), -EINVAL);
+	/* the same struct with the unknown field zero: on to the bpffs */
+	big.newer = 0;
+	assert_int_not_equal(uptrkv_rollback("demo", &big.o, &res, &e), -EINVAL);
+	uptrkv_rollout_result__free(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_name),
 		cmocka_unit_test(test_path_too_long),
+		cmocka_unit_test(test_newer_opts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
