@@ -82,6 +82,8 @@ int uptrkv_deploy__clear_slot(struct uptrkv_deploy *d, __u32 slot, struct uptrkv
 int uptrkv_deploy__sync_rcu(struct uptrkv_deploy *d, struct uptrkv_error *e);
 
 /* Writes m's key types as slot's row of the table, creating its pin. */
+int uptrkv_deploy__pinned_array(struct uptrkv_deploy *d, const char *pin, const char *map_name,
+				__u32 value_size, __u32 entries, struct uptrkv_error *e);
 int uptrkv_deploy__write_types(struct uptrkv_deploy *d, __u32 slot, const struct uptrkv_manifest *m,
 			       struct uptrkv_error *e);
 

@@ -11,30 +11,6 @@
 #include "deploy_internal.h"
 #include "keyrec.h"
 
-/* The pinned map, created (empty: magic 0 in both slots) on first use. */
-static int keys_fd(struct uptrkv_deploy *d, struct uptrkv_error *e)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
-	char path[PATH_MAX];
-	int fd;
-
-	uptrkv_pin_path(path, sizeof(path), d->dir, "%s", UPTRKV_PIN_KEYS);
-	fd = bpf_obj_get(path);
-	if (fd >= 0 || errno != ENOENT)
-		return fd >= 0 ? fd : uptrkv_errno(e, -errno, "open %s", path);
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "uptrkv_keys", sizeof(__u32),
-			    sizeof(struct uptrkv_keyrec), UPTRKV_NR_SLOTS, &o);
-	if (fd < 0)
-		return uptrkv_errno(e, -errno, "create %s", path);
-	if (bpf_obj_pin(fd, path)) {
-		int err = uptrkv_errno(e, -errno, "pin %s", path);
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
 /* Fills r from m. A layout whose defaults exceed what a store can hold is
  * recorded as such, so that registering fails with a reason. */
 static void fill(struct uptrkv_keyrec *r, const struct uptrkv_manifest *m, __u32 gen)
@@ -81,7 +57,9 @@ int uptrkv_deploy__write_keys(struct uptrkv_deploy *d, __u32 gen,
 			      const struct uptrkv_manifest *target, struct uptrkv_error *e)
 {
 	struct uptrkv_keyrec *r;
-	int fd = keys_fd(d, e);
+	/* Created empty (magic 0 in both slots) on first use. */
+	int fd = uptrkv_deploy__pinned_array(d, UPTRKV_PIN_KEYS, "uptrkv_keys",
+						 sizeof(struct uptrkv_keyrec), UPTRKV_NR_SLOTS, e);
 
 	if (fd < 0)
 		return fd;

@@ -12,18 +12,20 @@
 #include <unistd.h>
 #include "deploy_internal.h"
 
-static int types_fd(struct uptrkv_deploy *d, struct uptrkv_error *e)
+/* The deployment's pinned mmapable array PIN (one entry of value_size per
+ * index), created empty on first use: the types table and the key record. */
+int uptrkv_deploy__pinned_array(struct uptrkv_deploy *d, const char *pin, const char *map_name,
+				__u32 value_size, __u32 entries, struct uptrkv_error *e)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
 	char path[PATH_MAX];
 	int fd;
 
-	uptrkv_pin_path(path, sizeof(path), d->dir, "%s", UPTRKV_PIN_TYPES);
+	uptrkv_pin_path(path, sizeof(path), d->dir, "%s", pin);
 	fd = bpf_obj_get(path);
 	if (fd >= 0 || errno != ENOENT)
 		return fd >= 0 ? fd : uptrkv_errno(e, -errno, "open %s", path);
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "uptrkv_types", sizeof(__u32),
-			    sizeof(struct uptrkv_types), 1, &o);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, map_name, sizeof(__u32), value_size, entries, &o);
 	if (fd < 0)
 		return uptrkv_errno(e, -errno, "create %s", path);
 	if (bpf_obj_pin(fd, path)) {
@@ -40,7 +42,8 @@ int uptrkv_deploy__write_types(struct uptrkv_deploy *d, __u32 slot, const struct
 {
 	struct uptrkv_types *t;
 	__u8 row[UPTRKV_MAX_KEYS] = {};
-	int fd = types_fd(d, e);
+	int fd = uptrkv_deploy__pinned_array(d, UPTRKV_PIN_TYPES, "uptrkv_types",
+						 sizeof(struct uptrkv_types), 1, e);
 
 	if (fd < 0)
 		return fd;
