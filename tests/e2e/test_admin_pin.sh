@@ -1,6 +1,6 @@
 #!/bin/bash
 # The admin programs are kept pinned per deployment (lib/admin.c; root, real
-# BPF, private bpffs; lib.sh):
+# BPF, private bpffs; env.sh):
 #  - a failed or dry rollout pins nothing; a rollout that succeeds pins one
 #    set, admin-HASH/, and the next rollout and rollback run those very
 #    programs (same ids), not a new load;
@@ -10,7 +10,7 @@
 #    another deployment's store map is not run either, and is replaced;
 #  - with the workload running through all of it, every event is handled.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/env.sh"
 
 D=$bpffs/uptrkv/demo
 admin_sets() { (cd "$D" && ls -d admin-* 2>/dev/null) || true; }
