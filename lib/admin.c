@@ -107,7 +107,6 @@ int uptrkv_store_map__check(int fd, struct uptrkv_error *e)
  * programs run on every event): whoever may write there may already
  * replace what runs.
  */
-#define ADMIN_PIN_PREFIX "admin-"
 /* Where one process pins a set before renaming it: bpffs refuses dots. */
 #define ADMIN_TMP_PREFIX "admintmp-"
 
@@ -118,7 +117,7 @@ static void pin_name(char *buf, size_t sz)
 	const void *elf = uptrkv_admin_skel__elf_bytes(&len);
 
 	uptrkv_sha256(elf, len, h);
-	snprintf(buf, sz, ADMIN_PIN_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2],
+	snprintf(buf, sz, UPTRKV_PIN_ADMIN_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2],
 		 h[3], h[4], h[5], h[6], h[7]);
 }
 
@@ -184,7 +183,7 @@ static void remove_stale(const char *dir, const char *keep)
 	if (!dh)
 		return;
 	while ((de = readdir(dh))) {
-		if (strncmp(de->d_name, ADMIN_PIN_PREFIX, strlen(ADMIN_PIN_PREFIX)) ||
+		if (strncmp(de->d_name, UPTRKV_PIN_ADMIN_PREFIX, strlen(UPTRKV_PIN_ADMIN_PREFIX)) ||
 		    !strcmp(de->d_name, keep))
 			continue;
 		if (!uptrkv_pin_path(path, sizeof(path), dir, "%s", de->d_name))

@@ -16,7 +16,6 @@
 
 #include "internal.h"
 
-#define UPTRKV_PIN_KEYS		"keys"
 #define UPTRKV_KEYREC_MAGIC	0x43524b55u	/* "UKRC" */
 #define UPTRKV_KEYREC_FORMAT	1u
 /* Default bytes kept: a store holds no more data than this, so a layout

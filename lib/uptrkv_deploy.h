@@ -8,7 +8,6 @@
  *   ctl             mmapable ARRAY, one struct uptrkv_ctl: gen, per-slot
  *                   layout hash and version, rollout journal
  *   state           ARRAY of 4 KiB blobs: the manifest recorded per slot
- *   types           ARRAY: per slot, each key's type (apps of another layout)
  *   sync            ARRAY_OF_MAPS; updating it waits for an RCU grace period
  *   types, keys     mmapable ARRAYs: per slot, each key's type, and the key
  *                   record app threads register with (lib/keyrec.h)
@@ -19,6 +18,7 @@
  *   carry           the globals' snapshot, kept until the catch-up (lib/carry.c)
  *   history         HASH: one record per revision kept (lib/history.c)
  *   blobs           HASH: manifest texts and objects, content-addressed
+ *   admin-HASH/     the admin programs of one uptrkv build, reused (lib/admin.c)
  * The active slot is UPTRKV_SLOT(ctl.gen).
  */
 #ifndef __UPTRKV_DEPLOY_H
@@ -50,6 +50,10 @@
 #define UPTRKV_PIN_CARRY	"carry"
 #define UPTRKV_PIN_HISTORY	"history"
 #define UPTRKV_PIN_BLOBS	"blobs"
+/* The key record app threads register with (lib/keyrec.h). */
+#define UPTRKV_PIN_KEYS		"keys"
+/* The admin programs of one uptrkv build: admin-HASH/ (lib/admin.c). */
+#define UPTRKV_PIN_ADMIN_PREFIX	"admin-"
 
 #define UPTRKV_MAX_PROGS	16	/* programs per deployment */
 #define UPTRKV_HOOK_NAME_MAX	96	/* a hook's folder name, with its NUL */
