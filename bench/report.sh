@@ -6,7 +6,7 @@
 # docs/bench-rollout.png (gnuplot). `make bench` runs it after the bench.
 #   bench/report.sh RESULTS.tsv [DOC.md] [PLOT.png]
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 tsv=$1
 doc=${2:-docs/benchmarks.md}
 plot=${3:-docs/bench-rollout.png}

@@ -9,7 +9,7 @@
 # Needs root. Exit 3 when a goal of issue 16 is missed (the driver prints
 # which). Pass --tsv FILE to keep the rows for bench/report.sh.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (loads BPF programs)"; exit 1; }
 for f in "$BUILD/bench/rollout_bench" "$BUILD/bpf/bench_rollout.bpf.o" "$BUILD/uptrkv"; do

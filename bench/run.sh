@@ -2,7 +2,7 @@
 # make bench: runs the benchmarks on the optimised build ($BUILD).
 # Needs root (loads BPF). UPTRKV_BENCH_STRICT=1 makes a missed target fail.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (loads BPF programs)"; exit 1; }
 rc=0
