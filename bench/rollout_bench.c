@@ -610,7 +610,7 @@ static int goals(const struct row *rows, int n)
 	printf("\n");							\
 	missed |= !ok_;							\
 } while (0)
-	printf("goals (issue 16), from this run:\n");
+	printf("goals, from this run:\n");
 	if (big) {
 		GOAL(big->s.total <= 2 * big->s.hand, "1000 threads x 1024 changed keys: rollout %.1f ms = "
 		     "%.2fx the hand-written migration (%.1f ms) [<= 2x]", big->s.total,
