@@ -1093,7 +1093,11 @@ static int upgrade(struct rollout *c, const struct uptrkv_manifest *m)
 	if (same_version(old, m)) {
 		c->res->nothing_to_do = true;
 		c->res->gen = c->gen;
-		return 0;
+		/* A deployment made before key records: give it its live one,
+		 * so that "roll it out again" lets app threads register. */
+		if (UPTRKV_OPTS_GET(c->opts, dry_run, false))
+			return 0;
+		return uptrkv_deploy__write_keys(c->d, c->gen, old, NULL, c->e);
 	}
 	c->target_m = m;
 	err = check_upgrade(c, old, m);

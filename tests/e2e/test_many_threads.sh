@@ -108,6 +108,13 @@ few 1
 grep -q '^ready 2 2 register: .*no key record.*roll it out again' "$D/out2" ||
 	fail "registering without a record: $(cat "$D/out2" "$D/err2")"
 echo "  $(head -1 "$D/out2" | cut -d' ' -f4- | cut -c1-160)"
+# The live version rolled out again: nothing to do, but its record is written.
+U rollout "$D/v1.yaml" --allow-unbound-object -j > "$D/again.json"
+[ "$(json "$D/again.json" 'j["result"]')" = "nothing to do" ] || fail "rollout v1 again: $(cat "$D/again.json")"
+few 1
+grep -q '^checked 1 1 6 0 ' "$D/out2" || fail "after rolling v1 out again: $(cat "$D/out2" "$D/err2")"
+echo "  rolling the live version out again (nothing to do) wrote it: 6 threads checked v1"
+rm "$bpffs/uptrkv/many/keys"
 U rollout "$D/v2.yaml" --allow-unbound-object > /dev/null
 few 2
 grep -q '^checked 1 2 6 0 ' "$D/out2" || fail "after the next rollout: $(cat "$D/out2" "$D/err2")"
