@@ -26,12 +26,14 @@ promote() {
 # gets a break point (\:), and so do / and :, so that long JSON shapes and
 # paths in code spans wrap; and
 # text is left-aligned (.ad l), since a line of one long code span cannot be
-# justified.
+# justified; and on a terminal the page is one long page (.pl), so that no
+# table cell has to fit between two page breaks (groff warns "table text
+# block will not fit on one page" at some widths, lintian's 120 among them).
 page() {
 	"$PANDOC" -f markdown-smart-implicit_header_references -t man -s \
 		-M title="$(echo "$1" | tr a-z A-Z)" -M section="$2" -M header="uptrkv manual" \
 		-M footer="uptrkv $version" -M date="$date" |
-		sed -E -e "/^[.']/!s/([,|/:])([^ ])/\1\\\\:\2/g" -e '/^\.TH /a .ad l' |
+		sed -E -e "/^[.']/!s/([,|/:])([^ ])/\1\\\\:\2/g" -e '/^\.TH /a .ad l' -e '/^\.TH /a .if n .pl 100000v' |
 		awk '/^l.*w\([0-9.]+n\)/ {
 			while (match($0, /w\([0-9.]+n\)/)) {
 				w = substr($0, RSTART + 2, RLENGTH - 4) * 60 / 70
