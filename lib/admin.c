@@ -33,6 +33,7 @@ struct uptrkv_admin {
 	int iter_fd;			/* the task iterator link, made on the first list */
 	int store_fd;			/* our dup of the caller's fd */
 	bool reused;			/* the programs came from pin_dir */
+	char pin_name[32];		/* admin-HASH of the embedded object */
 };
 
 _Static_assert(offsetof(struct uptrkv_snapshot, seq_after) -
@@ -198,12 +199,12 @@ static void remove_stale(const char *dir, const char *keep)
  */
 int uptrkv_admin__pin(struct uptrkv_admin *a, const char *dir)
 {
-	char name[64], tmp[PATH_MAX], path[PATH_MAX], final[PATH_MAX];
+	char tmp[PATH_MAX], path[PATH_MAX], final[PATH_MAX];
+	const char *name = a->pin_name;
 	int err = 0;
 
 	if (a->reused)
 		return 0;
-	pin_name(name, sizeof(name));
 	if (uptrkv_pin_path(tmp, sizeof(tmp), dir, ADMIN_TMP_PREFIX "%d", (int)getpid()) ||
 	    uptrkv_pin_path(final, sizeof(final), dir, "%s", name))
 		return -ENAMETOOLONG;
@@ -275,7 +276,6 @@ int uptrkv_admin__open(int store_fd, const struct uptrkv_admin_opts *opts,
 {
 	const char *dir = UPTRKV_OPTS_GET(opts, pin_dir, NULL);
 	struct uptrkv_admin *a;
-	char name[64];
 	int err;
 
 	*out = NULL;
@@ -293,8 +293,9 @@ int uptrkv_admin__open(int store_fd, const struct uptrkv_admin_opts *opts,
 		err = uptrkv_errno(e, -errno, "admin: keeping the store map");
 		goto err_out;
 	}
-	pin_name(name, sizeof(name));
-	if (dir && reuse_pinned(a, dir, name))
+	/* Hashed once per open: uptrkv_admin__pin names the set the same. */
+	pin_name(a->pin_name, sizeof(a->pin_name));
+	if (dir && reuse_pinned(a, dir, a->pin_name))
 		goto done;
 	err = load_progs(a, e);
 	if (err)
