@@ -1253,24 +1253,24 @@ static __u32 default_reserve(__u32 need)
 static int live_keyrec(const struct uptrkv_store *s, struct reg *r, struct uptrkv_error *e)
 {
 	const struct uptrkv_keyrec *rec;
+	int err;
 
 	if (!s->ctl || !s->keys)
 		return uptrkv_err(e, -ENOENT,
 				  "register thread: the deployment has no key record (deployed by an older uptrkv): roll it out again");
-	r->gen = __atomic_load_n(&s->ctl->gen, __ATOMIC_ACQUIRE);
-	r->slot = UPTRKV_SLOT(r->gen);
+	err = pick_live_slot(s, r, e);
+	if (err)
+		return err;
 	rec = &s->keys[r->slot];
 	if (rec->magic != UPTRKV_KEYREC_MAGIC || rec->format != UPTRKV_KEYREC_FORMAT ||
-	    rec->slot != r->slot || rec->nr_keys > UPTRKV_MAX_KEYS ||
-	    rec->layout_hash != s->ctl->layout_hash[r->slot] || !rec->layout_hash)
+	    rec->slot != r->slot || rec->nr_keys > UPTRKV_MAX_KEYS || rec->layout_hash != r->hash)
 		return uptrkv_err(e, -EINVAL,
 				  "register thread: key record of slot %u does not match the live layout 0x%08x",
-				  r->slot, s->ctl->layout_hash[r->slot]);
+				  r->slot, r->hash);
 	if (rec->flags & UPTRKV_KEYREC_F_TOO_BIG)
 		return uptrkv_err(e, -ENOSPC, "register thread: layout 0x%08x needs more than %u bytes",
 				  rec->layout_hash, UPTRKV_KEYREC_DEFS);
 	r->rec = rec;
-	r->hash = rec->layout_hash;
 	if (!r->reserve)
 		r->reserve = default_reserve(rec->need);
 	return 0;
