@@ -300,6 +300,7 @@ static void json_dump_fields(struct jw *w, const struct uptrkv_dump *d)
 				jw_null(w);
 			jw_string_field(w, "type", key_type(k));
 			jw_uint_field(w, "size", k->size);
+			jw_uint_field(w, "page", k->page);
 			jw_name(w, "value");
 			json_value(w, k);
 			if (k->changing)

@@ -266,6 +266,8 @@ static int fill_thread(struct uptrkv_dump_thread *t, const struct uptrkv_snapsho
 		memcpy(dk->value, buf + (size_t)k * UPTRKV_MAX_VALUE, dk->size);
 		off += dk->size;
 		dk->changing = !st[k].done;
+		/* Where its own extent is (a forwarded one's, not yet moved in). */
+		dk->page = UPTRKV_ENT_PAGE(s->meta[t->slot & 1].ent[k]);
 		decide_type(m, dk);
 	}
 	t->nr_keys = n;

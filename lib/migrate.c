@@ -77,6 +77,14 @@ static int add_store32(struct uptrkv_mig *m, __u8 region, __u16 off, __u32 val)
 	return 0;
 }
 
+static int add_move(struct uptrkv_mig *m, __u32 id, struct uptrkv_error *e)
+{
+	if (grow((void **)&m->moves, &m->cap_moves, m->nr_moves + 1, sizeof(*m->moves)))
+		return uptrkv_err(e, -ENOMEM, "out of memory");
+	m->moves[m->nr_moves++] = id;
+	return 0;
+}
+
 /*
  * First fit, as uptrkv_alloc__alloc, without searching again the pages
  * that an earlier value of this build did not fit in: placing 1024 values
@@ -158,11 +166,35 @@ static int do_copy(struct uptrkv_mig *m, struct uptrkv_alloc *a, const struct up
 	if (err)
 		return err;
 	m->meta.ent[id] = UPTRKV_ENT_FORWARD(ent, uptrkv_mig__ent_conv(pe->conv));
-	if (grow((void **)&m->moves, &m->cap_moves, m->nr_moves + 1, sizeof(*m->moves)))
-		return uptrkv_err(e, -ENOMEM, "out of memory");
-	m->moves[m->nr_moves++] = id;
 	m->nr_copy++;
-	return 0;
+	return add_move(m, id, e);
+}
+
+/*
+ * A kept value of at most 8 bytes that lives outside data page 0 goes home
+ * when page 0 has room: only there does a BPF get take its fast path
+ * (docs/store.md). Such a value was placed out there while page 0 was full,
+ * or while both layouts of an earlier rollout owned space. It is moved as
+ * a resized key is: forwarded, with the same size, so the move copies every
+ * byte and the new extent needs no write of its own. 1 if it goes home.
+ */
+static int go_home(struct uptrkv_mig *m, struct uptrkv_alloc *a, __u32 id, __u32 old_ent,
+		   struct uptrkv_error *e)
+{
+	__u32 size = UPTRKV_ENT_SIZE(old_ent), units = (size + UPTRKV_ALIGN - 1) / UPTRKV_ALIGN;
+	__u32 ent;
+
+	if (!UPTRKV_ENT_PAGE(old_ent) || size > UPTRKV_SMALL_MAX ||
+	    (old_ent & UPTRKV_ENT_FLAGS_MASK) || !(a->page_mask & 1u) ||
+	    (m->no_run[0] && units >= m->no_run[0]))
+		return 0;
+	if (uptrkv_alloc__alloc_avoid(a, size, ~1u, &ent)) {
+		m->no_run[0] = (__u16)units;
+		return 0;
+	}
+	m->meta.ent[id] = UPTRKV_ENT_FORWARD(ent, UPTRKV_ENT_CONV_PREFIX);
+	m->nr_home++;
+	return add_move(m, id, e) ?: 1;
 }
 
 static int migrate_key(struct uptrkv_mig *m, struct uptrkv_alloc *a, const struct uptrkv_plan_entry *pe,
@@ -178,9 +210,11 @@ static int migrate_key(struct uptrkv_mig *m, struct uptrkv_alloc *a, const struc
 			m->nr_missing++;
 			return 0;
 		}
-		m->meta.ent[pe->id] = old_ent;
 		m->nr_keep++;
-		return 0;
+		ret = go_home(m, a, pe->id, old_ent, e);
+		if (!ret)
+			m->meta.ent[pe->id] = old_ent;
+		return ret < 0 ? ret : 0;
 	case UPTRKV_ACT_DROP:
 		m->nr_drop += UPTRKV_ENT_IS_VALID(old_ent);
 		return 0;

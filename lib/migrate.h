@@ -16,9 +16,11 @@ struct uptrkv_mig {
 	size_t nr_w, cap_w;
 	__u8 *buf;			/* bytes the writes copy from */
 	size_t buf_len, buf_cap;
-	__u32 *moves;			/* resized keys, forwarded in slot `to` */
+	__u32 *moves;			/* resized keys, and kept ones going home to
+					 * page 0: forwarded in slot `to` */
 	size_t nr_moves, cap_moves;
 	size_t nr_keep, nr_init, nr_copy, nr_drop, nr_missing;
+	size_t nr_home;			/* of nr_keep, moved to page 0 */
 	__u32 bytes_free_after;		/* free bytes once `from` is reclaimed */
 	/* While building: per page, the fewest units known not to fit there
 	 * (0: none known). A build only allocates, so a page once too full

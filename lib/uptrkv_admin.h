@@ -205,6 +205,8 @@ struct uptrkv_dump_key {
 					 * or when the store's size disagrees */
 	__u32 size;			/* the size in the store */
 	__u8 *value;			/* size bytes */
+	__u8 page;			/* the data page of its extent: 0 is the
+					 * BPF fast path's (docs/store.md) */
 	bool changing;			/* never read stable in every try */
 };
 

@@ -14,7 +14,8 @@
  *   - -ENOSPC when both layouts do not fit;
  *   - resized keys are forwarded (their value is moved after the switch),
  *     and a reader of the new slot reads the old version's last write;
- *   - write order: data, then meta, then header with layout_hash last.
+ *   - write order: data, then meta, then header with layout_hash last;
+ *   - a kept value of up to 8 bytes outside page 0 goes home to page 0.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -698,6 +699,64 @@ static void test_copies_merged(void **state)
 	uptrkv_manifest__free(n);
 }
 
+/* A kept small value outside page 0 goes home when page 0 has room, as a
+ * forwarded move; a larger one, or one with no room at home, stays. */
+static void test_small_goes_home(void **state)
+{
+	struct uptrkv_manifest *o = ut_manifest(1, "{id: 0, name: a, size: 8, type: u64},"
+					  "{id: 1, name: far, size: 8, type: u64}, {id: 2, name: big, size: 16}");
+	struct uptrkv_manifest *n = ut_manifest(2, "{id: 0, name: a, size: 8, type: u64},"
+					  "{id: 1, name: far, size: 8, type: u64}, {id: 2, name: big, size: 16},"
+					  "{id: 3, name: added, size: 16}");
+	struct uptrkv_plan *p = ut_plan(o, n);
+	struct store *st = store_new(0x3, 0, p->old_hash);
+	__u32 far = UPTRKV_ENT(1, 0, 8), big, ent;
+	struct uptrkv_snapshot *after;
+	struct uptrkv_error e = {};
+	struct uptrkv_mig m;
+	__u64 v = 0x1122334455667788ull;
+
+	(void)state;
+	store_put_u64(st, 0, 1);
+	store_put(st, 2, "0123456789abcdef", 16);
+	big = st->s.meta[0].ent[2];
+	assert_int_equal(UPTRKV_ENT_PAGE(big), 1);
+	/* where an earlier rollout or a full page 0 left it */
+	memcpy(st->s.data[1].bytes, &v, 8);
+	st->s.meta[0].ent[1] = far;
+	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), 0);
+	ent = m.meta.ent[1];
+	assert_true(UPTRKV_ENT_IS_FWD(ent));
+	assert_int_equal(UPTRKV_ENT_PAGE(ent), 0);
+	assert_int_equal(UPTRKV_ENT_SIZE(ent), 8);
+	assert_int_equal(UPTRKV_ENT_CONV(ent), UPTRKV_ENT_CONV_PREFIX);
+	assert_int_equal(m.nr_home, 1);
+	assert_int_equal(m.nr_moves, 1);	/* far: the added key is written, not moved */
+	assert_int_equal(m.meta.ent[2], big);
+	assert_int_equal(m.meta.ent[0], st->s.meta[0].ent[0]);
+	check_live_untouched(st, &m);
+	after = applied(st, &m);
+	assert_int_equal(*(const __u64 *)value(after, 1, 1, NULL), v);
+	/* the old version writes it before the switch: the new one reads that */
+	v = 42;
+	memcpy(value_ptr(after, 0, 1), &v, 8);
+	assert_int_equal(*(const __u64 *)value(after, 1, 1, NULL), 42);
+	free(after);
+	uptrkv_mig__free(&m);
+
+	/* Page 0 full (keys of the app's own): far stays where it is. */
+	for (__u32 id = 100; id < 100 + UPTRKV_PAGE_SIZE / 8 - 1; id++)
+		store_put_u64(st, id, id);
+	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &m, &e), 0);
+	assert_int_equal(m.meta.ent[1], far);
+	assert_int_equal(m.nr_home, 0);
+	uptrkv_mig__free(&m);
+	free(st);
+	uptrkv_plan__free(p);
+	uptrkv_manifest__free(o);
+	uptrkv_manifest__free(n);
+}
+
 /* A store that is not ours is refused, and a corrupt live meta too. */
 static void test_bad_store(void **state)
 {
@@ -737,6 +796,7 @@ int main(void)
 		cmocka_unit_test(test_retire_writes),
 		cmocka_unit_test(test_copies_merged),
 		cmocka_unit_test(test_bad_store),
+		cmocka_unit_test(test_small_goes_home),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
