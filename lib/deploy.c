@@ -680,3 +680,32 @@ int uptrkv_deploy__sync_rcu(struct uptrkv_deploy *d, struct uptrkv_error *e)
 	close(inner);
 	return err;
 }
+
+static void *sync_rcu_thread(void *arg)
+{
+	struct uptrkv_rcu_wait *w = arg;
+
+	w->err = uptrkv_deploy__sync_rcu(w->d, &w->e);
+	return NULL;
+}
+
+void uptrkv_deploy__sync_rcu_start(struct uptrkv_deploy *d, struct uptrkv_rcu_wait *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->d = d;
+	/* No thread (out of resources): the join waits instead. */
+	w->running = !pthread_create(&w->th, NULL, sync_rcu_thread, w);
+}
+
+int uptrkv_deploy__sync_rcu_join(struct uptrkv_rcu_wait *w, struct uptrkv_error *e)
+{
+	if (!w->d)
+		return uptrkv_err(e, -EINVAL, "no grace period was started");
+	if (!w->running)
+		return uptrkv_deploy__sync_rcu(w->d, e);
+	pthread_join(w->th, NULL);
+	w->running = false;
+	if (w->err && e)
+		*e = w->e;
+	return w->err;
+}

@@ -4,6 +4,7 @@
 #define __UPTRKV_DEPLOY_INTERNAL_H
 
 #include <limits.h>
+#include <pthread.h>
 #include "internal.h"
 
 /* state map: per slot, one record page then the manifest text. */
@@ -80,6 +81,25 @@ int uptrkv_deploy__read_rec(struct uptrkv_deploy *d, __u32 slot, struct uptrkv_s
 int uptrkv_deploy__clear_slot(struct uptrkv_deploy *d, __u32 slot, struct uptrkv_error *e);
 /* Waits until every BPF program run that started before the call ended. */
 int uptrkv_deploy__sync_rcu(struct uptrkv_deploy *d, struct uptrkv_error *e);
+
+/*
+ * The same wait, on a thread of its own: a grace period takes 4-30 ms here
+ * whatever else runs, so a caller with other work to do (loading and
+ * verifying an object) starts it, does that work, and joins it. The join
+ * covers every program run that started before the start.
+ */
+struct uptrkv_rcu_wait {
+	struct uptrkv_deploy *d;
+	pthread_t th;
+	bool running;			/* the thread was started, not yet joined */
+	int err;
+	struct uptrkv_error e;
+};
+
+void uptrkv_deploy__sync_rcu_start(struct uptrkv_deploy *d, struct uptrkv_rcu_wait *w);
+/* 0 once the grace period has passed (waited for here if no thread could be
+ * started), or the wait's error. Joining an unstarted w is an error. */
+int uptrkv_deploy__sync_rcu_join(struct uptrkv_rcu_wait *w, struct uptrkv_error *e);
 
 /* Writes m's key types as slot's row of the table, creating its pin. */
 int uptrkv_deploy__pinned_array(struct uptrkv_deploy *d, const char *pin, const char *map_name,

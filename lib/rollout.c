@@ -71,6 +71,9 @@ struct rollout {
 	size_t nr_mcopies;
 	struct uptrkv_load_carry lc;	/* what the load reuses */
 	const struct uptrkv_manifest *target_m;	/* the version switched to */
+	/* The grace period between the snapshots and the first write, waited
+	 * for while the new object loads (preflight, do_switch). */
+	struct uptrkv_rcu_wait gp;
 };
 
 static double now_ms(void)
@@ -673,6 +676,15 @@ static int roll_back_switch(struct rollout *c, int why)
 	return why;
 }
 
+/* The grace period preflight started after the snapshots (a first deploy
+ * has neither: it waits here). */
+static int wait_after_snapshots(struct rollout *c)
+{
+	if (!c->gp.d)
+		return uptrkv_deploy__sync_rcu(c->d, c->e);
+	return uptrkv_deploy__sync_rcu_join(&c->gp, c->e);
+}
+
 static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 {
 	volatile struct uptrkv_ctl *ctl = c->d->ctl;
@@ -683,10 +695,7 @@ static int do_switch(struct rollout *c, const struct uptrkv_manifest *record_m)
 	journal(c, UPTRKV_STEP_MIGRATING, c->gen + 1);
 	err = record_m ? record(c, record_m) : 0;
 	err = err ?: prepare_hooks(c);
-	/* The plan reuses space the snapshots showed free, some of it freed
-	 * just before them (an app's delete still in its quarantine, a BPF
-	 * delete): a grace period first, so no reader still holds it. */
-	err = err ?: uptrkv_deploy__sync_rcu(c->d, c->e);
+	err = err ?: wait_after_snapshots(c);
 	err = err ?: migrate_stores(c);
 	err = err ?: carry_before(c);
 	/* Apps built for an older layout learn removed and retyped keys here. */
@@ -943,6 +952,8 @@ static int begin(struct rollout *c, const char *name)
 
 static void end(struct rollout *c)
 {
+	if (c->gp.running)
+		uptrkv_deploy__sync_rcu_join(&c->gp, NULL);
 	for (size_t i = 0; i < c->nr_migs; i++)
 		uptrkv_mig__free(&c->migs[i]);
 	free(c->migs);
@@ -1055,16 +1066,24 @@ static int preflight(struct rollout *c, const struct uptrkv_manifest *m)
 	double t0 = now_ms();
 	int err;
 
+	err = open_admin(c);
+	err = err ?: plan_stores(c);
+	/* The plan reuses space the snapshots showed free, some of it freed
+	 * just before them (an app's delete still in its quarantine, a BPF
+	 * delete): no reader may still hold it at the first write. That grace
+	 * period runs while the object is verified. */
+	if (!err && !UPTRKV_OPTS_GET(c->opts, dry_run, false))
+		uptrkv_deploy__sync_rcu_start(c->d, &c->gp);
 	progress(c, m ? "preflight: loading and verifying the new object against the live maps"
 		      : "preflight: reopening the previous version's programs", 0, 0);
-	if (m) {
+	if (err) {
+		/* nothing to load for */
+	} else if (m) {
 		err = load_object(c, m, c->d, c->to);
 		err = err ?: version_gmaps(c->v, &c->gto, c->e);
 	} else {
 		err = uptrkv_version__open_pinned(c->d, c->to, &c->v, c->e);
 	}
-	err = err ?: open_admin(c);
-	err = err ?: plan_stores(c);
 	c->res->ms_preflight = now_ms() - t0;
 	return err ?: test_point(c, UPTRKV_TP_PREFLIGHT);
 }
