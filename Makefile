@@ -91,6 +91,8 @@ SKEL_SRC  := $(wildcard bpf/*.bpf.c tests/bpf/*.bpf.c bench/*.bpf.c)
 SKELS     := $(patsubst %.bpf.c,$(BUILD)/bpf/%.skel.h,$(notdir $(SKEL_SRC)))
 # The ones libuptrkv embeds: the product's own programs, every one in bpf/.
 LIB_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(wildcard bpf/uptrkv_*.bpf.c))
+# The admin set's pin name, hashed from the embedded object at build time.
+LIB_SKELS += $(BUILD)/bpf/uptrkv_admin_sha.h
 VMLINUX_H := $(BUILD)/bpf/vmlinux.h
 
 CMD_SRC   := $(sort $(wildcard cmd/*.c))
@@ -185,6 +187,12 @@ $(BUILD)/bpf/uptrkv_admin.skel.h: SKEL_NAME := uptrkv_admin_skel
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(or $(SKEL_NAME),$(subst -,_,$*)) > $@.tmp && mv $@.tmp $@
+
+# The skeleton embeds the object file's bytes as they are, so this is their
+# hash: lib/admin.c need not hash 900 KB on every command.
+$(BUILD)/bpf/uptrkv_admin_sha.h: $(BUILD)/bpf/uptrkv_admin.bpf.o
+	$(call msg,SHA,$@)
+	$(Q)printf '#define UPTRKV_ADMIN_SHA256 "%s"\n' $$(sha256sum $< | cut -d' ' -f1) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(BPF_ABI_HDRS) $(LIB_SKELS)
 	@mkdir -p $(@D)

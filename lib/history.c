@@ -263,7 +263,9 @@ static int write_blob(struct uptrkv_hist *h, const void *data, size_t len, __u8 
 
 	if (!chunk)
 		return uptrkv_err(e, -ENOMEM, "out of memory");
-	uptrkv_sha256(data, len, sha);
+	/* The caller's revision usually has it already (megabytes to hash). */
+	if (!memcmp(sha, (const __u8[32]){ 0 }, 32))
+		uptrkv_sha256(data, len, sha);
 	memcpy(key.sha256, sha, sizeof(key.sha256));
 	for (size_t off = 0; off < len; off += UPTRKV_BLOB_CHUNK, key.chunk++) {
 		size_t n = len - off < UPTRKV_BLOB_CHUNK ? len - off : UPTRKV_BLOB_CHUNK;

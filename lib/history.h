@@ -69,7 +69,9 @@ int uptrkv_hist__set_limit(struct uptrkv_hist *h, __u32 limit, struct uptrkv_err
  * Records r as the next revision (r->revision is set): the manifest text and
  * the object bytes first (either may be NULL), the record last, so a record
  * never names a blob that is not there; then the revisions past the limit
- * and the blobs no kept revision names are removed.
+ * and the blobs no kept revision names are removed. r->manifest_sha256 and
+ * r->object_sha256, when not all zero, must be those of text and obj: they
+ * name the blobs and are not computed again.
  */
 int uptrkv_hist__append(struct uptrkv_hist *h, struct uptrkv_revision *r, const void *text,
 			size_t text_len, const void *obj, size_t obj_len, struct uptrkv_error *e);

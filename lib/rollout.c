@@ -62,6 +62,8 @@ struct rollout {
 	bool attempt;			/* got the lock: the outcome goes in the history */
 	void *obj;			/* the object's bytes, as loaded and as kept */
 	size_t obj_len;
+	__u8 obj_sha[32];		/* their SHA-256, once known (obj_sha_set) */
+	bool obj_sha_set;
 	double t0;			/* when the run began */
 	/* Globals and shared maps (lib/globals.c, lib/carry.c). */
 	struct uptrkv_gmaps gfrom, gto;	/* .bss/.data of the live and the new version */
@@ -807,6 +809,16 @@ static __u64 us(double ms)
 
 /* The revision's inputs: where they came from and their hashes. A failed
  * run keeps the hashes only: it is never a version to return to. */
+/* Objects run to megabytes: hashed once per run, by the binding check if
+ * it ran on these bytes. */
+static const __u8 *object_sha(struct rollout *c)
+{
+	if (!c->obj_sha_set)
+		uptrkv_sha256(c->obj, c->obj_len, c->obj_sha);
+	c->obj_sha_set = true;
+	return c->obj_sha;
+}
+
 static void describe(struct rollout *c, const struct uptrkv_manifest *m, struct uptrkv_revision *r)
 {
 	const struct uptrkv_rollout_result *res = c->res;
@@ -831,7 +843,7 @@ static void describe(struct rollout *c, const struct uptrkv_manifest *m, struct 
 		uptrkv_sha256(m->text, m->text_len, r->manifest_sha256);
 	r->manifest_size = m->text_len;
 	if (c->obj)
-		uptrkv_sha256(c->obj, c->obj_len, r->object_sha256);
+		memcpy(r->object_sha256, object_sha(c), sizeof(r->object_sha256));
 	r->object_size = c->obj_len;
 }
 
@@ -1146,8 +1158,15 @@ static int check_object(struct rollout *c, const struct uptrkv_manifest *m)
 {
 	UPTRKV_OPTS(uptrkv_binding_opts, bo,
 		    .allow_unbound = UPTRKV_OPTS_GET(c->opts, allow_unbound_object, false));
-	return read_object(c, m) ?: uptrkv_binding__check_mem(m, m->object, c->obj, c->obj_len, &bo,
-								&c->res->binding, c->e);
+	int err;
+
+	err = read_object(c, m) ?: uptrkv_binding__check_mem(m, m->object, c->obj, c->obj_len, &bo,
+							       &c->res->binding, c->e);
+	if (!err) {
+		memcpy(c->obj_sha, c->res->binding.object_sha256, sizeof(c->obj_sha));
+		c->obj_sha_set = true;
+	}
+	return err;
 }
 
 /* Options from a newer header with a field this library does not know

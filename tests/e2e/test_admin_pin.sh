@@ -31,6 +31,9 @@ echo "== a rollout pins one set; the next commands reuse it"
 U rollout "$M/demo_v2.yaml" -q > /dev/null
 sets=$(admin_sets)
 [ "$(echo "$sets" | wc -w)" = 1 ] || fail "want one admin set, got: $sets"
+# Named by the build's hash of the object the skeleton embeds (Makefile).
+want=admin-$(sha256sum "$BUILD/bpf/uptrkv_admin.bpf.o" | cut -c1-16)
+[ "$sets" = "$want" ] || fail "the set is $sets, want $want: the hash of the admin object"
 for p in list snapshot snapshot_tail read_page write; do
 	[ -e "$D/$sets/$p" ] || fail "$sets/$p is not pinned"
 done
