@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 #include "sha256.h"
 
 static const uint32_t K[64] = {
@@ -44,6 +48,85 @@ static void block(struct uptrkv_sha256 *c, const uint8_t *p)
 	c->h[4] += e; c->h[5] += f; c->h[6] += g; c->h[7] += h;
 }
 
+#if defined(__x86_64__)
+/*
+ * The x86 SHA extensions (on this project's machines, and most x86 servers
+ * since 2017): rollouts hash objects of a megabyte or more, which took the
+ * code above 2-4 ms each. Same result, checked by tests/unit/test_sha256.c
+ * against the FIPS vectors and the portable blocks.
+ */
+static bool have_sha_ni(void)
+{
+	unsigned int a, b, cx, d;
+
+	if (!__get_cpuid(1, &a, &b, &cx, &d) || !(cx & bit_SSE4_1) || !(cx & bit_SSSE3))
+		return false;
+	return __get_cpuid_count(7, 0, &a, &b, &cx, &d) && (b & bit_SHA);
+}
+
+/* One group of four rounds; the message words of rounds 4g..4g+3 in m. */
+#define SHA_NI_ROUNDS(g, m)							\
+	do {									\
+		__m128i k_ = _mm_add_epi32(m, _mm_loadu_si128((const __m128i *)&K[4 * (g)])); \
+		st1 = _mm_sha256rnds2_epu32(st1, st0, k_);			\
+		st0 = _mm_sha256rnds2_epu32(st0, st1, _mm_shuffle_epi32(k_, 0x0e)); \
+	} while (0)
+
+__attribute__((target("sha,sse4.1,ssse3")))
+static void blocks_sha_ni(uint32_t h[8], const uint8_t *p, size_t n)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i st0, st1, t, m[4];
+
+	/* h[0..7] as the instructions want them: ABEF and CDGH */
+	t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xb1);
+	st1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1b);
+	st0 = _mm_alignr_epi8(t, st1, 8);
+	st1 = _mm_blend_epi16(st1, t, 0xf0);
+	for (; n; n--, p += 64) {
+		__m128i abef = st0, cdgh = st1;
+
+		for (int g = 0; g < 4; g++) {
+			m[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), bswap);
+			SHA_NI_ROUNDS(g, m[g]);
+		}
+		/* W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], four at a time */
+		for (int g = 4; g < 16; g++) {
+			t = _mm_sha256msg1_epu32(m[g & 3], m[(g + 1) & 3]);
+			t = _mm_add_epi32(t, _mm_alignr_epi8(m[(g + 3) & 3], m[(g + 2) & 3], 4));
+			m[g & 3] = _mm_sha256msg2_epu32(t, m[(g + 3) & 3]);
+			SHA_NI_ROUNDS(g, m[g & 3]);
+		}
+		st0 = _mm_add_epi32(st0, abef);
+		st1 = _mm_add_epi32(st1, cdgh);
+	}
+	t = _mm_shuffle_epi32(st0, 0x1b);
+	st1 = _mm_shuffle_epi32(st1, 0xb1);
+	_mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(t, st1, 0xf0));
+	_mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(st1, t, 8));
+}
+#else
+static bool have_sha_ni(void)
+{
+	return false;
+}
+
+static void blocks_sha_ni(uint32_t h[8], const uint8_t *p, size_t n)
+{
+	(void)h, (void)p, (void)n;
+}
+#endif
+
+static void blocks(struct uptrkv_sha256 *c, const uint8_t *p, size_t n)
+{
+	if (c->sha_ni) {
+		blocks_sha_ni(c->h, p, n);
+		return;
+	}
+	for (; n; n--, p += 64)
+		block(c, p);
+}
+
 void uptrkv_sha256__init(struct uptrkv_sha256 *c)
 {
 	static const uint32_t iv[8] = {
@@ -54,6 +137,14 @@ void uptrkv_sha256__init(struct uptrkv_sha256 *c)
 	memcpy(c->h, iv, sizeof(iv));
 	c->len = 0;
 	c->used = 0;
+	c->sha_ni = have_sha_ni();
+}
+
+/* The portable blocks only: what the tests compare the fast ones with. */
+void uptrkv_sha256__init_portable(struct uptrkv_sha256 *c)
+{
+	uptrkv_sha256__init(c);
+	c->sha_ni = false;
 }
 
 void uptrkv_sha256__update(struct uptrkv_sha256 *c, const void *data, size_t n)
@@ -64,12 +155,20 @@ void uptrkv_sha256__update(struct uptrkv_sha256 *c, const void *data, size_t n)
 	while (n) {
 		size_t k = 64 - c->used < n ? 64 - c->used : n;
 
+		if (!c->used && n >= 64) {
+			/* whole blocks straight from the caller's bytes */
+			k = n / 64;
+			blocks(c, p, k);
+			p += 64 * k;
+			n -= 64 * k;
+			continue;
+		}
 		memcpy(c->buf + c->used, p, k);
 		c->used += k;
 		p += k;
 		n -= k;
 		if (c->used == 64) {
-			block(c, c->buf);
+			blocks(c, c->buf, 1);
 			c->used = 0;
 		}
 	}

@@ -4,6 +4,7 @@
 #ifndef __UPTRKV_SHA256_H
 #define __UPTRKV_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,9 +16,12 @@ struct uptrkv_sha256 {
 	uint64_t len;		/* bytes hashed so far */
 	uint8_t buf[64];
 	size_t used;		/* bytes in buf */
+	bool sha_ni;		/* the x86 SHA instructions do the blocks */
 };
 
 void uptrkv_sha256__init(struct uptrkv_sha256 *c);
+/* As uptrkv_sha256__init, never with the SHA instructions (for tests). */
+void uptrkv_sha256__init_portable(struct uptrkv_sha256 *c);
 void uptrkv_sha256__update(struct uptrkv_sha256 *c, const void *data, size_t n);
 void uptrkv_sha256__final(struct uptrkv_sha256 *c, uint8_t out[UPTRKV_SHA256_LEN]);
 /* One call for a whole buffer. */

@@ -45,10 +45,48 @@ static void test_vectors(void **state)
 	      "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
+/* The SHA-instruction blocks (where the CPU has them) and the portable
+ * ones agree on every length up to three blocks and a large buffer, fed
+ * whole and in uneven pieces. */
+static void test_fast_equals_portable(void **state)
+{
+	static uint8_t buf[1 << 20];
+	uint8_t a[UPTRKV_SHA256_LEN], b[UPTRKV_SHA256_LEN];
+	struct uptrkv_sha256 fast, slow;
+	uint32_t x = 2463534242u;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		buf[i] = (uint8_t)x;
+	}
+	for (size_t n = 0; n <= 3 * 64 + 1; n++) {
+		uptrkv_sha256(buf, n, a);
+		uptrkv_sha256__init_portable(&slow);
+		uptrkv_sha256__update(&slow, buf, n);
+		uptrkv_sha256__final(&slow, b);
+		assert_memory_equal(a, b, sizeof(a));
+	}
+	uptrkv_sha256__init(&fast);
+	uptrkv_sha256__init_portable(&slow);
+	for (size_t off = 0, step = 1; off < sizeof(buf); off += step, step = step * 3 % 1021 + 1) {
+		size_t k = sizeof(buf) - off < step ? sizeof(buf) - off : step;
+
+		uptrkv_sha256__update(&fast, buf + off, k);
+		uptrkv_sha256__update(&slow, buf + off, k);
+	}
+	uptrkv_sha256__final(&fast, a);
+	uptrkv_sha256__final(&slow, b);
+	assert_memory_equal(a, b, sizeof(a));
+	uptrkv_sha256__init(&fast);
+	print_message("SHA instructions: %s\n", fast.sha_ni ? "used" : "not on this CPU");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_fast_equals_portable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
