@@ -136,14 +136,20 @@ enum uptrkv_ent_conv uptrkv_mig__ent_conv(enum uptrkv_conv conv)
 }
 
 /*
- * The new extent gets the value converted from the snapshot, though the
- * move will copy it again: what the move leaves past the copied prefix
- * (zeros) must already be there, and a reader never sees the extent
- * before the move anyway. The entry is forwarded.
+ * The new extent gets zeros, not the snapshot's value: the move writes
+ * the whole value of an integer widening and the copied prefix (and a
+ * truncated string's NUL) of any other, and leaves the rest as the
+ * extent holds it, which must be zero. A reader never sees the extent
+ * before the move, as the entry is forwarded. So a build depends on
+ * where the values are, never on what they are, and stores laid out
+ * alike can share one. The conversion is still tried, on zeros: it fails
+ * on sizes alone, so a plan that asks for an impossible one is refused
+ * here as before.
  */
 static int do_copy(struct uptrkv_mig *m, struct uptrkv_alloc *a, const struct uptrkv_plan_entry *pe,
 		   const struct uptrkv_snapshot *s, struct uptrkv_error *e)
 {
+	static const __u8 zeros[UPTRKV_MAX_VALUE];
 	__u32 id = pe->id, old_size, ent;
 	__u8 val[UPTRKV_MAX_VALUE];
 	const void *old;
@@ -151,10 +157,10 @@ static int do_copy(struct uptrkv_mig *m, struct uptrkv_alloc *a, const struct up
 
 	if (uptrkv_snapshot__value(s, m->from, id, &old, &old_size))
 		return 1;	/* not in this store: initialise instead */
-	if (uptrkv_convert_value(val, pe->new->size, old, old_size, pe->conv))
+	if (uptrkv_convert_value(val, pe->new->size, zeros, old_size, pe->conv))
 		return uptrkv_err(e, -EINVAL, "key %u: cannot convert %u bytes to %u (%s)", id,
 				  old_size, pe->new->size, uptrkv_conv__str(pe->conv));
-	err = place(m, a, id, val, pe->new->size, &ent, e);
+	err = place(m, a, id, zeros, pe->new->size, &ent, e);
 	if (err)
 		return err;
 	m->meta.ent[id] = UPTRKV_ENT_FORWARD(ent, uptrkv_mig__ent_conv(pe->conv));
