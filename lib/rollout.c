@@ -66,7 +66,7 @@ struct rollout {
 	struct store_mig *migs;
 	size_t nr_migs;
 	struct uptrkv_mig_cache *builds;	/* what migs[] point into */
-	struct uptrkv_snapshot *snap;	/* scratch, 45 KiB */
+	struct uptrkv_snapshot *snap;	/* scratch, 45 KiB; data[] unused */
 	struct uptrkv_write *moves;	/* scratch, UPTRKV_MAX_KEYS */
 	/* Stores whose old slot reclaim must leave alone: their moves stayed
 	 * busy, or --skip-corrupt left them out. */
@@ -160,9 +160,11 @@ static int open_admin(struct rollout *c)
 	return uptrkv_admin__open(c->d->store_fd, &ao, &c->admin, c->e);
 }
 
+/* The header and metas only: a rollout plans and finds pending moves from
+ * where values are, never from what they are (lib/migrate.c). */
 static int snapshot(struct rollout *c, __u32 tid)
 {
-	return uptrkv_admin__snapshot(c->admin, tid, c->snap, c->e);
+	return uptrkv_admin__snapshot_meta(c->admin, tid, c->snap, c->e);
 }
 
 /* Every live store; none (and no error) before the store map exists. */
@@ -949,7 +951,7 @@ static int begin(struct rollout *c, const char *name)
 {
 	int err;
 
-	c->snap = malloc(sizeof(*c->snap));
+	c->snap = calloc(1, sizeof(*c->snap));
 	c->moves = malloc(sizeof(*c->moves) * UPTRKV_MAX_KEYS);
 	if (!c->snap || !c->moves)
 		return uptrkv_err(c->e, -ENOMEM, "out of memory");
