@@ -216,11 +216,12 @@ static int register_variant(int variant, struct uptrkv_thread **t, __u64 *own, s
 	err = uptrkv_app__register(app, variant == V_MORE_PAGES ? &o : NULL, t, e);
 	if (err)
 		return err;
-	/* The default registers one page for this small layout. */
-	if (variant == V_MORE_PAGES && uptrkv_thread__free_bytes(*t) < 2 * UPTRKV_PAGE_SIZE) {
-		snprintf(e->msg, sizeof(e->msg), "reserve: only %u bytes free",
+	/* The default registers one page for this small layout: else the
+	 * three-page threads would be laid out as the others. */
+	if ((variant == V_MORE_PAGES) != (uptrkv_thread__free_bytes(*t) > 2 * UPTRKV_PAGE_SIZE)) {
+		snprintf(e->msg, sizeof(e->msg), "variant %d: %u bytes free", variant,
 			 uptrkv_thread__free_bytes(*t));
-		return -ENOSPC;
+		return -EINVAL;
 	}
 	if (variant != V_OWN_KEY)
 		return 0;
