@@ -203,6 +203,40 @@ out:
 	return err;
 }
 
+/* The header and the metas only, in one run (struct uptrkv_snap_meta). */
+SEC("syscall")
+int uptrkv_admin_snapshot_meta(struct uptrkv_snap_meta *s)
+{
+	struct uptrkv_task_store *st;
+	struct task_struct *task;
+	struct uptrkv_hdr *h;
+	void *p;
+	int err = 0;
+
+	st = store_of(s->tid, &task, &err);
+	if (!st)
+		return err;
+	h = st->hdr;
+	if (!h) {
+		err = -EFAULT;
+		goto out;
+	}
+	s->present = present_mask(st);
+	COPY_U64S(&s->hdr, h, sizeof(s->hdr));
+	p = st->meta[0];
+	if (p)
+		COPY_U64S(&s->meta[0], p, sizeof(s->meta[0]));
+	p = st->meta[1];
+	if (p)
+		COPY_U64S(&s->meta[1], p, sizeof(s->meta[1]));
+	/* As the whole snapshot's tail: read again after what they guard. */
+	s->struct_seq_after = h->struct_seq;
+	COPY_U64S(s->seq_after, h->seq, sizeof(s->seq_after));
+out:
+	bpf_task_release(task);
+	return err;
+}
+
 static __always_inline struct uptrkv_page *page_of(struct uptrkv_task_store *st, __u32 r)
 {
 	switch (r) {

@@ -79,6 +79,22 @@ struct uptrkv_snap_tail {
 #define UPTRKV_SNAP_HEAD_SIZE	__builtin_offsetof(struct uptrkv_snapshot, data[UPTRKV_SNAP_SPLIT])
 
 /*
+ * The header and both metas of one task's store, and the seqcounts read
+ * again after them, in one program run: what a rollout plans from (where
+ * every value is, never what it is), a quarter of a whole snapshot.
+ * uptrkv_admin__snapshot_meta copies it into a struct uptrkv_snapshot.
+ */
+struct uptrkv_snap_meta {
+	__s32 tid;			/* in */
+	__u32 present;			/* out: UPTRKV_R_BIT() of every region */
+	struct uptrkv_hdr hdr;
+	struct uptrkv_meta meta[UPTRKV_NR_SLOTS];
+	__u32 seq_after[UPTRKV_NR_SEQ];
+	__u32 struct_seq_after;
+	__u32 rsvd;
+};
+
+/*
  * Re-reading one page of a store, for a value that changed during a
  * snapshot: the window between the two seqcount reads is one page copy,
  * not a whole snapshot.

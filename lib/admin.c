@@ -23,10 +23,10 @@
 #include "uptrkv_admin_sha.h"
 
 /* The admin programs, in the order they are pinned. */
-enum admin_prog { P_LIST, P_SNAP, P_TAIL, P_PAGE, P_WRITE, NR_PROGS };
+enum admin_prog { P_LIST, P_SNAP, P_TAIL, P_PAGE, P_WRITE, P_SMETA, NR_PROGS };
 
 static const char *const prog_pin[NR_PROGS] = { "list", "snapshot", "snapshot_tail", "read_page",
-						 "write" };
+						 "write", "snapshot_meta" };
 
 struct uptrkv_admin {
 	int fd[NR_PROGS];		/* ours: loaded here, or from the pins */
@@ -34,6 +34,7 @@ struct uptrkv_admin {
 	int store_fd;			/* our dup of the caller's fd */
 	bool reused;			/* the programs came from pin_dir */
 	char pin_name[32];		/* admin-HASH of the embedded object */
+	struct uptrkv_snap_meta *smeta;	/* scratch of snapshot_meta, 12 KiB */
 };
 
 _Static_assert(offsetof(struct uptrkv_snapshot, seq_after) -
@@ -44,6 +45,10 @@ _Static_assert(offsetof(struct uptrkv_snapshot, seq_after) % 8 == 0 &&
 	       "8-byte ctx accesses must be aligned");
 _Static_assert(sizeof(struct uptrkv_snapshot) - UPTRKV_SNAP_HEAD_SIZE ==
 	       sizeof(struct uptrkv_snap_tail), "snapshot tail size");
+_Static_assert(offsetof(struct uptrkv_snap_meta, hdr) % 8 == 0 &&
+	       offsetof(struct uptrkv_snap_meta, meta) % 8 == 0 &&
+	       offsetof(struct uptrkv_snap_meta, seq_after) % 8 == 0 &&
+	       sizeof(struct uptrkv_snap_meta) < 32768, "snapshot_meta context");
 _Static_assert(UPTRKV_SNAP_HEAD_SIZE < 32768 && sizeof(struct uptrkv_snap_tail) < 32768,
 	       "each run's context is addressable with 16-bit offsets");
 
@@ -256,6 +261,7 @@ static int load_progs(struct uptrkv_admin *a, struct uptrkv_error *e)
 	progs[P_TAIL] = skel->progs.uptrkv_admin_snapshot_tail;
 	progs[P_PAGE] = skel->progs.uptrkv_admin_read_page;
 	progs[P_WRITE] = skel->progs.uptrkv_admin_write;
+	progs[P_SMETA] = skel->progs.uptrkv_admin_snapshot_meta;
 	/* The programs outlive the skeleton through our own fds. */
 	for (int i = 0; !err && i < NR_PROGS; i++) {
 		a->fd[i] = fcntl(bpf_program__fd(progs[i]), F_DUPFD_CLOEXEC, 3);
@@ -318,6 +324,7 @@ void uptrkv_admin__close(struct uptrkv_admin *a)
 	close_progs(a);
 	if (a->store_fd >= 0)
 		close(a->store_fd);
+	free(a->smeta);
 	free(a);
 }
 
@@ -458,6 +465,45 @@ int uptrkv_admin__snapshot(struct uptrkv_admin *a, __u32 tid, struct uptrkv_snap
 	for (unsigned int i = 0; i < UPTRKV_MAX_PAGES; i++)
 		if (!(snap->present & UPTRKV_R_BIT(UPTRKV_R_DATA(i))))
 			memset(&snap->data[i], 0, sizeof(snap->data[i]));
+	return 0;
+}
+
+/*
+ * One run over a quarter of the bytes of a whole snapshot: a rollout plans
+ * from the header and the metas, so it snapshots thousands of stores this
+ * way. What the run copied is as consistent as in a whole snapshot, whose
+ * first run copies the same regions.
+ */
+int uptrkv_admin__snapshot_meta(struct uptrkv_admin *a, __u32 tid, struct uptrkv_snapshot *snap,
+				struct uptrkv_error *e)
+{
+	struct uptrkv_snap_meta *m = a->smeta;
+	int err;
+
+	if (!tid || tid > INT32_MAX)
+		return uptrkv_err(e, -EINVAL, "snapshot: bad tid %u", tid);
+	if (!m)
+		m = a->smeta = malloc(sizeof(*m));
+	if (!m)
+		return uptrkv_err(e, -ENOMEM, "snapshot: out of memory");
+	m->tid = tid;
+	m->present = 0;
+	err = run_prog(a->fd[P_SMETA], m, sizeof(*m), "snapshot of", tid, e);
+	if (err)
+		return err;
+	snap->tid = tid;
+	snap->present = m->present;
+	snap->tail_present = m->present;
+	memcpy(&snap->hdr, &m->hdr, sizeof(snap->hdr));
+	/* The program leaves absent metas as they were in our buffer. */
+	for (unsigned int s = 0; s < UPTRKV_NR_SLOTS; s++) {
+		if (m->present & UPTRKV_R_BIT(UPTRKV_R_META(s)))
+			memcpy(&snap->meta[s], &m->meta[s], sizeof(snap->meta[s]));
+		else
+			memset(&snap->meta[s], 0, sizeof(snap->meta[s]));
+	}
+	memcpy(snap->seq_after, m->seq_after, sizeof(snap->seq_after));
+	snap->struct_seq_after = m->struct_seq_after;
 	return 0;
 }
 

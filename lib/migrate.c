@@ -144,14 +144,20 @@ enum uptrkv_ent_conv uptrkv_mig__ent_conv(enum uptrkv_conv conv)
 }
 
 /*
- * The new extent gets the value converted from the snapshot, though the
- * move will copy it again: what the move leaves past the copied prefix
- * (zeros) must already be there, and a reader never sees the extent
- * before the move anyway. The entry is forwarded.
+ * The new extent gets zeros, not the snapshot's value: the move writes
+ * the whole value of an integer widening and the copied prefix (and a
+ * truncated string's NUL) of any other, and leaves the rest as the
+ * extent holds it, which must be zero. A reader never sees the extent
+ * before the move, as the entry is forwarded. So a build depends on
+ * where the values are, never on what they are, and stores laid out
+ * alike share one (struct uptrkv_mig_cache). The conversion is still
+ * tried, on zeros: it fails on sizes alone, so a plan that asks for an
+ * impossible one is refused here as before.
  */
 static int do_copy(struct uptrkv_mig *m, struct uptrkv_alloc *a, const struct uptrkv_plan_entry *pe,
 		   const struct uptrkv_snapshot *s, struct uptrkv_error *e)
 {
+	static const __u8 zeros[UPTRKV_MAX_VALUE];
 	__u32 id = pe->id, old_size, ent;
 	__u8 val[UPTRKV_MAX_VALUE];
 	const void *old;
@@ -159,10 +165,10 @@ static int do_copy(struct uptrkv_mig *m, struct uptrkv_alloc *a, const struct up
 
 	if (uptrkv_snapshot__value(s, m->from, id, &old, &old_size))
 		return 1;	/* not in this store: initialise instead */
-	if (uptrkv_convert_value(val, pe->new->size, old, old_size, pe->conv))
+	if (uptrkv_convert_value(val, pe->new->size, zeros, old_size, pe->conv))
 		return uptrkv_err(e, -EINVAL, "key %u: cannot convert %u bytes to %u (%s)", id,
 				  old_size, pe->new->size, uptrkv_conv__str(pe->conv));
-	err = place(m, a, id, val, pe->new->size, &ent, e);
+	err = place(m, a, id, zeros, pe->new->size, &ent, e);
 	if (err)
 		return err;
 	m->meta.ent[id] = UPTRKV_ENT_FORWARD(ent, uptrkv_mig__ent_conv(pe->conv));
@@ -321,6 +327,138 @@ out:
 	if (err)
 		uptrkv_mig__free(m);
 	return err;
+}
+
+/* ---- builds shared between stores laid out alike ---- */
+
+/*
+ * Everything a build reads from a snapshot but the tid: the header words
+ * uptrkv_snapshot__check and the allocator look at, which regions are
+ * there (a value on a page that is not counts as missing), and the live
+ * meta. Two stores with equal keys get equal writes, so the second uses
+ * the first's build. The tid only names the thread in an error, and a
+ * build that failed is never shared: each store that fails fails on its
+ * own build, with its own tid.
+ */
+struct mig_key {
+	__u32 magic;
+	__u32 format;
+	__u32 page_mask;
+	__u32 present;
+	struct uptrkv_meta meta;	/* slot `from` */
+} __attribute__((aligned(8)));	/* hashed as 64-bit words */
+
+struct mig_entry {
+	struct mig_entry *next;		/* in the same bucket */
+	__u64 hash;
+	struct mig_key key;
+	struct uptrkv_mig m;
+};
+
+#define MIG_BUCKETS 1024u
+
+struct uptrkv_mig_cache {
+	const struct uptrkv_plan *p;
+	__u32 from, to, gen;
+	size_t n;
+	struct mig_key key;		/* scratch: the store being looked up */
+	struct mig_entry *bucket[MIG_BUCKETS];
+};
+
+int uptrkv_mig_cache__new(const struct uptrkv_plan *p, __u32 from, __u32 to, __u32 gen,
+			  struct uptrkv_mig_cache **out)
+{
+	struct uptrkv_mig_cache *c = calloc(1, sizeof(*c));
+
+	*out = c;
+	if (!c)
+		return -ENOMEM;
+	c->p = p;
+	c->from = from;
+	c->to = to;
+	c->gen = gen;
+	return 0;
+}
+
+static void key_of(struct mig_key *k, const struct uptrkv_snapshot *s, __u32 from)
+{
+	k->magic = s->hdr.magic;
+	k->format = s->hdr.format;
+	k->page_mask = s->hdr.page_mask;
+	k->present = s->present;
+	memcpy(&k->meta, &s->meta[from], sizeof(k->meta));
+}
+
+/* Only to find candidates: a match is confirmed byte for byte. */
+static __u64 key_hash(const struct mig_key *k)
+{
+	const __u64 *w = (const void *)k;
+	__u64 h = 0x9e3779b97f4a7c15ull;
+
+	_Static_assert(sizeof(*k) % sizeof(*w) == 0, "key is whole words");
+	for (size_t i = 0; i < sizeof(*k) / sizeof(*w); i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+int uptrkv_mig_cache__get(struct uptrkv_mig_cache *c, const struct uptrkv_snapshot *s,
+			  const struct uptrkv_mig **out, struct uptrkv_error *e)
+{
+	struct mig_entry *me, **b;
+	__u64 h;
+	int err;
+
+	*out = NULL;
+	if (c->from >= UPTRKV_NR_SLOTS)
+		return uptrkv_err(e, -EINVAL, "bad meta slot %u", c->from);
+	key_of(&c->key, s, c->from);
+	h = key_hash(&c->key);
+	b = &c->bucket[h % MIG_BUCKETS];
+	for (me = *b; me; me = me->next) {
+		if (me->hash == h && !memcmp(&me->key, &c->key, sizeof(c->key))) {
+			*out = &me->m;
+			return 0;
+		}
+	}
+	me = malloc(sizeof(*me));
+	if (!me)
+		return uptrkv_err(e, -ENOMEM, "out of memory");
+	err = uptrkv_mig__build(c->p, s, c->from, c->to, c->gen, &me->m, e);
+	if (err) {
+		free(me);
+		return err;
+	}
+	me->hash = h;
+	memcpy(&me->key, &c->key, sizeof(me->key));
+	me->next = *b;
+	*b = me;
+	c->n++;
+	*out = &me->m;
+	return 0;
+}
+
+size_t uptrkv_mig_cache__count(const struct uptrkv_mig_cache *c)
+{
+	return c ? c->n : 0;
+}
+
+void uptrkv_mig_cache__free(struct uptrkv_mig_cache *c)
+{
+	if (!c)
+		return;
+	for (__u32 i = 0; i < MIG_BUCKETS; i++) {
+		struct mig_entry *me = c->bucket[i], *next;
+
+		for (; me; me = next) {
+			next = me->next;
+			uptrkv_mig__free(&me->m);
+			free(me);
+		}
+	}
+	free(c);
 }
 
 size_t uptrkv_mig__move_writes(__u32 slot, const __u32 *ids, size_t n, struct uptrkv_write *w)

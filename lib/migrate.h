@@ -38,6 +38,24 @@ struct uptrkv_mig {
 int uptrkv_mig__build(const struct uptrkv_plan *p, const struct uptrkv_snapshot *snap,
 		      __u32 from, __u32 to, __u32 gen, struct uptrkv_mig *m,
 		      struct uptrkv_error *e);
+/*
+ * Builds shared between the stores of one rollout (plan p, slots from ->
+ * to, generation gen): a store whose header, regions and live meta equal
+ * an earlier store's gets the same build, read-only, with that store's
+ * tid in it (the caller keeps its own). Any other store is built as by
+ * uptrkv_mig__build, and fails as it does, naming its own thread. A build
+ * stays valid until the cache is freed.
+ */
+struct uptrkv_mig_cache;
+
+int uptrkv_mig_cache__new(const struct uptrkv_plan *p, __u32 from, __u32 to, __u32 gen,
+			  struct uptrkv_mig_cache **c);
+int uptrkv_mig_cache__get(struct uptrkv_mig_cache *c, const struct uptrkv_snapshot *snap,
+			  const struct uptrkv_mig **m, struct uptrkv_error *e);
+/* How many distinct builds the cache holds. */
+size_t uptrkv_mig_cache__count(const struct uptrkv_mig_cache *c);
+void uptrkv_mig_cache__free(struct uptrkv_mig_cache *c);
+
 /* How a resized key's value is converted when it is moved. */
 enum uptrkv_ent_conv uptrkv_mig__ent_conv(enum uptrkv_conv conv);
 /* The writes that move keys ids[0..n) into meta slot `slot` (one each). */

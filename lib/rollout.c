@@ -41,6 +41,19 @@
 #define SNAPSHOT_TRIES 8
 #define MOVE_TRIES 8		/* runs of a store's moves while a seqcount stays busy */
 
+/*
+ * One store's part of the migration: its thread, and the writes and moves
+ * of the build it shares with every store laid out as it is (struct
+ * uptrkv_mig_cache, which owns them).
+ */
+struct store_mig {
+	__u32 tid;
+	const struct uptrkv_write *w;
+	size_t nr_w;
+	const __u32 *moves;
+	size_t nr_moves;
+};
+
 struct rollout {
 	const struct uptrkv_rollout_opts *opts;
 	struct uptrkv_rollout_result *res;
@@ -50,9 +63,10 @@ struct rollout {
 	struct uptrkv_version *v;
 	struct uptrkv_plan *plan;	/* res->plan */
 	__u32 gen, from, to;
-	struct uptrkv_mig *migs;
+	struct store_mig *migs;
 	size_t nr_migs;
-	struct uptrkv_snapshot *snap;	/* scratch, 45 KiB */
+	struct uptrkv_mig_cache *builds;	/* what migs[] point into */
+	struct uptrkv_snapshot *snap;	/* scratch, 45 KiB; data[] unused */
 	struct uptrkv_write *moves;	/* scratch, UPTRKV_MAX_KEYS */
 	/* Stores whose old slot reclaim must leave alone: their moves stayed
 	 * busy, or --skip-corrupt left them out. */
@@ -151,9 +165,11 @@ static int open_admin(struct rollout *c)
 	return uptrkv_admin__open(c->d->store_fd, &ao, &c->admin, c->e);
 }
 
+/* The header and metas only: a rollout plans and finds pending moves from
+ * where values are, never from what they are (lib/migrate.c). */
 static int snapshot(struct rollout *c, __u32 tid)
 {
-	return uptrkv_admin__snapshot(c->admin, tid, c->snap, c->e);
+	return uptrkv_admin__snapshot_meta(c->admin, tid, c->snap, c->e);
 }
 
 /* Every live store; none (and no error) before the store map exists. */
@@ -281,8 +297,9 @@ static int finish_moves(struct rollout *c, __u32 tid, __u32 slot)
 	return err ?: snapshot(c, tid);
 }
 
-static int plan_store(struct rollout *c, __u32 tid, struct uptrkv_mig *m)
+static int plan_store(struct rollout *c, __u32 tid, struct store_mig *sm)
 {
+	const struct uptrkv_mig *m;
 	int err;
 
 	err = finish_moves(c, tid, c->from);
@@ -293,7 +310,15 @@ static int plan_store(struct rollout *c, __u32 tid, struct uptrkv_mig *m)
 		return err;
 	if (!in_layout(c, c->snap))
 		return 1;
-	return uptrkv_mig__build(c->plan, c->snap, c->from, c->to, c->gen + 1, m, c->e);
+	err = uptrkv_mig_cache__get(c->builds, c->snap, &m, c->e);
+	if (err)
+		return err;
+	sm->tid = tid;
+	sm->w = m->w;
+	sm->nr_w = m->nr_w;
+	sm->moves = m->moves;
+	sm->nr_moves = m->nr_moves;
+	return 0;
 }
 
 /* A store this rollout cannot migrate, whatever the others are like. */
@@ -330,7 +355,7 @@ static int plan_stores(struct rollout *c)
 	if (err || !c->admin)
 		return err;
 	c->migs = calloc(nr ? nr : 1, sizeof(*c->migs));
-	if (!c->migs) {
+	if (!c->migs || uptrkv_mig_cache__new(c->plan, c->from, c->to, c->gen + 1, &c->builds)) {
 		free(tasks);
 		return uptrkv_err(c->e, -ENOMEM, "out of memory");
 	}
@@ -533,7 +558,7 @@ static void carry_after(struct rollout *c)
 static int migrate_stores(struct rollout *c)
 {
 	for (size_t i = 0; i < c->nr_migs; i++) {
-		struct uptrkv_mig *m = &c->migs[i];
+		struct store_mig *m = &c->migs[i];
 		int err;
 
 		if (i == c->nr_migs / 2 && (err = test_point(c, UPTRKV_TP_MIGRATE)))
@@ -611,7 +636,7 @@ static void undo_before_switch(struct rollout *c)
 static void move_pass(struct rollout *c)
 {
 	for (size_t i = 0; i < c->nr_migs; i++) {
-		struct uptrkv_mig *m = &c->migs[i];
+		struct store_mig *m = &c->migs[i];
 		int err;
 
 		if (i == c->nr_migs / 2)
@@ -947,7 +972,7 @@ static int begin(struct rollout *c, const char *name)
 {
 	int err;
 
-	c->snap = malloc(sizeof(*c->snap));
+	c->snap = calloc(1, sizeof(*c->snap));
 	c->moves = malloc(sizeof(*c->moves) * UPTRKV_MAX_KEYS);
 	if (!c->snap || !c->moves)
 		return uptrkv_err(c->e, -ENOMEM, "out of memory");
@@ -966,8 +991,7 @@ static void end(struct rollout *c)
 {
 	if (c->gp.running)
 		uptrkv_deploy__sync_rcu_join(&c->gp, NULL);
-	for (size_t i = 0; i < c->nr_migs; i++)
-		uptrkv_mig__free(&c->migs[i]);
+	uptrkv_mig_cache__free(c->builds);
 	free(c->migs);
 	free(c->snap);
 	free(c->moves);

@@ -79,6 +79,15 @@ int uptrkv_admin__list(struct uptrkv_admin *a, struct uptrkv_task_ref **tasks, s
  */
 int uptrkv_admin__snapshot(struct uptrkv_admin *a, __u32 tid, struct uptrkv_snapshot *snap,
 			   struct uptrkv_error *e);
+/*
+ * As uptrkv_admin__snapshot, but only the header, the metas, the regions
+ * present and the seqcounts read after them (struct uptrkv_snap_meta), in
+ * one program run: snap->data is left as it was, so no value may be read
+ * from it (uptrkv_snapshot__value only says where a value is). For
+ * callers that need the layout, not the values: planning a rollout.
+ */
+int uptrkv_admin__snapshot_meta(struct uptrkv_admin *a, __u32 tid, struct uptrkv_snapshot *snap,
+				struct uptrkv_error *e);
 
 /* Copies one page-sized region of tid's store (see struct uptrkv_page_read);
  * errors as for snapshot, -EFAULT if the region is not registered. */

@@ -118,6 +118,43 @@ static bool tid_listed(const struct uptrkv_task_ref *r, size_t n, pid_t tid)
 	return false;
 }
 
+/*
+ * The header-and-metas snapshot a rollout plans from: the same header,
+ * metas, regions and seqcounts as the whole one just taken (s; the store
+ * is idle), and not one byte of the data pages written.
+ */
+static void check_snapshot_meta(struct uptrkv_admin *a, const struct worker *w,
+				const struct uptrkv_snapshot *s)
+{
+	struct uptrkv_snapshot *m = malloc(sizeof(*m));
+	struct uptrkv_error e = {};
+	int err;
+
+	CHECK(m, "malloc");
+	if (!m)
+		return;
+	memset(m, 0xa5, sizeof(*m));
+	err = uptrkv_admin__snapshot_meta(a, w->tid, m, &e);
+	if (!w->do_register) {
+		CHECK(err == -ENOENT, "snapshot_meta of unregistered tid: %d", err);
+		goto out;
+	}
+	CHECK(!err, "snapshot_meta %d: %s", w->tid, e.msg);
+	CHECK(m->tid == s->tid && m->present == s->present, "snapshot_meta present 0x%x, not 0x%x",
+	      m->present, s->present);
+	CHECK(!memcmp(&m->hdr, &s->hdr, sizeof(m->hdr)), "snapshot_meta hdr differs");
+	CHECK(!memcmp(m->meta, s->meta, sizeof(m->meta)), "snapshot_meta metas differ");
+	CHECK(!memcmp(m->seq_after, s->seq_after, sizeof(m->seq_after)) &&
+	      m->struct_seq_after == s->struct_seq_after, "snapshot_meta seqcounts differ");
+	for (size_t i = 0; i < sizeof(m->data); i++)
+		if (((const __u8 *)m->data)[i] != 0xa5) {
+			CHECK(false, "snapshot_meta wrote data byte %zu", i);
+			break;
+		}
+out:
+	free(m);
+}
+
 static void test_list_snapshot(struct uptrkv_admin *a, struct worker *w, int n,
 			       struct uptrkv_snapshot *s)
 {
@@ -135,6 +172,7 @@ static void test_list_snapshot(struct uptrkv_admin *a, struct worker *w, int n,
 
 	for (int i = 0; i < n; i++) {
 		err = uptrkv_admin__snapshot(a, w[i].tid, s, &e);
+		check_snapshot_meta(a, &w[i], s);
 		if (!w[i].do_register) {
 			CHECK(err == -ENOENT, "snapshot of unregistered tid: %d", err);
 			continue;
@@ -166,6 +204,8 @@ static void test_list_snapshot(struct uptrkv_admin *a, struct worker *w, int n,
 	err = uptrkv_admin__snapshot(a, 0x3ffffff0, s, &e);
 	CHECK(err == -ESRCH && strstr(e.msg, "no such task"), "snapshot of no task: %d %s", err,
 	      e.msg);
+	err = uptrkv_admin__snapshot_meta(a, 0x3ffffff0, s, &e);
+	CHECK(err == -ESRCH, "snapshot_meta of no task: %d %s", err, e.msg);
 }
 
 static void test_write(struct uptrkv_admin *a, struct worker *w)
@@ -352,7 +392,7 @@ static void test_perf(struct uptrkv_admin *a, int map_fd, int n, struct uptrkv_s
 	struct uptrkv_task_ref *r = NULL;
 	struct uptrkv_error e = {};
 	static __u64 vals[UPTRKV_MAX_KEYS];
-	double t0, t1, t2, t3;
+	double t0, t1, t2, t3, t4;
 	size_t nr;
 	int err = 0;
 
@@ -392,6 +432,11 @@ static void test_perf(struct uptrkv_admin *a, int map_fd, int n, struct uptrkv_s
 	}
 	t3 = now();
 	for (int i = 0; i < n && !err; i++) {
+		err = uptrkv_admin__snapshot_meta(a, w[i].tid, s, &e);
+		CHECK(!err, "perf snapshot_meta: %s", e.msg);
+	}
+	t4 = now();
+	for (int i = 0; i < n && !err; i++) {
 		__u64 v;
 
 		memcpy(&v, w[i].reg.data[3]->bytes + 4088, 8);
@@ -402,6 +447,7 @@ static void test_perf(struct uptrkv_admin *a, int map_fd, int n, struct uptrkv_s
 	printf("admin: write %d threads x %u keys (value + meta entry): %.1f ms\n", n,
 	       UPTRKV_MAX_KEYS, (t2 - t1) * 1e3);
 	printf("admin: snapshot %d threads: %.1f ms\n", n, (t3 - t2) * 1e3);
+	printf("admin: snapshot_meta (header and metas) %d threads: %.1f ms\n", n, (t4 - t3) * 1e3);
 	stop_workers(w, n);
 out:
 	free(r);

@@ -14,6 +14,11 @@
  *   2. getppid(): the event. Exactly one version's BPF program adds 1 to
  *      key 0 (pointer, unchanged key) and to key 1 (get and put; u32, then
  *      u64), so both must equal the thread's own event count after it.
+ * Threads are not all laid out alike, so that one rollout migrates stores
+ * of several layouts (it plans each distinct layout once, lib/migrate.c):
+ * every third thread also keeps a key no manifest names (key 900, the
+ * app's own, read back and written every round: no rollout may lose it),
+ * and every third registers three data pages instead of the default.
  * A check that fails counts and prints its first occurrence; SIGTERM stops
  * the run and writes a JSON report. It prints "ready" when the first
  * THREADS threads are registered.
@@ -30,11 +35,13 @@
 #include <unistd.h>
 #include "uptrkv.h"
 
-enum { K_EV = 0, K_W = 1, K_S = 2, K_BLOB = 3 };
+enum { K_EV = 0, K_W = 1, K_S = 2, K_BLOB = 3, K_OWN = 900 };
+enum { V_PLAIN, V_OWN_KEY, V_MORE_PAGES, NR_VARIANTS };
 
 static struct uptrkv_app *app;
 static atomic_int stop;
 static atomic_ulong checks, stale, lost_writes, lost_events, errors, rounds, churned;
+static atomic_ulong started, variants[NR_VARIANTS];
 static char first[512];
 static pthread_mutex_t first_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -177,6 +184,54 @@ static void event_round(struct uptrkv_thread *t, __u64 *events)
 	atomic_fetch_add(&checks, 2);
 }
 
+/* Key 900, the app's own: the value this thread wrote last, then the next. */
+static void own_round(struct uptrkv_thread *t, __u64 *own)
+{
+	__u8 got[UPTRKV_MAX_VALUE];
+	__u64 v;
+	int n, err;
+
+	n = get_any(t, K_OWN, got);
+	memcpy(&v, got, 8);
+	atomic_fetch_add(&checks, 1);
+	if (n != 8 || v != *own) {
+		bad(n == 8 ? &lost_writes : &errors, "tid %ld: own key 900 read %d bytes, %llu; last write was %llu",
+		    syscall(SYS_gettid), n, (unsigned long long)v, (unsigned long long)*own);
+		return;
+	}
+	v = *own + 1;
+	err = uptrkv_thread__put_exact(t, K_OWN, &v, 8);
+	if (err)
+		bad(&errors, "tid %ld: put key 900: %s", syscall(SYS_gettid), strerror(-err));
+	else
+		*own = v;
+}
+
+/* Registers the calling thread as its variant wants it. */
+static int register_variant(int variant, struct uptrkv_thread **t, __u64 *own, struct uptrkv_error *e)
+{
+	UPTRKV_OPTS(uptrkv_app_thread_opts, o, .reserve_bytes = 3 * UPTRKV_PAGE_SIZE);
+	int err;
+
+	err = uptrkv_app__register(app, variant == V_MORE_PAGES ? &o : NULL, t, e);
+	if (err)
+		return err;
+	/* The default registers one page for this small layout: else the
+	 * three-page threads would be laid out as the others. */
+	if ((variant == V_MORE_PAGES) != (uptrkv_thread__free_bytes(*t) > 2 * UPTRKV_PAGE_SIZE)) {
+		snprintf(e->msg, sizeof(e->msg), "variant %d: %u bytes free", variant,
+			 uptrkv_thread__free_bytes(*t));
+		return -EINVAL;
+	}
+	if (variant != V_OWN_KEY)
+		return 0;
+	*own = (__u64)syscall(SYS_gettid) << 20;
+	err = uptrkv_thread__put_exact(*t, K_OWN, own, 8);
+	if (err)
+		snprintf(e->msg, sizeof(e->msg), "put key 900: %s", strerror(-err));
+	return err;
+}
+
 struct worker {
 	long rounds;		/* 0: until stop */
 	atomic_int *ready;
@@ -187,22 +242,26 @@ static void *run(void *arg)
 	struct worker *w = arg;
 	struct uptrkv_error e = {};
 	struct uptrkv_thread *t;
-	__u64 seq = 0, events = 0;
+	__u64 seq = 0, events = 0, own = 0;
+	int variant = atomic_fetch_add(&started, 1) % NR_VARIANTS;
 	__u32 wrote_len = 0;
 	__s32 last = 0;
 	int err;
 
-	err = uptrkv_app__register(app, NULL, &t, &e);
+	err = register_variant(variant, &t, &own, &e);
 	if (err) {
 		bad(&errors, "register: %s", e.msg);
 		return NULL;
 	}
+	atomic_fetch_add(&variants[variant], 1);
 	if (w->ready)
 		atomic_fetch_add(w->ready, 1);
 	for (long i = 0; !atomic_load(&stop) && (!w->rounds || i < w->rounds); i++) {
 		blob_round(t, &seq, &wrote_len);
 		signed_round(t, &last);
 		event_round(t, &events);
+		if (variant == V_OWN_KEY)
+			own_round(t, &own);
 		atomic_fetch_add(&rounds, 1);
 	}
 	uptrkv_thread__unregister(t);
@@ -270,10 +329,11 @@ int main(int argc, char **argv)
 	if (f) {
 		fprintf(f, "{\"threads\":%d,\"rounds\":%lu,\"checks\":%lu,\"stale\":%lu,"
 			"\"lost_writes\":%lu,\"lost_events\":%lu,\"errors\":%lu,\"churned\":%lu,"
-			"\"first\":\"%s\"}\n",
+			"\"variants\":[%lu,%lu,%lu],\"first\":\"%s\"}\n",
 			n, atomic_load(&rounds), atomic_load(&checks), atomic_load(&stale),
 			atomic_load(&lost_writes), atomic_load(&lost_events), atomic_load(&errors),
-			atomic_load(&churned), first);
+			atomic_load(&churned), atomic_load(&variants[V_PLAIN]),
+			atomic_load(&variants[V_OWN_KEY]), atomic_load(&variants[V_MORE_PAGES]), first);
 		fclose(f);
 	}
 	free(th);

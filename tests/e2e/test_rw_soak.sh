@@ -9,6 +9,8 @@
 # and run again. The BPF programs count each thread's events in an unchanged
 # key and in a widened one. The app reports stale reads, lost writes, lost
 # events and errors; BPF reports failed gets and puts. All must be 0.
+# The threads have three layouts (rw_app.c: an app-own key, more pages),
+# so every rollout migrates stores of distinct layouts at once.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 SWITCHES=${RW_SWITCHES:-30}
@@ -90,12 +92,14 @@ print(*(v.get(k, 0) for k in (0, 1, 2, 4, 5, 6)))' "$stats")"
 r=$tmp/rw.report
 echo "rw soak: $SWITCHES switches ($rollbacks rollbacks), $kills killed with SIGKILL and run again ($recovered recoveries)"
 echo "rw soak: $(json "$r" 'j["threads"]') threads + $(json "$r" 'j["churned"]') short-lived, $(json "$r" 'j["rounds"]') rounds, $(json "$r" 'j["checks"]') reads checked"
+echo "rw soak: threads by layout (plain / own key 900 / three pages): $(json "$r" '" / ".join(map(str, j["variants"]))')"
 echo "rw soak: BPF events by layout: $ev0 / $ev1 / $ev2; failed gets $gfail, puts $pfail, pointers $xfail"
 echo "rw soak: stale reads $(json "$r" 'j["stale"]'), lost writes $(json "$r" 'j["lost_writes"]'), lost events $(json "$r" 'j["lost_events"]'), errors $(json "$r" 'j["errors"]')"
 json "$r" 'j["stale"] + j["lost_writes"] + j["lost_events"] + j["errors"]' | grep -qx 0 ||
 	fail "app: $(json "$r" 'j["first"]')"
 [ "$((gfail + pfail + xfail))" = 0 ] || fail "BPF: $gfail gets, $pfail puts, $xfail pointers failed"
 [ "$(json "$r" 'j["checks"]')" -gt 1000 ] || fail "too few checks: $(cat "$r")"
+json "$r" 'min(j["variants"]) > 0' | grep -qx True || fail "a thread layout never ran: $(cat "$r")"
 [ "$kills" -ge "$KILLS" ] || fail "only $kills of $KILLS kills happened"
 [ "$ev1" -gt 0 ] && [ "$ev2" -gt 0 ] || fail "a layout handled no event"
 echo PASS

@@ -655,7 +655,9 @@ static void test_retire_writes(void **state)
 /*
  * Values placed side by side go in one copy: 128 keys resized 8 -> 32 bytes
  * fill the last page exactly, so their new extents are one 4 KiB write,
- * then the meta and the header as always, and every value is in it.
+ * then the meta and the header as always. The extents are zero, what the
+ * move leaves past the 8 bytes it copies; the value is read through the
+ * forwarded entry.
  */
 static void test_copies_merged(void **state)
 {
@@ -686,8 +688,12 @@ static void test_copies_merged(void **state)
 	after = applied(st, &m);
 	for (__u32 i = 0; i < 128; i++) {
 		__u64 v[4];
+		__u32 sz;
 
 		memcpy(v, value_ptr(after, 1, i), sizeof(v));
+		assert_int_equal(v[0] | v[1] | v[2] | v[3], 0);
+		memcpy(v, value(after, 1, i, &sz), sizeof(v));
+		assert_int_equal(sz, 32);
 		assert_int_equal(v[0], 0x1000 + i);
 		assert_int_equal(v[1] | v[2] | v[3], 0);
 	}
@@ -757,6 +763,221 @@ static void test_small_goes_home(void **state)
 	uptrkv_manifest__free(n);
 }
 
+/* ---- builds shared between stores laid out alike ---- */
+
+/* a and b write the same bytes to the same places, in the same order. */
+static void check_same_build(const struct uptrkv_mig *a, const struct uptrkv_mig *b)
+{
+	assert_int_equal(a->from, b->from);
+	assert_int_equal(a->to, b->to);
+	assert_memory_equal(&a->meta, &b->meta, sizeof(a->meta));
+	assert_int_equal(a->nr_w, b->nr_w);
+	for (size_t i = 0; i < a->nr_w; i++) {
+		const struct uptrkv_write *x = &a->w[i], *y = &b->w[i];
+
+		assert_int_equal(x->op, y->op);
+		assert_int_equal(x->region, y->region);
+		assert_int_equal(x->off, y->off);
+		assert_int_equal(x->len, y->len);
+		assert_int_equal(x->val, y->val);
+		if (x->op == UPTRKV_W_COPY)
+			assert_memory_equal((const void *)(unsigned long)x->src,
+					    (const void *)(unsigned long)y->src, x->len);
+	}
+	assert_int_equal(a->nr_moves, b->nr_moves);
+	if (a->nr_moves)
+		assert_memory_equal(a->moves, b->moves, a->nr_moves * sizeof(*a->moves));
+	assert_int_equal(a->nr_keep, b->nr_keep);
+	assert_int_equal(a->nr_init, b->nr_init);
+	assert_int_equal(a->nr_copy, b->nr_copy);
+	assert_int_equal(a->nr_drop, b->nr_drop);
+	assert_int_equal(a->nr_missing, b->nr_missing);
+	assert_int_equal(a->bytes_free_after, b->bytes_free_after);
+}
+
+/* The OLD_KEYS store of every_change, with values that depend on seed. */
+static struct store *layout_store(const struct uptrkv_plan *p, __u32 tid, __u32 page_mask, int seed)
+{
+	struct store *st = store_new(page_mask, 0, p->old_hash);
+	__u8 blob[64];
+	char str[16];
+
+	for (int i = 0; i < 64; i++)
+		blob[i] = (__u8)(i * 7 + seed);
+	snprintf(str, sizeof(str), "thread %d......", seed);
+	st->s.tid = tid;
+	st->s.hdr.owner_tid = tid;
+	store_put_u64(st, 0, 0x1000 + seed);
+	store_put_u64(st, 1, 0x2000 + seed);
+	store_put(st, 2, str, 16);
+	store_put(st, 3, blob, 64);
+	store_put(st, 4, "\5\0\0\0", 4);
+	store_put_u64(st, 8, 0x3000 + seed);
+	return st;
+}
+
+/*
+ * What a reader of the new slot gets from st once m is applied and every
+ * forwarded value moved: st's own values, whichever store m was built
+ * from.
+ */
+static void check_applied(const struct store *st, const struct uptrkv_mig *m, int seed)
+{
+	struct uptrkv_snapshot *after = applied(st, m);
+	__u8 want[100] = {};
+	char str[16];
+	__u32 sz;
+
+	snprintf(str, sizeof(str), "thread %d......", seed);
+	assert_int_equal(*(const __u64 *)value(after, 1, 0, NULL), 0x1000 + seed);
+	assert_int_equal(*(const __u64 *)value(after, 1, 1, NULL), 0x2000 + seed);
+	memcpy(want, str, 7);
+	assert_memory_equal(value(after, 1, 2, &sz), want, 8);	/* truncated, NUL kept */
+	memset(want, 0, sizeof(want));
+	for (int i = 0; i < 64; i++)
+		want[i] = (__u8)(i * 7 + seed);
+	assert_memory_equal(value(after, 1, 3, &sz), want, 100);
+	assert_int_equal(sz, 100);
+	assert_int_equal(*(const __u32 *)value(after, 1, 8, &sz), (__u32)(0x3000 + seed));
+	assert_int_equal(sz, 4);
+	assert_int_equal(*(const __u32 *)value(after, 1, 5, NULL), 77);
+	free(after);
+}
+
+/* A build from the cache equals a fresh build of the same store. */
+static void check_cached(struct uptrkv_mig_cache *mc, const struct uptrkv_plan *p,
+			 const struct store *st, const struct uptrkv_mig **out)
+{
+	struct uptrkv_error e = {};
+	struct uptrkv_mig fresh;
+
+	assert_int_equal(uptrkv_mig_cache__get(mc, &st->s, out, &e), 0);
+	assert_int_equal(uptrkv_mig__build(p, &st->s, 0, 1, GEN, &fresh, &e), 0);
+	check_same_build(*out, &fresh);
+	uptrkv_mig__free(&fresh);
+}
+
+static void test_cache_shared(void **state)
+{
+	struct uptrkv_manifest *o = ut_manifest(1, OLD_KEYS), *n = ut_manifest(2, NEW_KEYS);
+	struct uptrkv_plan *p = ut_plan(o, n);
+	struct store *a = layout_store(p, 100, 0x3, 1), *b = layout_store(p, 200, 0x3, 2);
+	const struct uptrkv_mig *ma, *mb;
+	struct uptrkv_mig_cache *mc;
+
+	(void)state;
+	assert_int_equal(uptrkv_mig_cache__new(p, 0, 1, GEN, &mc), 0);
+	check_cached(mc, p, a, &ma);
+	assert_int_equal(uptrkv_mig_cache__count(mc), 1);
+	/* Same keys in the same places, other values, another thread. */
+	check_cached(mc, p, b, &mb);
+	assert_ptr_equal(ma, mb);
+	assert_int_equal(uptrkv_mig_cache__count(mc), 1);
+	/* The build names no value: each store gets its own. */
+	check_applied(a, ma, 1);
+	check_applied(b, mb, 2);
+	uptrkv_mig_cache__free(mc);
+	free(a);
+	free(b);
+	uptrkv_plan__free(p);
+	uptrkv_manifest__free(o);
+	uptrkv_manifest__free(n);
+}
+
+/* Each way a store can differ from another gets its own build. */
+static void test_cache_distinct(void **state)
+{
+	struct uptrkv_manifest *o = ut_manifest(1, OLD_KEYS), *n = ut_manifest(2, NEW_KEYS);
+	struct uptrkv_plan *p = ut_plan(o, n);
+	struct store *base = layout_store(p, 100, 0x3, 1), *v[4];
+	const struct uptrkv_mig *mb, *m[4];
+	struct uptrkv_mig_cache *mc;
+
+	(void)state;
+	v[0] = layout_store(p, 101, 0x3, 3);
+	store_put_u64(v[0], 900, 0x9999);		/* the app's own key */
+	v[1] = layout_store(p, 102, 0x7, 4);		/* one page more */
+	v[2] = layout_store(p, 103, 0x3, 5);
+	v[2]->s.meta[0].ent[1] = 0;			/* deleted by the app */
+	v[3] = layout_store(p, 104, 0x3, 6);
+	v[3]->s.present &= ~UPTRKV_R_BIT(UPTRKV_R_DATA(1));	/* its page 1 unregistered */
+	assert_int_equal(uptrkv_mig_cache__new(p, 0, 1, GEN, &mc), 0);
+	check_cached(mc, p, base, &mb);
+	for (int i = 0; i < 4; i++) {
+		check_cached(mc, p, v[i], &m[i]);
+		assert_ptr_not_equal(m[i], mb);
+		for (int j = 0; j < i; j++)
+			assert_ptr_not_equal(m[i], m[j]);
+		assert_int_equal(uptrkv_mig_cache__count(mc), 2 + i);
+	}
+	assert_int_equal(m[0]->meta.ent[900], v[0]->s.meta[0].ent[900]);
+	check_applied(v[0], m[0], 3);
+	check_applied(v[1], m[1], 4);
+	assert_false(UPTRKV_ENT_IS_VALID(m[2]->meta.ent[1]));	/* stays deleted */
+	/* Asked again, each finds its own. */
+	for (int i = 0; i < 4; i++) {
+		const struct uptrkv_mig *again;
+
+		check_cached(mc, p, v[i], &again);
+		assert_ptr_equal(again, m[i]);
+	}
+	assert_int_equal(uptrkv_mig_cache__count(mc), 5);
+	uptrkv_mig_cache__free(mc);
+	free(base);
+	for (int i = 0; i < 4; i++)
+		free(v[i]);
+	uptrkv_plan__free(p);
+	uptrkv_manifest__free(o);
+	uptrkv_manifest__free(n);
+}
+
+/* A store that fails fails on its own build, naming its own thread, and
+ * leaves nothing in the cache. */
+static void test_cache_failures(void **state)
+{
+	struct uptrkv_manifest *o = ut_manifest(1, "{id: 0, name: big, size: 2048}");
+	struct uptrkv_manifest *n = ut_manifest(2, "{id: 0, name: big, size: 2056}");
+	struct uptrkv_plan *p = ut_plan(o, n);
+	struct store *fits = store_new(0x3, 0, p->old_hash), *full = store_new(0x1, 0, p->old_hash);
+	struct store *bad = store_new(0x3, 0, p->old_hash);
+	__u8 *big = calloc(1, UPTRKV_MAX_VALUE);
+	const struct uptrkv_mig *m, *m2;
+	struct uptrkv_mig_cache *mc;
+	struct uptrkv_error e = {};
+
+	(void)state;
+	assert_non_null(big);
+	store_put(fits, 0, big, 2048);
+	store_put(full, 0, big, 2048);
+	full->s.tid = 5151;
+	store_put(bad, 0, big, 2048);
+	bad->s.hdr.magic = 0x12345678;
+	assert_int_equal(uptrkv_mig_cache__new(p, 0, 1, GEN, &mc), 0);
+	assert_int_equal(uptrkv_mig_cache__get(mc, &full->s, &m, &e), -ENOSPC);
+	assert_null(m);
+	assert_non_null(strstr(e.msg, "thread 5151"));
+	assert_int_equal(uptrkv_mig_cache__count(mc), 0);
+	/* The same store again: built again, fails again, same thread. */
+	memset(&e, 0, sizeof(e));
+	full->s.tid = 5252;
+	assert_int_equal(uptrkv_mig_cache__get(mc, &full->s, &m, &e), -ENOSPC);
+	assert_non_null(strstr(e.msg, "thread 5252"));
+	assert_int_equal(uptrkv_mig_cache__get(mc, &fits->s, &m, &e), 0);
+	assert_int_equal(uptrkv_mig_cache__count(mc), 1);
+	/* Equal to a cached store but for its magic: refused. */
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(uptrkv_mig_cache__get(mc, &bad->s, &m2, &e), -EPROTO);
+	assert_int_equal(uptrkv_mig_cache__count(mc), 1);
+	uptrkv_mig_cache__free(mc);
+	free(big);
+	free(fits);
+	free(full);
+	free(bad);
+	uptrkv_plan__free(p);
+	uptrkv_manifest__free(o);
+	uptrkv_manifest__free(n);
+}
+
 /* A store that is not ours is refused, and a corrupt live meta too. */
 static void test_bad_store(void **state)
 {
@@ -797,6 +1018,9 @@ int main(void)
 		cmocka_unit_test(test_copies_merged),
 		cmocka_unit_test(test_bad_store),
 		cmocka_unit_test(test_small_goes_home),
+		cmocka_unit_test(test_cache_shared),
+		cmocka_unit_test(test_cache_distinct),
+		cmocka_unit_test(test_cache_failures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
