@@ -31,9 +31,11 @@ struct uptrkv_mig {
 /*
  * Builds the writes that put the plan's layout in slot `to` of the store in
  * snap, sharing every unchanged key's bytes with slot `from`. Keys in the
- * store that neither manifest knows are kept. -ENOSPC (with the tid and the
- * bytes missing in e) if the store cannot hold both layouts at once;
- * -EAGAIN if a resized key was being written during the snapshot.
+ * store that neither manifest knows are kept; a kept value of up to 8 bytes
+ * outside data page 0 is moved home when page 0 has room. It reads no
+ * value: resized and homecoming keys are forwarded, and moved after the
+ * switch. -ENOSPC (with the tid and the bytes missing in e) if the store
+ * cannot hold both layouts at once.
  */
 int uptrkv_mig__build(const struct uptrkv_plan *p, const struct uptrkv_snapshot *snap,
 		      __u32 from, __u32 to, __u32 gen, struct uptrkv_mig *m,
