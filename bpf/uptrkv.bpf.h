@@ -503,6 +503,7 @@ static __always_inline void uptrkv__load_small(void *dst, const void *p, const _
  */
 #define UPTRKV__CHECK_MASK	(UPTRKV_ENT_VALID | UPTRKV_ENT_FLAGS_MASK | UPTRKV_ENT_SIZE_MASK)
 #define UPTRKV__PAGE_BITS	(UPTRKV_ENT_PAGE_MASK << UPTRKV_ENT_PAGE_SHIFT)
+_Static_assert(UPTRKV_ALIGN == 8, "offset in 8-byte units: x >> (shift - 3)");
 #define UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, x, p, miss, slow) do {	\
 	struct uptrkv_page *__p0 = (p0);					\
 										\
@@ -513,7 +514,12 @@ static __always_inline void uptrkv__load_small(void *dst, const void *p, const _
 		 :: [x] "r"(x), [all] "i"((int)(UPTRKV__CHECK_MASK | UPTRKV__PAGE_BITS)), \
 		    [p0] "r"(__p0)						\
 		 :: miss, slow);						\
-	(p) = (void *)__p0->bytes + UPTRKV_ENT_OFF(e);				\
+	/* Only the offset bits can be left in x here: x >> 10 is the byte \
+	 * offset (UPTRKV_ENT_OFF without its mask), one op less between the \
+	 * entry and the value. The barrier keeps clang from rewriting it on \
+	 * e, whose other bits the verifier does not know clear. */		\
+	uptrkv__barrier_var(x);							\
+	(p) = (void *)__p0->bytes + ((x) >> (UPTRKV_ENT_OFF_SHIFT - 3));	\
 } while (0)
 /* At `miss`: on to `slow` unless the entry is right but for its page. */
 #define UPTRKV__FAR_OR_GOTO(x, slow)						\
