@@ -228,6 +228,7 @@ _Static_assert(__builtin_offsetof(struct uptrkv_hdr, magic) == 0 &&
 static __always_inline bool uptrkv__usable(struct uptrkv_hdr *h, struct uptrkv_meta *m,
 					   __u32 slot, __u32 hash)
 {
+	__u32 lh;
 	__u64 id;
 
 	/* asm goto: the success path is a straight line (clang would lay the
@@ -236,16 +237,33 @@ static __always_inline bool uptrkv__usable(struct uptrkv_hdr *h, struct uptrkv_m
 	asm goto("if %[h] == 0 goto %l[no]\n\t"
 		 "if %[m] == 0 goto %l[no]"
 		 :: [h] "r"(h), [m] "r"(m) :: no);
-	/* The layout hash first: slot and hash are then dead before the
-	 * header word needs two registers, and no callee-saved one is used. */
-	if (hash) {
-		__u32 lh = uptrkv__SLOT_LD(__u32, u32, "w", slot, h,
-					   __builtin_offsetof(struct uptrkv_hdr, layout_hash[0]),
-					   __builtin_offsetof(struct uptrkv_hdr, layout_hash[1]));
-
-		/* 32-bit registers: no zero extension of lh in front */
-		asm goto("if %[lh] != %[hash] goto %l[no]" :: [lh] "w"(lh), [hash] "w"(hash) :: no);
-	}
+	/*
+	 * The layout hash of the slot, if this program has one. The test of
+	 * hash == 0 is in the asm too, and jumps to an insn of its own (the
+	 * last, "goto +0"): a jump to an insn also reached by falling through
+	 * is one the verifier keeps, seen or not, so a C "if (hash)" left
+	 * a test and a branch on every run of a deployed hook. Here, hash
+	 * known 0 or not, one side of each test is never reached and the
+	 * verifier removes it with the test, so a program with a hash runs
+	 * the load and the compare, and one without runs nothing.
+	 * First, so that slot and hash are dead before the header word needs
+	 * two registers, and no callee-saved one is used. lh may share the
+	 * register of slot or h (read before lh is written on either path),
+	 * not hash's: hash is an output too for that.
+	 */
+	asm goto("if %[hash] == 0 goto +6\n\t"
+		 "if %[slot] & 1 goto +2\n\t"
+		 "%[lh] = *(u32 *)(%[h] + %[o0])\n\t"
+		 "goto +1\n\t"
+		 "%[lh] = *(u32 *)(%[h] + %[o1])\n\t"
+		 "if %[lh] != %[hash] goto %l[no]\n\t"
+		 "goto +1\n\t"
+		 "goto +0"
+		 : [lh] "=w"(lh), [hash] "+w"(hash)
+		 : [slot] "r"(slot), [h] "r"(h),
+		   [o0] "i"(__builtin_offsetof(struct uptrkv_hdr, layout_hash[0])),
+		   [o1] "i"(__builtin_offsetof(struct uptrkv_hdr, layout_hash[1]))
+		 :: no);
 	id = uptrkv__HDR_ID(*(uptrkv__u64_alias *)h);
 	/* keep the shift: as a mask, the compare costs one more 64-bit constant */
 	uptrkv__barrier_var(id);
