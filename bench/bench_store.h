@@ -188,6 +188,30 @@ static int cb_hook_kv8(__u32 i, struct lctx *c)
 	return 0;
 }
 
+/* The floor of any store behind a meta page: the element, its meta and
+ * page-0 pointers, the entry, the value, with only the NULL tests the
+ * verifier needs (no magic, format or layout check, no entry check). */
+static int cb_hook_floor(__u32 i, struct lctx *c)
+{
+	struct uptrkv_task_store *s = bpf_task_storage_get(&uptrkv_store, bpf_get_current_task_btf(), 0, 0);
+	struct uptrkv_meta *m;
+	struct uptrkv_page *p0;
+	__u32 e;
+
+	/* asm goto, as the header's tests: the success path falls through */
+	asm goto("if %[s] == 0 goto %l[fail]" :: [s] "r"(s) :: fail);
+	m = s->meta[0];
+	p0 = s->data[0];
+	asm goto("if %[m] == 0 goto %l[fail]\n\t"
+		 "if %[p] == 0 goto %l[fail]" :: [m] "r"(m), [p] "r"(p0) :: fail);
+	e = UPTRKV_READ_ONCE(m->ent[K_8]);
+	c->sum += UPTRKV_READ_ONCE(*(__u64 *)((void *)p0 + ((e >> 10) & 0xff8)));
+	return 0;
+fail:
+	err = 17;
+	return 1;
+}
+
 /* A hash keyed by the thread's id: the lookup is the whole cost. */
 static int cb_hook_tidhash(__u32 i, struct lctx *c)
 {

@@ -122,15 +122,48 @@ UPTRKV_STORE_MAP(uptrkv_store);
 #define UPTRKV_WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))
 #define uptrkv__barrier_var(v)	asm volatile("" : "+r"(v))
 
+/*
+ * The T at base + o0 or at base + o1, as (slot & 1) says, with slot a
+ * loader-set rodata constant. Both loads are in one asm, laid out as
+ *
+ *	if slot & 1 goto +2; r = *(base + o0); goto +1; r = *(base + o1)
+ *
+ * The verifier knows the constant and follows one side only. It then
+ * (privileged programs) removes the dead load and the jumps, which have
+ * become jumps to the next instruction, so either slot runs one load at a
+ * constant offset: no select of offsets and add in front of it, on the chain
+ * from the task-storage element to the value, and no taken jump. In C (a
+ * ternary, or an asm goto on the slot) clang merges the two loads into one
+ * at base + a selected offset, or lays one slot's load out of line.
+ * r may share a register with base or slot: each is read before r is
+ * written on either path.
+ */
+#define uptrkv__SLOT_LD(T, W, RC, slot, base, o0, o1) ({				\
+	T __uptrkv_r;								\
+	asm volatile("if %[s] & 1 goto +2\n\t"					\
+		     "%[r] = *(" #W " *)(%[b] + %[a])\n\t"			\
+		     "goto +1\n\t"						\
+		     "%[r] = *(" #W " *)(%[b] + %[c])"				\
+		     : [r] "=" RC(__uptrkv_r)					\
+		     : [s] "r"(slot), [b] "r"(base), [a] "i"(o0), [c] "i"(o1));	\
+	__uptrkv_r; })
+/* s->meta[slot & 1] and s->meta[!(slot & 1)] */
+#define uptrkv__META_LD(slot, s) uptrkv__SLOT_LD(struct uptrkv_meta *, u64, "r", slot, s,	\
+	__builtin_offsetof(struct uptrkv_task_store, meta[0]),			\
+	__builtin_offsetof(struct uptrkv_task_store, meta[1]))
+#define uptrkv__OTHER_META_LD(slot, s) uptrkv__SLOT_LD(struct uptrkv_meta *, u64, "r", slot, s, \
+	__builtin_offsetof(struct uptrkv_task_store, meta[1]),			\
+	__builtin_offsetof(struct uptrkv_task_store, meta[0]))
+
 static __always_inline struct uptrkv_meta *uptrkv__meta(struct uptrkv_task_store *s)
 {
-	return (uptrkv_slot & 1) ? s->meta[1] : s->meta[0];
+	return uptrkv__META_LD(uptrkv_slot, s);
 }
 
 /* The other slot's meta, where a forwarded entry's value still is. */
 static __always_inline struct uptrkv_meta *uptrkv__other_meta(struct uptrkv_task_store *s)
 {
-	return (uptrkv_slot & 1) ? s->meta[0] : s->meta[1];
+	return uptrkv__OTHER_META_LD(uptrkv_slot, s);
 }
 
 /*
@@ -171,22 +204,83 @@ static __always_inline struct uptrkv_page *uptrkv__page(struct uptrkv_task_store
 	return uptrkv__page_of(s, (pg & UPTRKV_ENT_PAGE_MASK) << UPTRKV_ENT_PAGE_SHIFT);
 }
 
+/* hdr->magic and hdr->format, read as one 8-byte word: flags, the other two
+ * bytes of that word, are shifted out. */
+typedef __u64 __attribute__((may_alias)) uptrkv__u64_alias;
+_Static_assert(__builtin_offsetof(struct uptrkv_hdr, magic) == 0 &&
+	       __builtin_offsetof(struct uptrkv_hdr, format) == 4 &&
+	       __builtin_offsetof(struct uptrkv_hdr, flags) == 6, "magic, format, flags: one word");
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define uptrkv__HDR_ID(w)	((w) << 16)
+#define uptrkv__HDR_ID_OK	((((__u64)UPTRKV_FORMAT << 32) | UPTRKV_MAGIC) << 16)
+#else
+#define uptrkv__HDR_ID(w)	((w) >> 16)
+#define uptrkv__HDR_ID_OK	(((__u64)UPTRKV_MAGIC << 16) | UPTRKV_FORMAT)
+#endif
+
+/*
+ * Whether this program may use store s (not NULL) with header h and meta m
+ * of its slot: h and m registered, magic and format ours, and the layout
+ * hash of the slot the one this program was built for (when it has one).
+ * The caller loads h, m (and whatever else it needs from s) first, so that
+ * these loads issue together, all one load away from s.
+ */
+static __always_inline bool uptrkv__usable(struct uptrkv_hdr *h, struct uptrkv_meta *m,
+					   __u32 slot, __u32 hash)
+{
+	__u32 lh;
+	__u64 id;
+
+	/* asm goto: the success path is a straight line (clang would lay the
+	 * likely side out as taken jumps). The verifier learns h and m are not
+	 * NULL from these tests as from C ones. */
+	asm goto("if %[h] == 0 goto %l[no]\n\t"
+		 "if %[m] == 0 goto %l[no]"
+		 :: [h] "r"(h), [m] "r"(m) :: no);
+	/*
+	 * The layout hash of the slot, if this program has one. The test of
+	 * hash == 0 is in the asm too, and jumps to an insn of its own (the
+	 * last, "goto +0"): a jump to an insn also reached by falling through
+	 * is one the verifier keeps, seen or not, so a C "if (hash)" left
+	 * a test and a branch on every run of a deployed hook. Here, hash
+	 * known 0 or not, one side of each test is never reached and the
+	 * verifier removes it with the test, so a program with a hash runs
+	 * the load and the compare, and one without runs nothing.
+	 * First, so that slot and hash are dead before the header word needs
+	 * two registers, and no callee-saved one is used. lh may share the
+	 * register of slot or h (read before lh is written on either path),
+	 * not hash's: hash is an output too for that.
+	 */
+	asm goto("if %[hash] == 0 goto +6\n\t"
+		 "if %[slot] & 1 goto +2\n\t"
+		 "%[lh] = *(u32 *)(%[h] + %[o0])\n\t"
+		 "goto +1\n\t"
+		 "%[lh] = *(u32 *)(%[h] + %[o1])\n\t"
+		 "if %[lh] != %[hash] goto %l[no]\n\t"
+		 "goto +1\n\t"
+		 "goto +0"
+		 : [lh] "=w"(lh), [hash] "+w"(hash)
+		 : [slot] "r"(slot), [h] "r"(h),
+		   [o0] "i"(__builtin_offsetof(struct uptrkv_hdr, layout_hash[0])),
+		   [o1] "i"(__builtin_offsetof(struct uptrkv_hdr, layout_hash[1]))
+		 :: no);
+	id = uptrkv__HDR_ID(*(uptrkv__u64_alias *)h);
+	/* keep the shift: as a mask, the compare costs one more 64-bit constant */
+	uptrkv__barrier_var(id);
+	asm goto("if %[id] != %[ok] goto %l[no]" :: [id] "r"(id), [ok] "r"(uptrkv__HDR_ID_OK) :: no);
+	return true;
+no:
+	return false;
+}
+
 static __always_inline struct uptrkv_task_store *uptrkv__check(struct uptrkv_task_store *s)
 {
-	struct uptrkv_hdr *h;
+	__u32 slot = uptrkv_slot, hash = uptrkv_layout_hash;
 
 	if (!s)
 		return NULL;
-	h = s->hdr;
-	if (!h)
-		return NULL;
-	if (h->magic != UPTRKV_MAGIC || h->format != UPTRKV_FORMAT)
-		return NULL;
-	if (uptrkv_layout_hash && h->layout_hash[uptrkv_slot & 1] != uptrkv_layout_hash)
-		return NULL;
-	if (!uptrkv__meta(s))
-		return NULL;
-	return s;
+	return uptrkv__usable(s->hdr, uptrkv__META_LD(slot, s), slot, hash) ?
+	       s : NULL;
 }
 
 /* The store of the current thread, or NULL if it has none or it is not
@@ -227,20 +321,38 @@ struct uptrkv_ctx {
 	struct uptrkv_page *p0;		/* data page 0, or NULL: the fast path's page */
 };
 
-static __always_inline struct uptrkv_ctx *uptrkv__ctx_init(struct uptrkv_ctx *c,
+/* uptrkv_open_ctx on the task-storage element s (maybe NULL): one check of
+ * s, then its header, meta and page-0 pointers are loaded together, and the
+ * header is checked (uptrkv__usable). On failure *c is all NULL. */
+static __always_inline struct uptrkv_ctx *uptrkv__ctx_open(struct uptrkv_ctx *c,
 							    struct uptrkv_task_store *s)
 {
-	struct uptrkv_meta *m = s ? uptrkv__meta(s) : NULL;
+	__u32 slot = uptrkv_slot, hash = uptrkv_layout_hash;
+	struct uptrkv_meta *m;
+	struct uptrkv_hdr *h;
 
+	if (!s)
+		goto fail;
+	h = s->hdr;
+	m = uptrkv__META_LD(slot, s);
+	c->p0 = s->data[0];
+	if (!uptrkv__usable(h, m, slot, hash))
+		goto fail;
 	c->s = s;
 	c->m = m;
-	c->p0 = s ? s->data[0] : NULL;
-	return s && m ? c : NULL;
+	return c;
+fail:
+	c->s = NULL;
+	c->m = NULL;
+	c->p0 = NULL;
+	return NULL;
 }
 
 /* Fills *c and returns c, or NULL as uptrkv_open/uptrkv_open_task would. */
-#define uptrkv_open_ctx(c, map)		uptrkv__ctx_init(c, uptrkv_open(map))
-#define uptrkv_open_task_ctx(c, map, task) uptrkv__ctx_init(c, uptrkv_open_task(map, task))
+#define uptrkv_open_ctx(c, map)							\
+	uptrkv__ctx_open(c, bpf_task_storage_get(map, bpf_get_current_task_btf(), 0, 0))
+#define uptrkv_open_task_ctx(c, map, task)					\
+	uptrkv__ctx_open(c, bpf_task_storage_get(map, task, 0, 0))
 
 static __always_inline struct uptrkv_meta *uptrkv__ctx_meta(struct uptrkv_ctx *c)
 {
@@ -409,6 +521,7 @@ static __always_inline void uptrkv__load_small(void *dst, const void *p, const _
  */
 #define UPTRKV__CHECK_MASK	(UPTRKV_ENT_VALID | UPTRKV_ENT_FLAGS_MASK | UPTRKV_ENT_SIZE_MASK)
 #define UPTRKV__PAGE_BITS	(UPTRKV_ENT_PAGE_MASK << UPTRKV_ENT_PAGE_SHIFT)
+_Static_assert(UPTRKV_ALIGN == 8, "offset in 8-byte units: x >> (shift - 3)");
 #define UPTRKV__FAST_OR_GOTO(m, p0, key, size, e, x, p, miss, slow) do {	\
 	struct uptrkv_page *__p0 = (p0);					\
 										\
@@ -419,7 +532,12 @@ static __always_inline void uptrkv__load_small(void *dst, const void *p, const _
 		 :: [x] "r"(x), [all] "i"((int)(UPTRKV__CHECK_MASK | UPTRKV__PAGE_BITS)), \
 		    [p0] "r"(__p0)						\
 		 :: miss, slow);						\
-	(p) = (void *)__p0->bytes + UPTRKV_ENT_OFF(e);				\
+	/* Only the offset bits can be left in x here: x >> 10 is the byte \
+	 * offset (UPTRKV_ENT_OFF without its mask), one op less between the \
+	 * entry and the value. The barrier keeps clang from rewriting it on \
+	 * e, whose other bits the verifier does not know clear. */		\
+	uptrkv__barrier_var(x);							\
+	(p) = (void *)__p0->bytes + ((x) >> (UPTRKV_ENT_OFF_SHIFT - 3));	\
 } while (0)
 /* At `miss`: on to `slow` unless the entry is right but for its page. */
 #define UPTRKV__FAR_OR_GOTO(x, slow)						\
