@@ -697,3 +697,152 @@ out_noref:
 	c->err = err;
 	return err;
 }
+
+/* ---------------------------------------------------------------- move */
+
+/*
+ * Moving every forwarded value of one meta slot in one run: after a
+ * rollout's switch most of a store's resized keys are still forwarded, and
+ * one run per store costs less than one UPTRKV_W_MOVE write per key: no
+ * write read from user memory, no interpreter, and eight keys with nothing
+ * to move cost four loads. Each key is moved exactly as move_in moves it,
+ * so anything that may move a forwarded pair (the new version's accessors,
+ * an application thread, this) may run meanwhile; moving every forwarded
+ * pair, planned or not, is always right.
+ */
+
+/* Keys looked at per loop iteration: one 32-byte run of entries, tested
+ * for a forwarding bit with four 8-byte loads. */
+#define MOVE_CHUNK	8u
+#define ENT_FWD2	((__u64)UPTRKV_ENT_FWD << 32 | UPTRKV_ENT_FWD)
+
+struct move_loop {
+	struct uptrkv_task_store *st;
+	__u32 slot;
+	__u32 base;			/* the chunk's first key */
+	__u32 moved;
+	__u32 busy;
+	__u32 gone;
+	__u32 err_key;
+	int err;
+};
+
+/*
+ * Key base + j's forwarded value, under its seqcount, as move_in. Returns
+ * 0 to go on, 1 to end the walk: the pair is corrupt, or the store is
+ * gone from under us (l->err says which). A callback of its own, so that
+ * the verifier walks one move with an unknown key, not one per key of a
+ * chunk, each with its 64 pairs of data pages.
+ */
+static int move_key(__u32 j, struct move_loop *l)
+{
+	struct uptrkv_task_store *st = l->st;
+	struct uptrkv_meta *m = l->slot ? st->meta[1] : st->meta[0];
+	struct uptrkv_meta *o = l->slot ? st->meta[0] : st->meta[1];
+	__u32 key = (l->base + j) & (UPTRKV_MAX_KEYS - 1), off, e, eo;
+	int err;
+
+	if (!m || !o) {
+		l->err = -EFAULT;
+		return 1;
+	}
+	e = *(volatile __u32 *)&m->ent[key];
+	/* what finish_moves planned from a snapshot: valid and forwarded */
+	if ((e & (UPTRKV_ENT_VALID | UPTRKV_ENT_FWD)) != (UPTRKV_ENT_VALID | UPTRKV_ENT_FWD))
+		return 0;
+	off = offsetof(struct uptrkv_hdr, seq[key % UPTRKV_NR_SEQ]);
+	err = word_hdr(st->hdr, off, UPTRKV_W_LOCK, 0);
+	if (err > 0) {
+		l->busy++;
+		return 0;
+	}
+	if (err) {
+		l->err = err;
+		return 1;
+	}
+	/* Again under the seqcount: a new version's accessor may have moved
+	 * it since, or an application deleted it. */
+	e = *(volatile __u32 *)&m->ent[key];
+	eo = *(volatile __u32 *)&o->ent[key];
+	if (e & UPTRKV_ENT_FWD)
+		err = uptrkv__move_value(&m->ent[key], &o->ent[key],
+					 page_of(st, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(e))),
+					 page_of(st, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(eo))),
+					 (__u64)e << 32 | eo);
+	word_hdr(st->hdr, off, UPTRKV_W_ADD32, 1);
+	if (!err) {
+		l->moved += !!(e & UPTRKV_ENT_FWD);
+	} else if (err == -ENOENT) {
+		l->gone++;		/* deleted by the previous version */
+	} else if (err == -EAGAIN) {
+		l->busy++;		/* the entry changed under us */
+	} else {
+		l->err = err;
+		l->err_key = key;
+		return 1;
+	}
+	return 0;
+}
+
+/* Keys [i * MOVE_CHUNK, (i + 1) * MOVE_CHUNK): four loads tell whether
+ * any of them is forwarded. */
+static int move_chunk(__u32 i, struct move_loop *l)
+{
+	struct uptrkv_task_store *st = l->st;
+	struct uptrkv_meta *m = l->slot ? st->meta[1] : st->meta[0];
+	volatile __u64 *w;
+	long n;
+
+	if (!m) {
+		l->err = -EFAULT;
+		return 1;
+	}
+	l->base = (i * MOVE_CHUNK) & (UPTRKV_MAX_KEYS - MOVE_CHUNK);
+	w = (volatile __u64 *)&m->ent[l->base];
+	if (!((w[0] | w[1] | w[2] | w[3]) & ENT_FWD2))
+		return 0;
+	n = bpf_loop(MOVE_CHUNK, move_key, l, 0);
+	if (n < 0)
+		l->err = n;
+	return l->err ? 1 : 0;
+}
+
+SEC("syscall")
+int uptrkv_admin_move(struct uptrkv_move_ctx *c)
+{
+	struct move_loop l = {};
+	struct task_struct *task;
+	__u32 slot = c->slot;
+	int err = 0;
+	long n;
+
+	c->moved = 0;
+	c->busy = 0;
+	c->gone = 0;
+	c->err_key = 0;
+	c->present = 0;
+	if (slot >= UPTRKV_NR_SLOTS) {
+		err = -EINVAL;
+		goto out_noref;
+	}
+	l.st = store_of(c->tid, &task, &err);
+	if (!l.st)
+		goto out_noref;
+	c->present = present_mask(l.st);
+	if (!l.st->hdr || !l.st->meta[0] || !l.st->meta[1]) {
+		err = -EFAULT;
+		goto out;
+	}
+	l.slot = slot;
+	n = bpf_loop(UPTRKV_MAX_KEYS / MOVE_CHUNK, move_chunk, &l, 0);
+	err = n < 0 ? n : l.err;
+	c->moved = l.moved;
+	c->busy = l.busy;
+	c->gone = l.gone;
+	c->err_key = l.err_key;
+out:
+	bpf_task_release(task);
+out_noref:
+	c->err = err;
+	return err;
+}

@@ -31,7 +31,7 @@ echo "== a rollout pins one set; the next commands reuse it"
 U rollout "$M/demo_v2.yaml" -q > /dev/null
 sets=$(admin_sets)
 [ "$(echo "$sets" | wc -w)" = 1 ] || fail "want one admin set, got: $sets"
-for p in list snapshot snapshot_tail read_page write; do
+for p in list snapshot snapshot_tail read_page write move; do
 	[ -e "$D/$sets/$p" ] || fail "$sets/$p is not pinned"
 done
 id=$(prog_id "$D/$sets/write")
@@ -58,7 +58,7 @@ EXTRA_BPFFS+=("$b2")
 [ -e "$b2/uptrkv/demo/$sets/write" ] || fail "the second bpffs' deployment has no $sets"
 rm -rf "$D/$sets"
 mkdir "$D/$sets"
-for p in list snapshot snapshot_tail read_page write; do
+for p in list snapshot snapshot_tail read_page write move; do
 	bpftool prog pin id "$(prog_id "$b2/uptrkv/demo/$sets/$p")" "$D/$sets/$p"
 done
 planted=$(prog_id "$D/$sets/write")
