@@ -14,9 +14,11 @@
  *     run, and a run with nothing forwarded takes no seqcount at all;
  *   - another thread's store is moved by tid, from this thread.
  *
- *   admin_move [ROUNDS]	(default 0: no timing; else ROUNDS timed runs
- *				 of 1024 moves through the program and through
- *				 UPTRKV_W_MOVE writes, printed, never checked)
+ *   admin_move [ROUNDS [STORES]]
+ *	ROUNDS (default 0: no timing): timed runs of 1024 moves through the
+ *	program and through UPTRKV_W_MOVE writes, printed, never checked;
+ *	STORES: the same over that many threads' stores in turn, as a
+ *	rollout's move pass walks them (caches cold).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -360,9 +362,127 @@ static void time_moves(struct uptrkv_admin *a, int map_fd, int rounds)
 	treg_unregister(&t, map_fd);
 }
 
+/* ---- the same, cold: one store per thread, NR threads, walked in turn ---- */
+
+struct cold {
+	int map_fd;
+	struct treg t;
+	__u32 e0[UPTRKV_MAX_KEYS], e1[UPTRKV_MAX_KEYS];
+	pid_t tid;
+	int err;
+};
+
+static pthread_mutex_t cold_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cold_cv = PTHREAD_COND_INITIALIZER;
+static int cold_ready, cold_stop;
+
+static void *cold_main(void *arg)
+{
+	struct cold *c = arg;
+	int err;
+
+	c->tid = syscall(SYS_gettid);
+	err = treg_register(&c->t, c->map_fd, UPTRKV_MAX_PAGES, UPTRKV_MAGIC, UPTRKV_FORMAT);
+	for (__u32 k = 0; !err && k < UPTRKV_MAX_KEYS; k++) {
+		__u64 v = k;
+
+		err = forward(&c->t, k, &v, 8, 16, UPTRKV_ENT_CONV_PREFIX);
+	}
+	if (!err) {
+		memcpy(c->e0, c->t.meta[SLOT_OLD]->ent, sizeof(c->e0));
+		memcpy(c->e1, c->t.meta[SLOT_NEW]->ent, sizeof(c->e1));
+	}
+	pthread_mutex_lock(&cold_mu);
+	c->err = err;
+	cold_ready++;
+	pthread_cond_broadcast(&cold_cv);
+	while (!cold_stop)
+		pthread_cond_wait(&cold_cv, &cold_mu);
+	pthread_mutex_unlock(&cold_mu);
+	treg_unregister(&c->t, c->map_fd);
+	return NULL;
+}
+
+static void cold_reset(struct cold *c, int n)
+{
+	for (int i = 0; i < n; i++) {
+		memcpy(c[i].t.meta[SLOT_NEW]->ent, c[i].e1, sizeof(c[i].e1));
+		memcpy(c[i].t.meta[SLOT_OLD]->ent, c[i].e0, sizeof(c[i].e0));
+	}
+}
+
+static void time_cold(struct uptrkv_admin *a, int map_fd, int n, int rounds)
+{
+	static struct uptrkv_write w[UPTRKV_MAX_KEYS];
+	struct cold *c = calloc(n, sizeof(*c));
+	pthread_t *th = calloc(n, sizeof(*th));
+	double t_prog[64], t_write[64], t0;
+	struct uptrkv_error e = {};
+	struct uptrkv_move_ctx r;
+	size_t skipped, busy;
+	pthread_attr_t at;
+	int started = 0, err = 0;
+
+	CHECK_OR_RETURN(c && th, , "out of memory");
+	if (rounds > 64)
+		rounds = 64;
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, 64 * 1024);
+	for (; started < n; started++) {
+		c[started].map_fd = map_fd;
+		if (pthread_create(&th[started], &at, cold_main, &c[started]))
+			break;
+	}
+	pthread_mutex_lock(&cold_mu);
+	while (cold_ready < started)
+		pthread_cond_wait(&cold_cv, &cold_mu);
+	pthread_mutex_unlock(&cold_mu);
+	for (int i = 0; i < started; i++)
+		err = err ?: c[i].err;
+	CHECK(started == n && !err, "%d of %d cold stores: %s", started, n, strerror(-err));
+	for (__u32 k = 0; k < UPTRKV_MAX_KEYS; k++)
+		w[k] = uptrkv_write__move(SLOT_NEW, k);
+	for (int i = 0; !err && started == n && i < rounds; i++) {
+		cold_reset(c, n);
+		t0 = now();
+		for (int j = 0; j < n; j++) {
+			err = uptrkv_admin__move_slot(a, c[j].tid, SLOT_NEW, &r, &e);
+			CHECK(!err && r.moved == UPTRKV_MAX_KEYS, "cold move: %d %u", err, r.moved);
+		}
+		t_prog[i] = now() - t0;
+		cold_reset(c, n);
+		t0 = now();
+		for (int j = 0; j < n; j++) {
+			err = uptrkv_admin__write_groups(a, c[j].tid, w, UPTRKV_MAX_KEYS, &skipped, &busy, &e);
+			CHECK(!err && !busy, "cold writes: %d %s", err, e.msg);
+		}
+		t_write[i] = now() - t0;
+	}
+	if (!err && started == n && rounds > 0) {
+		qsort(t_prog, rounds, sizeof(double), cmp_double);
+		qsort(t_write, rounds, sizeof(double), cmp_double);
+		printf("admin_move: %d stores x 1024 moves (8 B -> 16 B), one after the other, %d rounds, "
+		       "min/median ms per pass (ns per key):\n", n, rounds);
+		printf("  move program         %7.1f / %7.1f  (%.1f / %.1f)\n", t_prog[0] * 1e3,
+		       t_prog[rounds / 2] * 1e3, t_prog[0] * 1e9 / n / 1024, t_prog[rounds / 2] * 1e9 / n / 1024);
+		printf("  UPTRKV_W_MOVE writes %7.1f / %7.1f  (%.1f / %.1f)\n", t_write[0] * 1e3,
+		       t_write[rounds / 2] * 1e3, t_write[0] * 1e9 / n / 1024, t_write[rounds / 2] * 1e9 / n / 1024);
+	}
+	pthread_mutex_lock(&cold_mu);
+	cold_stop = 1;
+	pthread_cond_broadcast(&cold_cv);
+	pthread_mutex_unlock(&cold_mu);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_attr_destroy(&at);
+	free(th);
+	free(c);
+}
+
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 0;
+	int cold = argc > 2 ? atoi(argv[2]) : 0;
 	struct uptrkv_snapshot *s = calloc(1, sizeof(*s));
 	struct uptrkv_error e = {};
 	struct uptrkv_admin *a = NULL;
@@ -383,6 +503,8 @@ int main(int argc, char **argv)
 	test_other_thread(a, map_fd);
 	if (rounds > 0)
 		time_moves(a, map_fd, rounds);
+	if (rounds > 0 && cold > 0)
+		time_cold(a, map_fd, cold, rounds);
 out:
 	uptrkv_admin__close(a);
 	test_dump__destroy(skel);
