@@ -704,15 +704,16 @@ out_noref:
  * Moving every forwarded value of one meta slot in one run: after a
  * rollout's switch most of a store's resized keys are still forwarded, and
  * one run per store costs less than one UPTRKV_W_MOVE write per key: no
- * write read from user memory, no interpreter, and eight keys with nothing
- * to move cost four loads. Each key is moved exactly as move_in moves it,
+ * write read from user memory, no interpreter, sixteen keys with nothing
+ * to move cost eight loads, and the two keys of a seqcount stripe (k and
+ * k + 512) share one taking of it. Each key is moved exactly as move_in moves it,
  * so anything that may move a forwarded pair (the new version's accessors,
  * an application thread, this) may run meanwhile; moving every forwarded
  * pair, planned or not, is always right.
  */
 
-/* Keys looked at per loop iteration: one 32-byte run of entries, tested
- * for a forwarding bit with four 8-byte loads. */
+/* Seqcount stripes per loop iteration: two 32-byte runs of entries (keys
+ * k.. and k + 512..), tested for a forwarding bit with 8-byte loads. */
 #define MOVE_CHUNK	8u
 #define ENT_FWD2	((__u64)UPTRKV_ENT_FWD << 32 | UPTRKV_ENT_FWD)
 
@@ -727,39 +728,23 @@ struct move_loop {
 	int err;
 };
 
+static __always_inline bool forwarded(__u32 e)
+{
+	/* what finish_moves planned from a snapshot: valid and forwarded */
+	return (e & (UPTRKV_ENT_VALID | UPTRKV_ENT_FWD)) == (UPTRKV_ENT_VALID | UPTRKV_ENT_FWD);
+}
+
 /*
- * Key base + j's forwarded value, under its seqcount, as move_in. Returns
- * 0 to go on, 1 to end the walk: the pair is corrupt, or the store is
- * gone from under us (l->err says which). A callback of its own, so that
- * the verifier walks one move with an unknown key, not one per key of a
- * chunk, each with its 64 pairs of data pages.
+ * key's forwarded value, its seqcount stripe held, as move_in. Returns 0
+ * to go on, 1 to end the walk at a corrupt pair.
  */
-static int move_key(__u32 j, struct move_loop *l)
+static __always_inline int move_held(struct move_loop *l, struct uptrkv_meta *m,
+				     struct uptrkv_meta *o, __u32 key)
 {
 	struct uptrkv_task_store *st = l->st;
-	struct uptrkv_meta *m = l->slot ? st->meta[1] : st->meta[0];
-	struct uptrkv_meta *o = l->slot ? st->meta[0] : st->meta[1];
-	__u32 key = (l->base + j) & (UPTRKV_MAX_KEYS - 1), off, e, eo;
-	int err;
+	__u32 e, eo;
+	int err = 0;
 
-	if (!m || !o) {
-		l->err = -EFAULT;
-		return 1;
-	}
-	e = *(volatile __u32 *)&m->ent[key];
-	/* what finish_moves planned from a snapshot: valid and forwarded */
-	if ((e & (UPTRKV_ENT_VALID | UPTRKV_ENT_FWD)) != (UPTRKV_ENT_VALID | UPTRKV_ENT_FWD))
-		return 0;
-	off = offsetof(struct uptrkv_hdr, seq[key % UPTRKV_NR_SEQ]);
-	err = word_hdr(st->hdr, off, UPTRKV_W_LOCK, 0);
-	if (err > 0) {
-		l->busy++;
-		return 0;
-	}
-	if (err) {
-		l->err = err;
-		return 1;
-	}
 	/* Again under the seqcount: a new version's accessor may have moved
 	 * it since, or an application deleted it. */
 	e = *(volatile __u32 *)&m->ent[key];
@@ -769,7 +754,6 @@ static int move_key(__u32 j, struct move_loop *l)
 					 page_of(st, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(e))),
 					 page_of(st, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(eo))),
 					 (__u64)e << 32 | eo);
-	word_hdr(st->hdr, off, UPTRKV_W_ADD32, 1);
 	if (!err) {
 		l->moved += !!(e & UPTRKV_ENT_FWD);
 	} else if (err == -ENOENT) {
@@ -784,24 +768,69 @@ static int move_key(__u32 j, struct move_loop *l)
 	return 0;
 }
 
-/* Keys [i * MOVE_CHUNK, (i + 1) * MOVE_CHUNK): four loads tell whether
- * any of them is forwarded. */
+/*
+ * Keys k = base + j and k + UPTRKV_NR_SEQ, which share a seqcount stripe:
+ * it is taken once for both, as two movers in turn would take it (each
+ * key's move is under its stripe, as move_in's; the stripe is held for
+ * two moves instead of one). Returns 0 to go on, 1 to end the walk (a
+ * corrupt pair, or the store gone from under us; l->err says which). A
+ * callback of its own, so that the verifier walks the moves with an
+ * unknown key, not once per key of a chunk, each with its 64 pairs of
+ * data pages.
+ */
+static int move_stripe(__u32 j, struct move_loop *l)
+{
+	struct uptrkv_task_store *st = l->st;
+	struct uptrkv_meta *m = l->slot ? st->meta[1] : st->meta[0];
+	struct uptrkv_meta *o = l->slot ? st->meta[0] : st->meta[1];
+	__u32 key = (l->base + j) & (UPTRKV_NR_SEQ - 1), off;
+	bool lo, hi;
+	int err;
+
+	if (!m || !o) {
+		l->err = -EFAULT;
+		return 1;
+	}
+	lo = forwarded(*(volatile __u32 *)&m->ent[key]);
+	hi = forwarded(*(volatile __u32 *)&m->ent[key + UPTRKV_NR_SEQ]);
+	if (!lo && !hi)
+		return 0;
+	off = offsetof(struct uptrkv_hdr, seq[key]);
+	err = word_hdr(st->hdr, off, UPTRKV_W_LOCK, 0);
+	if (err > 0) {
+		l->busy += lo + hi;
+		return 0;
+	}
+	if (err) {
+		l->err = err;
+		return 1;
+	}
+	err = lo ? move_held(l, m, o, key) : 0;
+	if (!err && hi)
+		err = move_held(l, m, o, key + UPTRKV_NR_SEQ);
+	word_hdr(st->hdr, off, UPTRKV_W_ADD32, 1);
+	return err;
+}
+
+/* Stripes [i * MOVE_CHUNK, (i + 1) * MOVE_CHUNK): their sixteen keys'
+ * entries in eight loads tell whether any is forwarded. */
 static int move_chunk(__u32 i, struct move_loop *l)
 {
 	struct uptrkv_task_store *st = l->st;
 	struct uptrkv_meta *m = l->slot ? st->meta[1] : st->meta[0];
-	volatile __u64 *w;
+	volatile __u64 *w, *w2;
 	long n;
 
 	if (!m) {
 		l->err = -EFAULT;
 		return 1;
 	}
-	l->base = (i * MOVE_CHUNK) & (UPTRKV_MAX_KEYS - MOVE_CHUNK);
+	l->base = (i * MOVE_CHUNK) & (UPTRKV_NR_SEQ - MOVE_CHUNK);
 	w = (volatile __u64 *)&m->ent[l->base];
-	if (!((w[0] | w[1] | w[2] | w[3]) & ENT_FWD2))
+	w2 = (volatile __u64 *)&m->ent[l->base + UPTRKV_NR_SEQ];
+	if (!((w[0] | w[1] | w[2] | w[3] | w2[0] | w2[1] | w2[2] | w2[3]) & ENT_FWD2))
 		return 0;
-	n = bpf_loop(MOVE_CHUNK, move_key, l, 0);
+	n = bpf_loop(MOVE_CHUNK, move_stripe, l, 0);
 	if (n < 0)
 		l->err = n;
 	return l->err ? 1 : 0;
@@ -834,7 +863,7 @@ int uptrkv_admin_move(struct uptrkv_move_ctx *c)
 		goto out;
 	}
 	l.slot = slot;
-	n = bpf_loop(UPTRKV_MAX_KEYS / MOVE_CHUNK, move_chunk, &l, 0);
+	n = bpf_loop(UPTRKV_NR_SEQ / MOVE_CHUNK, move_chunk, &l, 0);
 	err = n < 0 ? n : l.err;
 	c->moved = l.moved;
 	c->busy = l.busy;

@@ -112,7 +112,7 @@ int uptrkv_admin__write_groups(struct uptrkv_admin *a, __u32 tid, const struct u
  * moved; busy (the seqcount stayed busy or the entry changed meanwhile:
  * run again); gone (deleted meanwhile: nothing to move). -EINVAL when a
  * key's two entries are not a forwarded pair (a corrupt store; out->err_key
- * names it, and the keys after it are not looked at); -ESRCH, -ENOENT,
+ * names it, and the walk, stripe by stripe, stops there); -ESRCH, -ENOENT,
  * -EFAULT as for snapshot.
  */
 int uptrkv_admin__move_slot(struct uptrkv_admin *a, __u32 tid, __u32 slot,
