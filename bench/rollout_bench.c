@@ -412,13 +412,34 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/*
+ * The move pass alone (inside "switch": from the first store's move to the
+ * reclaim step), through the progress callback, as any library version
+ * reports it. Printed per case with UPTRKV_BENCH_MOVES=1.
+ */
+static double move_t0, move_ms[2 * MAX_REPS];
+static int nr_move_ms;
+
+static void on_progress(void *ctx, const char *step, size_t done, size_t total)
+{
+	(void)ctx;
+	(void)total;
+	if (!strcmp(step, "move") && !done)
+		move_t0 = now_ms();
+	else if (!strncmp(step, "reclaim", 7) && move_t0 > 0 && nr_move_ms < 2 * MAX_REPS) {
+		move_ms[nr_move_ms++] = now_ms() - move_t0;
+		move_t0 = 0;
+	}
+}
+
 /* bench_rollout.bpf.o serves the layouts this program makes up, so it
  * carries no layout record: it is rolled out unbound, on purpose. */
 static int rollout(const struct uptrkv_manifest *m, struct uptrkv_rollout_result *r)
 {
 	struct uptrkv_error e = {};
 
-	UPTRKV_OPTS(uptrkv_rollout_opts, o, .bpffs = bpffs, .allow_unbound_object = true);
+	UPTRKV_OPTS(uptrkv_rollout_opts, o, .bpffs = bpffs, .allow_unbound_object = true,
+		    .progress = on_progress);
 	if (uptrkv_rollout(m, &o, r, &e)) {
 		fprintf(stderr, "rollout_bench: rollout to version %u: %s\n", m->version, e.msg);
 		return -1;
@@ -430,7 +451,8 @@ static int rollback(struct uptrkv_rollout_result *r)
 {
 	struct uptrkv_error e = {};
 
-	UPTRKV_OPTS(uptrkv_rollout_opts, o, .bpffs = bpffs, .allow_unbound_object = true);
+	UPTRKV_OPTS(uptrkv_rollout_opts, o, .bpffs = bpffs, .allow_unbound_object = true,
+		    .progress = on_progress);
 	if (uptrkv_rollback(NAME, &o, r, &e)) {
 		fprintf(stderr, "rollout_bench: rollback: %s\n", e.msg);
 		return -1;
@@ -544,6 +566,7 @@ static int run_case(int nthreads, int total, int changed, bool via_cli, struct s
 	}
 	if (start_helpers(nthreads, total, &hs))
 		goto stop;
+	nr_move_ms = 0;
 	for (int i = 0; i < n; i++) {
 		/* Side by side: each rep runs every contender once, in turn. */
 		if (one_rep(m2, p2, via_cli, nthreads, i, v))
@@ -566,6 +589,12 @@ static int run_case(int nthreads, int total, int changed, bool via_cli, struct s
 	out->dump = median(dmp, n);
 	out->hand = median(hand, n);
 	out->hand_dump = median(hdmp, n);
+	if (getenv("UPTRKV_BENCH_MOVES") && !via_cli && nr_move_ms) {
+		double med = median(move_ms, nr_move_ms);	/* sorts them */
+
+		printf("move pass, %d threads x %d changed: median %.1f ms, min %.1f, of %d "
+		       "rollouts and rollbacks\n", nthreads, changed, med, move_ms[0], nr_move_ms);
+	}
 	err = 0;
 stop:
 	stop_helpers(&hs);

@@ -731,3 +731,181 @@ out_noref:
 	c->err = err;
 	return err;
 }
+
+/* ---------------------------------------------------------------- move */
+
+/*
+ * Moving every forwarded value of one meta slot in one run: after a
+ * rollout's switch most of a store's resized keys are still forwarded, and
+ * one run per store costs less than one UPTRKV_W_MOVE write per key: no
+ * write read from user memory, no interpreter, sixteen keys with nothing
+ * to move cost eight loads, and the two keys of a seqcount stripe (k and
+ * k + 512) share one taking of it. Each key is moved exactly as move_in moves it,
+ * so anything that may move a forwarded pair (the new version's accessors,
+ * an application thread, this) may run meanwhile; moving every forwarded
+ * pair, planned or not, is always right.
+ */
+
+/* Seqcount stripes per loop iteration: two 32-byte runs of entries (keys
+ * k.. and k + 512..), tested for a forwarding bit with 8-byte loads. */
+#define MOVE_CHUNK	8u
+#define ENT_FWD2	((__u64)UPTRKV_ENT_FWD << 32 | UPTRKV_ENT_FWD)
+
+struct move_loop {
+	struct uptrkv_task_store *st;
+	__u32 slot;
+	__u32 base;			/* the chunk's first key */
+	__u32 moved;
+	__u32 busy;
+	__u32 gone;
+	__u32 err_key;
+	int err;
+};
+
+static __always_inline bool forwarded(__u32 e)
+{
+	/* what finish_moves planned from a snapshot: valid and forwarded */
+	return (e & (UPTRKV_ENT_VALID | UPTRKV_ENT_FWD)) == (UPTRKV_ENT_VALID | UPTRKV_ENT_FWD);
+}
+
+/*
+ * key's forwarded value, its seqcount stripe held, as move_in. Returns 0
+ * to go on, 1 to end the walk at a corrupt pair.
+ */
+static __always_inline int move_held(struct move_loop *l, struct uptrkv_meta *m,
+				     struct uptrkv_meta *o, __u32 key)
+{
+	struct uptrkv_task_store *st = l->st;
+	__u32 e, eo;
+	int err = 0;
+
+	/* Again under the seqcount: a new version's accessor may have moved
+	 * it since, or an application deleted it. */
+	e = *(volatile __u32 *)&m->ent[key];
+	eo = *(volatile __u32 *)&o->ent[key];
+	if (e & UPTRKV_ENT_FWD)
+		err = uptrkv__move_value(&m->ent[key], &o->ent[key],
+					 page_of(st, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(e))),
+					 page_of(st, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(eo))),
+					 (__u64)e << 32 | eo);
+	if (!err) {
+		l->moved += !!(e & UPTRKV_ENT_FWD);
+	} else if (err == -ENOENT) {
+		l->gone++;		/* deleted by the previous version */
+	} else if (err == -EAGAIN) {
+		l->busy++;		/* the entry changed under us */
+	} else {
+		l->err = err;
+		l->err_key = key;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Keys k = base + j and k + UPTRKV_NR_SEQ, which share a seqcount stripe:
+ * it is taken once for both, as two movers in turn would take it (each
+ * key's move is under its stripe, as move_in's; the stripe is held for
+ * two moves instead of one). Returns 0 to go on, 1 to end the walk (a
+ * corrupt pair, or the store gone from under us; l->err says which). A
+ * callback of its own, so that the verifier walks the moves with an
+ * unknown key, not once per key of a chunk, each with its 64 pairs of
+ * data pages.
+ */
+static int move_stripe(__u32 j, struct move_loop *l)
+{
+	struct uptrkv_task_store *st = l->st;
+	struct uptrkv_meta *m = l->slot ? st->meta[1] : st->meta[0];
+	struct uptrkv_meta *o = l->slot ? st->meta[0] : st->meta[1];
+	__u32 key = (l->base + j) & (UPTRKV_NR_SEQ - 1), off;
+	bool lo, hi;
+	int err;
+
+	if (!m || !o) {
+		l->err = -EFAULT;
+		return 1;
+	}
+	lo = forwarded(*(volatile __u32 *)&m->ent[key]);
+	hi = forwarded(*(volatile __u32 *)&m->ent[key + UPTRKV_NR_SEQ]);
+	if (!lo && !hi)
+		return 0;
+	off = offsetof(struct uptrkv_hdr, seq[key]);
+	err = word_hdr(st->hdr, off, UPTRKV_W_LOCK, 0);
+	if (err > 0) {
+		l->busy += lo + hi;
+		return 0;
+	}
+	if (err) {
+		l->err = err;
+		return 1;
+	}
+	err = lo ? move_held(l, m, o, key) : 0;
+	if (!err && hi)
+		err = move_held(l, m, o, key + UPTRKV_NR_SEQ);
+	word_hdr(st->hdr, off, UPTRKV_W_ADD32, 1);
+	return err;
+}
+
+/* Stripes [i * MOVE_CHUNK, (i + 1) * MOVE_CHUNK): their sixteen keys'
+ * entries in eight loads tell whether any is forwarded. */
+static int move_chunk(__u32 i, struct move_loop *l)
+{
+	struct uptrkv_task_store *st = l->st;
+	struct uptrkv_meta *m = l->slot ? st->meta[1] : st->meta[0];
+	volatile __u64 *w, *w2;
+	long n;
+
+	if (!m) {
+		l->err = -EFAULT;
+		return 1;
+	}
+	l->base = (i * MOVE_CHUNK) & (UPTRKV_NR_SEQ - MOVE_CHUNK);
+	w = (volatile __u64 *)&m->ent[l->base];
+	w2 = (volatile __u64 *)&m->ent[l->base + UPTRKV_NR_SEQ];
+	if (!((w[0] | w[1] | w[2] | w[3] | w2[0] | w2[1] | w2[2] | w2[3]) & ENT_FWD2))
+		return 0;
+	n = bpf_loop(MOVE_CHUNK, move_stripe, l, 0);
+	if (n < 0)
+		l->err = n;
+	return l->err ? 1 : 0;
+}
+
+SEC("syscall")
+int uptrkv_admin_move(struct uptrkv_move_ctx *c)
+{
+	struct move_loop l = {};
+	struct task_struct *task;
+	__u32 slot = c->slot;
+	int err = 0;
+	long n;
+
+	c->moved = 0;
+	c->busy = 0;
+	c->gone = 0;
+	c->err_key = 0;
+	c->present = 0;
+	if (slot >= UPTRKV_NR_SLOTS) {
+		err = -EINVAL;
+		goto out_noref;
+	}
+	l.st = store_of(c->tid, &task, &err);
+	if (!l.st)
+		goto out_noref;
+	c->present = present_mask(l.st);
+	if (!l.st->hdr || !l.st->meta[0] || !l.st->meta[1]) {
+		err = -EFAULT;
+		goto out;
+	}
+	l.slot = slot;
+	n = bpf_loop(UPTRKV_NR_SEQ / MOVE_CHUNK, move_chunk, &l, 0);
+	err = n < 0 ? n : l.err;
+	c->moved = l.moved;
+	c->busy = l.busy;
+	c->gone = l.gone;
+	c->err_key = l.err_key;
+out:
+	bpf_task_release(task);
+out_noref:
+	c->err = err;
+	return err;
+}

@@ -167,6 +167,24 @@ struct uptrkv_write_ctx {
 					 * stayed busy for 8 tries */
 };
 
+/*
+ * The move program's context (uptrkv_admin_move): moves every forwarded
+ * entry of meta slot `slot` of one store in one run, each as a
+ * UPTRKV_W_MOVE would, and counts what it found.
+ */
+struct uptrkv_move_ctx {
+	__s32 tid;			/* in */
+	__u32 slot;			/* in: the meta slot moved into */
+	__u32 moved;			/* out: values moved */
+	__u32 busy;			/* out: not moved, the seqcount stayed busy
+					 * or the entry changed: run again */
+	__u32 gone;			/* out: deleted by the other version meanwhile:
+					 * nothing to move, the entry is dropped */
+	__s32 err;			/* out: 0, or why the run stopped */
+	__u32 err_key;			/* out: the key whose pair was corrupt */
+	__u32 present;			/* out: UPTRKV_R_BIT() of registered regions */
+};
+
 /* Largest batch one program run applies (bpf_loop bound). */
 #define UPTRKV_WRITE_BATCH_MAX	65536u
 /* Writes the program reads from user memory with one helper call. */

@@ -40,7 +40,9 @@
  * Two copies of the bytes, one check and one publication: values of at most
  * 8 bytes are moved inline with plain loads and stores (uptrkv__move_small:
  * no call, so the accessors' fast paths keep their registers); larger ones
- * by uptrkv__move_value, a global function the verifier walks once.
+ * by uptrkv__move_value, a global function the verifier walks once, with
+ * plain 8-byte loads and stores up to 256 bytes and bpf_probe_read_kernel
+ * pieces beyond.
  */
 
 /* 0 if e, eo are a forwarded pair that can be moved; else as above. */
@@ -145,6 +147,41 @@ static __always_inline int uptrkv__move_small(__u32 *ment, __u32 *oent, struct u
 	return uptrkv__move_publish(ment, oent, e, eo);
 }
 
+/*
+ * The copied prefix of a value of up to UPTRKV__MOVE_WORDS_MAX bytes: its
+ * whole 8-byte words with plain loads and stores (both extents start
+ * 8-byte aligned, so each word is one aligned access, single-copy atomic
+ * like the helper's), then its last n % 8 bytes one by one: no helper
+ * call for the usual small value. Exactly n bytes are written: the bytes
+ * past the prefix are the zeros the rollout wrote.
+ */
+#define UPTRKV__MOVE_WORDS_MAX	256u
+
+static __always_inline int uptrkv__move_words(struct uptrkv_page *dst, struct uptrkv_page *src,
+					      __u32 do_, __u32 so, __u32 n)
+{
+	__u32 words = n / 8, i;
+
+	for (i = 0; i < UPTRKV__MOVE_WORDS_MAX / 8 && i < words; i++) {
+		do_ &= 0x1fff;
+		so &= 0x1fff;
+		if (do_ > UPTRKV_PAGE_SIZE - 8 || so > UPTRKV_PAGE_SIZE - 8)
+			return -EINVAL;
+		*(volatile __u64 *)((void *)dst->bytes + do_) =
+			*(volatile const __u64 *)((const void *)src->bytes + so);
+		do_ += 8;
+		so += 8;
+	}
+	for (i = 0; i < 7 && i < n % 8; i++) {
+		do_ &= 0x1fff;
+		so &= 0x1fff;
+		if (do_ > UPTRKV_PAGE_SIZE - 1 || so > UPTRKV_PAGE_SIZE - 1)
+			return -EINVAL;
+		dst->bytes[do_++] = src->bytes[so++];
+	}
+	return 0;
+}
+
 /* Global, so the verifier walks it once per program, not once per accessor. */
 __noinline int uptrkv__move_value(__u32 *ment, __u32 *oent, struct uptrkv_page *dst,
 				  struct uptrkv_page *src, __u64 ents)
@@ -170,19 +207,25 @@ __noinline int uptrkv__move_value(__u32 *ment, __u32 *oent, struct uptrkv_page *
 		if (err)
 			return err;
 	} else {
-		UPTRKV__MOVE_PIECE(4096)
-		UPTRKV__MOVE_PIECE(2048)
-		UPTRKV__MOVE_PIECE(1024)
-		UPTRKV__MOVE_PIECE(512)
-		UPTRKV__MOVE_PIECE(256)
-		UPTRKV__MOVE_PIECE(128)
-		UPTRKV__MOVE_PIECE(64)
-		UPTRKV__MOVE_PIECE(32)
-		UPTRKV__MOVE_PIECE(16)
-		UPTRKV__MOVE_PIECE(8)
-		UPTRKV__MOVE_PIECE(4)
-		UPTRKV__MOVE_PIECE(2)
-		UPTRKV__MOVE_PIECE(1)
+		if (n <= UPTRKV__MOVE_WORDS_MAX) {
+			err = uptrkv__move_words(dst, src, do_, UPTRKV_ENT_OFF(eo), n);
+			if (err)
+				return err;
+		} else {
+			UPTRKV__MOVE_PIECE(4096)
+			UPTRKV__MOVE_PIECE(2048)
+			UPTRKV__MOVE_PIECE(1024)
+			UPTRKV__MOVE_PIECE(512)
+			UPTRKV__MOVE_PIECE(256)
+			UPTRKV__MOVE_PIECE(128)
+			UPTRKV__MOVE_PIECE(64)
+			UPTRKV__MOVE_PIECE(32)
+			UPTRKV__MOVE_PIECE(16)
+			UPTRKV__MOVE_PIECE(8)
+			UPTRKV__MOVE_PIECE(4)
+			UPTRKV__MOVE_PIECE(2)
+			UPTRKV__MOVE_PIECE(1)
+		}
 		if (conv == UPTRKV_ENT_CONV_STRING && ssz > dsz)
 			dst->bytes[(UPTRKV_ENT_OFF(e) + dsz - 1) & (UPTRKV_PAGE_SIZE - 1)] = 0;
 	}

@@ -23,10 +23,10 @@
 #include "uptrkv_admin_sha.h"
 
 /* The admin programs, in the order they are pinned. */
-enum admin_prog { P_LIST, P_SNAP, P_TAIL, P_PAGE, P_WRITE, P_SMETA, NR_PROGS };
+enum admin_prog { P_LIST, P_SNAP, P_TAIL, P_PAGE, P_WRITE, P_SMETA, P_MOVE, NR_PROGS };
 
 static const char *const prog_pin[NR_PROGS] = { "list", "snapshot", "snapshot_tail", "read_page",
-						 "write", "snapshot_meta" };
+						 "write", "snapshot_meta", "move" };
 
 struct uptrkv_admin {
 	int fd[NR_PROGS];		/* ours: loaded here, or from the pins */
@@ -262,6 +262,7 @@ static int load_progs(struct uptrkv_admin *a, struct uptrkv_error *e)
 	progs[P_PAGE] = skel->progs.uptrkv_admin_read_page;
 	progs[P_WRITE] = skel->progs.uptrkv_admin_write;
 	progs[P_SMETA] = skel->progs.uptrkv_admin_snapshot_meta;
+	progs[P_MOVE] = skel->progs.uptrkv_admin_move;
 	/* The programs outlive the skeleton through our own fds. */
 	for (int i = 0; !err && i < NR_PROGS; i++) {
 		a->fd[i] = fcntl(bpf_program__fd(progs[i]), F_DUPFD_CLOEXEC, 3);
@@ -688,6 +689,26 @@ int uptrkv_admin__write_groups(struct uptrkv_admin *a, __u32 tid, const struct u
 		done += batch;
 	}
 	free(run);
+	return err;
+}
+
+int uptrkv_admin__move_slot(struct uptrkv_admin *a, __u32 tid, __u32 slot,
+			    struct uptrkv_move_ctx *out, struct uptrkv_error *e)
+{
+	struct uptrkv_move_ctx c = { .tid = (__s32)tid, .slot = slot };
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!tid || tid > INT32_MAX)
+		return uptrkv_err(e, -EINVAL, "move: bad tid %u", tid);
+	if (slot >= UPTRKV_NR_SLOTS)
+		return uptrkv_err(e, -EINVAL, "move: bad meta slot %u", slot);
+	err = run_prog(a->fd[P_MOVE], &c, sizeof(c), "moving values of", tid, e);
+	*out = c;
+	/* The arguments were checked: a corrupt pair is the one -EINVAL. */
+	if (err == -EINVAL)
+		uptrkv_err(e, err, "moving values of tid %u: key %u: its two entries are not a forwarded pair",
+			   tid, c.err_key);
 	return err;
 }
 

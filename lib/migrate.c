@@ -461,13 +461,6 @@ void uptrkv_mig_cache__free(struct uptrkv_mig_cache *c)
 	free(c);
 }
 
-size_t uptrkv_mig__move_writes(__u32 slot, const __u32 *ids, size_t n, struct uptrkv_write *w)
-{
-	for (size_t i = 0; i < n; i++)
-		w[i] = uptrkv_write__move(slot, ids[i]);
-	return n;
-}
-
 size_t uptrkv_mig__pending_moves(const struct uptrkv_snapshot *s, __u32 slot, __u32 ids[UPTRKV_MAX_KEYS])
 {
 	size_t n = 0;

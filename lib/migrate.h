@@ -60,8 +60,6 @@ void uptrkv_mig_cache__free(struct uptrkv_mig_cache *c);
 
 /* How a resized key's value is converted when it is moved. */
 enum uptrkv_ent_conv uptrkv_mig__ent_conv(enum uptrkv_conv conv);
-/* The writes that move keys ids[0..n) into meta slot `slot` (one each). */
-size_t uptrkv_mig__move_writes(__u32 slot, const __u32 *ids, size_t n, struct uptrkv_write *w);
 /* The keys whose entry in `slot` of a snapshot is still forwarded: moves a
  * killed or interrupted rollout left to do. Returns how many. */
 size_t uptrkv_mig__pending_moves(const struct uptrkv_snapshot *s, __u32 slot,

@@ -67,7 +67,6 @@ struct rollout {
 	size_t nr_migs;
 	struct uptrkv_mig_cache *builds;	/* what migs[] point into */
 	struct uptrkv_snapshot *snap;	/* scratch, 45 KiB; data[] unused */
-	struct uptrkv_write *moves;	/* scratch, UPTRKV_MAX_KEYS */
 	/* Stores whose old slot reclaim must leave alone: their moves stayed
 	 * busy, or --skip-corrupt left them out. */
 	__u32 *keep_old;
@@ -255,26 +254,31 @@ static bool in_layout(const struct rollout *c, const struct uptrkv_snapshot *s)
 /* ---- moving resized values (docs/design.md, "Moving a resized value") ---- */
 
 /*
- * Runs the moves of keys ids[0..n) into `slot` of tid's store, again while
- * a seqcount stays busy. 0 when none is left to do, 1 when some stayed
- * busy, or a negative errno.
+ * Moves every forwarded value of `slot` in tid's store, one program run
+ * for the whole store (uptrkv_admin__move_slot), again while some stay
+ * busy. `planned` is how many the caller saw forwarded; res->nr_moved
+ * counts those made or found made. Forwarded values it did not plan (none
+ * in a rollout; any pair may be moved at any time) are moved too. 0 when
+ * none is left to do, 1 when some stayed busy, or a negative errno.
  */
-static int move_store(struct rollout *c, __u32 tid, __u32 slot, const __u32 *ids, size_t n)
+static int move_store(struct rollout *c, __u32 tid, __u32 slot, size_t planned)
 {
-	size_t skipped = 0, busy = 0;
-	int err = 0;
+	struct uptrkv_move_ctx r;
+	int err;
 
-	n = uptrkv_mig__move_writes(slot, ids, n, c->moves);
-	for (int try = 0; n && try < MOVE_TRIES; try++) {
-		err = uptrkv_admin__write_groups(c->admin, tid, c->moves, n, &skipped, &busy, c->e);
+	for (int try = 0; try < MOVE_TRIES; try++) {
+		if (try)
+			usleep(1000 << (try - 1 < 4 ? try - 1 : 4));
+		err = uptrkv_admin__move_slot(c->admin, tid, slot, &r, c->e);
 		if (err)
 			return err;
-		c->res->nr_moved += n - busy;
-		if (!busy)
+		if (!r.busy) {
+			c->res->nr_moved += planned;
 			return 0;
-		usleep(1000 << (try < 4 ? try : 4));
+		}
 	}
-	return n ? 1 : 0;
+	c->res->nr_moved += planned > r.busy ? planned - r.busy : 0;
+	return 1;
 }
 
 /*
@@ -293,7 +297,7 @@ static int finish_moves(struct rollout *c, __u32 tid, __u32 slot)
 	n = err ? 0 : uptrkv_mig__pending_moves(c->snap, slot, ids);
 	if (!n)
 		return err;
-	err = move_store(c, tid, slot, ids, n);
+	err = move_store(c, tid, slot, n);
 	return err ?: snapshot(c, tid);
 }
 
@@ -644,7 +648,7 @@ static void move_pass(struct rollout *c)
 		if (!m->tid || !m->nr_moves)
 			continue;
 		progress(c, "move", i, c->nr_migs);
-		err = move_store(c, m->tid, c->to, m->moves, m->nr_moves);
+		err = move_store(c, m->tid, c->to, m->nr_moves);
 		if (!err || task_gone(err))
 			continue;
 		c->res->nr_move_pending++;
@@ -973,8 +977,7 @@ static int begin(struct rollout *c, const char *name)
 	int err;
 
 	c->snap = calloc(1, sizeof(*c->snap));
-	c->moves = malloc(sizeof(*c->moves) * UPTRKV_MAX_KEYS);
-	if (!c->snap || !c->moves)
+	if (!c->snap)
 		return uptrkv_err(c->e, -ENOMEM, "out of memory");
 	err = uptrkv_deploy__lock_opts(c->d, c->opts, c->e);
 	err = err ?: recover(c);
@@ -994,7 +997,6 @@ static void end(struct rollout *c)
 	uptrkv_mig_cache__free(c->builds);
 	free(c->migs);
 	free(c->snap);
-	free(c->moves);
 	free(c->keep_old);
 	for (size_t i = 0; i < c->nr_mcopies; i++)
 		uptrkv_mcopy__free(&c->mcopies[i]);

@@ -114,6 +114,19 @@ int uptrkv_admin__write(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_w
 int uptrkv_admin__write_groups(struct uptrkv_admin *a, __u32 tid, const struct uptrkv_write *w,
 			       size_t n, size_t *skipped, size_t *busy, struct uptrkv_error *e);
 
+/*
+ * Moves every forwarded value of meta slot `slot` of tid's store into its
+ * own extent, in one program run, each as a UPTRKV_W_MOVE of its key
+ * would (docs/design.md, "Moving a resized value"). out gets the counts:
+ * moved; busy (the seqcount stayed busy or the entry changed meanwhile:
+ * run again); gone (deleted meanwhile: nothing to move). -EINVAL when a
+ * key's two entries are not a forwarded pair (a corrupt store; out->err_key
+ * names it, and the walk, stripe by stripe, stops there); -ESRCH, -ENOENT,
+ * -EFAULT as for snapshot.
+ */
+int uptrkv_admin__move_slot(struct uptrkv_admin *a, __u32 tid, __u32 slot,
+			    struct uptrkv_move_ctx *out, struct uptrkv_error *e);
+
 /* Write constructors. */
 static inline struct uptrkv_write uptrkv_write__copy(__u8 region, __u16 off,
 						     const void *src, __u16 len)

@@ -34,7 +34,7 @@ sets=$(admin_sets)
 # Named by the build's hash of the object the skeleton embeds (Makefile).
 want=admin-$(sha256sum "$BUILD/bpf/uptrkv_admin.bpf.o" | cut -c1-16)
 [ "$sets" = "$want" ] || fail "the set is $sets, want $want: the hash of the admin object"
-for p in list snapshot snapshot_tail read_page write; do
+for p in list snapshot snapshot_tail read_page write snapshot_meta move; do
 	[ -e "$D/$sets/$p" ] || fail "$sets/$p is not pinned"
 done
 id=$(prog_id "$D/$sets/write")
@@ -61,7 +61,7 @@ EXTRA_BPFFS+=("$b2")
 [ -e "$b2/uptrkv/demo/$sets/write" ] || fail "the second bpffs' deployment has no $sets"
 rm -rf "$D/$sets"
 mkdir "$D/$sets"
-for p in list snapshot snapshot_tail read_page write; do
+for p in list snapshot snapshot_tail read_page write move; do
 	bpftool prog pin id "$(prog_id "$b2/uptrkv/demo/$sets/$p")" "$D/$sets/$p"
 done
 planted=$(prog_id "$D/$sets/write")

@@ -588,20 +588,6 @@ static void test_forward_reads_last_write(void **state)
 	uptrkv_manifest__free(n);
 }
 
-static void test_move_writes(void **state)
-{
-	struct uptrkv_write w[3];
-	__u32 ids[3] = { 0, 5, 1023 };
-
-	(void)state;
-	assert_int_equal(uptrkv_mig__move_writes(1, ids, 3, w), 3);
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(w[i].op, UPTRKV_W_MOVE);
-		assert_int_equal(w[i].region, UPTRKV_R_META(1));
-		assert_int_equal(w[i].val, ids[i]);
-	}
-}
-
 /* The conversion a move makes, the same as the BPF and app movers. */
 static void test_forward_convert(void **state)
 {
@@ -1012,7 +998,6 @@ int main(void)
 		cmocka_unit_test(test_enospc),
 		cmocka_unit_test(test_unstable_copy),
 		cmocka_unit_test(test_forward_reads_last_write),
-		cmocka_unit_test(test_move_writes),
 		cmocka_unit_test(test_forward_convert),
 		cmocka_unit_test(test_retire_writes),
 		cmocka_unit_test(test_copies_merged),
