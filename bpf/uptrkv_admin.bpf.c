@@ -134,6 +134,21 @@ store_of(__s32 tid, struct task_struct **taskp, int *err)
 			__d[__j] = __s[__j];				\
 	} while (0)
 
+/* The header and both metas, as every snapshot program copies them. */
+static __always_inline void copy_hdr_metas(struct uptrkv_hdr *dh, struct uptrkv_meta dm[2],
+					   struct uptrkv_task_store *st, struct uptrkv_hdr *h)
+{
+	void *p;
+
+	COPY_U64S(dh, h, sizeof(*dh));
+	p = st->meta[0];
+	if (p)
+		COPY_U64S(&dm[0], p, sizeof(dm[0]));
+	p = st->meta[1];
+	if (p)
+		COPY_U64S(&dm[1], p, sizeof(dm[1]));
+}
+
 SEC("syscall")
 int uptrkv_admin_snapshot(struct uptrkv_snapshot *s)
 {
@@ -152,13 +167,7 @@ int uptrkv_admin_snapshot(struct uptrkv_snapshot *s)
 		goto out;
 	}
 	s->present = present_mask(st);
-	COPY_U64S(&s->hdr, h, sizeof(s->hdr));
-	p = st->meta[0];
-	if (p)
-		COPY_U64S(&s->meta[0], p, sizeof(s->meta[0]));
-	p = st->meta[1];
-	if (p)
-		COPY_U64S(&s->meta[1], p, sizeof(s->meta[1]));
+	copy_hdr_metas(&s->hdr, s->meta, st, h);
 #pragma unroll
 	for (int i = 0; i < UPTRKV_SNAP_SPLIT; i++) {
 		p = st->data[i];
@@ -210,7 +219,6 @@ int uptrkv_admin_snapshot_meta(struct uptrkv_snap_meta *s)
 	struct uptrkv_task_store *st;
 	struct task_struct *task;
 	struct uptrkv_hdr *h;
-	void *p;
 	int err = 0;
 
 	st = store_of(s->tid, &task, &err);
@@ -222,13 +230,7 @@ int uptrkv_admin_snapshot_meta(struct uptrkv_snap_meta *s)
 		goto out;
 	}
 	s->present = present_mask(st);
-	COPY_U64S(&s->hdr, h, sizeof(s->hdr));
-	p = st->meta[0];
-	if (p)
-		COPY_U64S(&s->meta[0], p, sizeof(s->meta[0]));
-	p = st->meta[1];
-	if (p)
-		COPY_U64S(&s->meta[1], p, sizeof(s->meta[1]));
+	copy_hdr_metas(&s->hdr, s->meta, st, h);
 	/* As the whole snapshot's tail: read again after what they guard. */
 	s->struct_seq_after = h->struct_seq;
 	COPY_U64S(s->seq_after, h->seq, sizeof(s->seq_after));

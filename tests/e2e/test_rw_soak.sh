@@ -35,16 +35,23 @@ wait_line 5 '^ready' "$tmp/rw.out" "$APP" || { cat "$tmp/rw.err"; fail "rw_app n
 
 points=(migrate switch switched move reclaim)
 version=1 kills=0 recovered=0 rollbacks=0
+last_ms=50	# how long the last switch took: random kills land within it
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # switch_once ARGS...: one switch, to be killed when $kill_at is set ("random": at a
 # random moment; else at that step); then the same command again, which
 # finishes or undoes the killed one first.
 switch_once() {
-	local rc=0
+	local rc=0 t0 d
 	if [ -z "${kill_at:-}" ]; then
+		t0=$(now_ms)
 		U "$@" -j > "$tmp/sw.json" 2> "$tmp/sw.err" || rc=$?
+		last_ms=$(( $(now_ms) - t0 ))
 	elif [ "$kill_at" = random ]; then
+		# 10-90% into a switch as long as the last one: a fixed window
+		# would miss every switch quicker than it
+		d=$(( last_ms * (10 + RANDOM % 80) / 100 ))
 		U "$@" > /dev/null 2>&1 & local p=$!
-		sleep "0.0$((RANDOM % 60 + 5))"
+		sleep "$((d / 1000)).$(printf %03d $((d % 1000)))"
 		kill -KILL "$p" 2>/dev/null && kills=$((kills + 1))
 		wait "$p" 2>/dev/null || true
 		U "$@" -j > "$tmp/sw.json" 2> "$tmp/sw.err" || rc=$?
@@ -60,13 +67,18 @@ switch_once() {
 	return 0
 }
 
-kill_every=$(( SWITCHES / (KILLS > 0 ? KILLS : 1) ))
+# The kills are spread over the switches with room at the end: a random
+# kill that came too late (the switch had ended) is tried again at the next.
+kill_every=$(( SWITCHES / (KILLS + 1) ))
+[ "$kill_every" -ge 1 ] || kill_every=1
+next_kill=$kill_every
 for i in $(seq 1 "$SWITCHES"); do
 	kill_at=
-	if [ "$KILLS" -gt 0 ] && [ $((i % kill_every)) = 0 ] && [ "$kills" -lt "$KILLS" ]; then
-		n=$((i / kill_every))
+	if [ "$kills" -lt "$KILLS" ] && [ "$i" -ge "$next_kill" ]; then
+		n=$((kills + 1))
 		if [ $((n % 3)) = 2 ]; then kill_at=random; else kill_at=${points[$((n % ${#points[@]}))]}; fi
 	fi
+	before=$kills
 	# rollbacks between layouts 1 and 2 only: back to layout 0 would narrow
 	if [ $((i % 4)) = 0 ] && [ "$version" -ge 3 ]; then
 		switch_once rollback rw
@@ -74,6 +86,9 @@ for i in $(seq 1 "$SWITCHES"); do
 	else
 		version=$((version + 1))
 		switch_once rollout "$(manifest "$version")"
+	fi
+	if [ -n "$kill_at" ]; then
+		if [ "$kills" -gt "$before" ]; then next_kill=$((i + kill_every)); else next_kill=$((i + 1)); fi
 	fi
 	[ $((i % 10)) = 0 ] && echo "  $i switches, $kills killed"
 done
