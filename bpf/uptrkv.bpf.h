@@ -623,8 +623,13 @@ static __always_inline int uptrkv__get_through(struct uptrkv_task_store *s, __u3
  * callee-saved registers for the whole program, saved and restored on
  * every run: `make bench` measured 0.35 ns on a 0.2 ns get. Out of line,
  * only the caller's own values live across the call need one.
+ *
+ * `used`: when no caller in an object looks at a get's result, clang
+ * drops the result of a static function, and the subprogram then exits
+ * with whatever r0 held, once a stack pointer, which the verifier refuses
+ * ("cannot return stack pointer to the caller"). tests/bpf/test_get_noresult.bpf.c.
  */
-static __attribute__((noinline)) int uptrkv__fetch_out(struct uptrkv_task_store *s,
+static __attribute__((noinline, used)) int uptrkv__fetch_out(struct uptrkv_task_store *s,
 						       struct uptrkv_meta *m, __u32 key, __u32 size)
 {
 	return uptrkv__fetch(s, m, key, false, size <= UPTRKV_SMALL_MAX ? 1 : UPTRKV_MAX_VALUE);
@@ -651,7 +656,7 @@ static __always_inline int uptrkv__fetch_spilled(struct uptrkv_task_store **s,
 /* A 1/2/4/8-byte get that found its entry forwarded: move the value in,
  * or read it through when the mover holds the seqcount. Called in tail
  * position. ek: the entry in the high half, the key in the low one. */
-static __attribute__((noinline)) int uptrkv__get_fwd(struct uptrkv_task_store *s,
+static __attribute__((noinline, used)) int uptrkv__get_fwd(struct uptrkv_task_store *s,
 						     struct uptrkv_meta *m, void *dst, __u64 ek,
 						     __u32 size)
 {
