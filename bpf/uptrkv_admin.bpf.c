@@ -567,6 +567,30 @@ __noinline int group_op(struct uptrkv_hdr *h, struct uptrkv_page *pg, const stru
 }
 
 /*
+ * key's forwarded value moved into m (from o), its seqcount stripe held by
+ * the caller. The entries are read again under it: a new version's
+ * accessor may have moved the value since, or an application deleted it.
+ * *moved: the entry was still forwarded. Returns 0, -ENOENT (deleted by
+ * the previous version: nothing to move), -EAGAIN (the entry changed under
+ * us), or -EINVAL for a corrupt pair. The one move of UPTRKV_W_MOVE and of
+ * the move program.
+ */
+static __always_inline int move_locked(struct uptrkv_task_store *st, struct uptrkv_meta *m,
+				       struct uptrkv_meta *o, __u32 key, bool *moved)
+{
+	__u32 e = *(volatile __u32 *)&m->ent[key];
+	__u32 eo = *(volatile __u32 *)&o->ent[key];
+
+	*moved = e & UPTRKV_ENT_FWD;
+	if (!*moved)
+		return 0;
+	return uptrkv__move_value(&m->ent[key], &o->ent[key],
+				  page_of(st, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(e))),
+				  page_of(st, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(eo))),
+				  (__u64)e << 32 | eo);
+}
+
+/*
  * UPTRKV_W_MOVE: moves key's forwarded value into meta slot `slot`, under
  * the key's seqcount, as a new version's accessor would have on first use.
  * Returns 0 (moved, or nothing left to move), 1 if the seqcount stayed busy
@@ -577,7 +601,8 @@ static __always_inline int move_in(struct uptrkv_task_store *st, __u32 slot, __u
 {
 	struct uptrkv_meta *m = slot ? st->meta[1] : st->meta[0];
 	struct uptrkv_meta *o = slot ? st->meta[0] : st->meta[1];
-	__u32 off = offsetof(struct uptrkv_hdr, seq[key % UPTRKV_NR_SEQ]), e, eo;
+	__u32 off = offsetof(struct uptrkv_hdr, seq[key % UPTRKV_NR_SEQ]);
+	bool moved;
 	int err;
 
 	if (!m || !o || key >= UPTRKV_MAX_KEYS)
@@ -589,13 +614,7 @@ static __always_inline int move_in(struct uptrkv_task_store *st, __u32 slot, __u
 	err = word_hdr(st->hdr, off, UPTRKV_W_LOCK, 0);
 	if (err)
 		return err;
-	e = *(volatile __u32 *)&m->ent[key];
-	eo = *(volatile __u32 *)&o->ent[key];
-	if (e & UPTRKV_ENT_FWD)
-		err = uptrkv__move_value(&m->ent[key], &o->ent[key],
-					 page_of(st, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(e))),
-					 page_of(st, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(eo))),
-					 (__u64)e << 32 | eo);
+	err = move_locked(st, m, o, key, &moved);
 	word_hdr(st->hdr, off, UPTRKV_W_ADD32, 1);
 	if (err == -ENOENT)
 		return 0;	/* deleted by the previous version: nothing to move */
@@ -777,21 +796,12 @@ static __always_inline bool forwarded(__u32 e)
 static __always_inline int move_held(struct move_loop *l, struct uptrkv_meta *m,
 				     struct uptrkv_meta *o, __u32 key)
 {
-	struct uptrkv_task_store *st = l->st;
-	__u32 e, eo;
-	int err = 0;
+	bool moved;
+	int err;
 
-	/* Again under the seqcount: a new version's accessor may have moved
-	 * it since, or an application deleted it. */
-	e = *(volatile __u32 *)&m->ent[key];
-	eo = *(volatile __u32 *)&o->ent[key];
-	if (e & UPTRKV_ENT_FWD)
-		err = uptrkv__move_value(&m->ent[key], &o->ent[key],
-					 page_of(st, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(e))),
-					 page_of(st, UPTRKV_R_DATA(UPTRKV_ENT_PAGE(eo))),
-					 (__u64)e << 32 | eo);
+	err = move_locked(l->st, m, o, key, &moved);
 	if (!err) {
-		l->moved += !!(e & UPTRKV_ENT_FWD);
+		l->moved += moved;
 	} else if (err == -ENOENT) {
 		l->gone++;		/* deleted by the previous version */
 	} else if (err == -EAGAIN) {
