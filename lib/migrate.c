@@ -470,8 +470,11 @@ size_t uptrkv_mig__pending_moves(const struct uptrkv_snapshot *s, __u32 slot, __
 	for (__u32 id = 0; id < UPTRKV_MAX_KEYS; id++) {
 		__u32 ent = s->meta[slot].ent[id];
 
-		if (UPTRKV_ENT_IS_VALID(ent) && UPTRKV_ENT_IS_FWD(ent))
-			ids[n++] = id;
+		if (!UPTRKV_ENT_IS_VALID(ent) || !UPTRKV_ENT_IS_FWD(ent))
+			continue;
+		if (ids)
+			ids[n] = id;
+		n++;
 	}
 	return n;
 }

@@ -61,7 +61,8 @@ void uptrkv_mig_cache__free(struct uptrkv_mig_cache *c);
 /* How a resized key's value is converted when it is moved. */
 enum uptrkv_ent_conv uptrkv_mig__ent_conv(enum uptrkv_conv conv);
 /* The keys whose entry in `slot` of a snapshot is still forwarded: moves a
- * killed or interrupted rollout left to do. Returns how many. */
+ * killed or interrupted rollout left to do (ids may be NULL: only
+ * counted). Returns how many. */
 size_t uptrkv_mig__pending_moves(const struct uptrkv_snapshot *s, __u32 slot,
 				 __u32 ids[UPTRKV_MAX_KEYS]);
 void uptrkv_mig__free(struct uptrkv_mig *m);

@@ -289,12 +289,11 @@ static int move_store(struct rollout *c, __u32 tid, __u32 slot, size_t planned)
  */
 static int finish_moves(struct rollout *c, __u32 tid, __u32 slot)
 {
-	__u32 ids[UPTRKV_MAX_KEYS];
 	size_t n;
 	int err;
 
 	err = snapshot(c, tid);
-	n = err ? 0 : uptrkv_mig__pending_moves(c->snap, slot, ids);
+	n = err ? 0 : uptrkv_mig__pending_moves(c->snap, slot, NULL);
 	if (!n)
 		return err;
 	err = move_store(c, tid, slot, n);
